@@ -1,0 +1,147 @@
+package dev.jdnn;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and writes NumPy {@code .npy} files holding little-endian float32 in C order, the format
+ * {@code numpy.save} writes for a {@code float32} array. Any other dtype, Fortran order or a
+ * malformed header is an {@link NpyFormatException} that says what the file holds.
+ */
+public final class Npy {
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+    private Npy() {}
+
+    /** Thrown for a file that is not a float32, C-order {@code .npy}. */
+    public static final class NpyFormatException extends IOException {
+        NpyFormatException(Path file, String problem) {
+            super(file + ": " + problem);
+        }
+    }
+
+    /** Reads a float32 C-order array into a new tensor (owned by the caller). */
+    public static Tensor read(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer prefix = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(prefix, 0);
+            prefix.flip();
+            if (prefix.remaining() < 10) throw new NpyFormatException(file, "too short for a .npy file");
+            for (byte b : MAGIC) {
+                if (prefix.get() != b) throw new NpyFormatException(file, "not a .npy file (bad magic)");
+            }
+            int major = prefix.get() & 0xff;
+            prefix.get(); // minor
+            long headerLength;
+            int headerStart;
+            if (major == 1) {
+                headerLength = prefix.getShort() & 0xffff;
+                headerStart = 10;
+            } else if (major == 2 || major == 3) {
+                if (prefix.remaining() < 4) throw new NpyFormatException(file, "truncated header");
+                headerLength = prefix.getInt() & 0xffffffffL;
+                headerStart = 12;
+            } else {
+                throw new NpyFormatException(file, "unsupported .npy format version " + major);
+            }
+            if (headerLength > 1 << 20) throw new NpyFormatException(file, "header of " + headerLength + " bytes is implausible");
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+            channel.read(headerBytes, headerStart);
+            if (headerBytes.hasRemaining()) throw new NpyFormatException(file, "truncated header");
+            String header = new String(headerBytes.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+
+            String descr = find(file, DESCR, header, "descr");
+            if (!descr.equals("<f4")) {
+                throw new NpyFormatException(file, "dtype " + descr + " is not supported; jdnn reads little-endian float32 ('<f4'): "
+                        + "save with array.astype(numpy.float32)");
+            }
+            if (find(file, FORTRAN, header, "fortran_order").equals("True")) {
+                throw new NpyFormatException(file, "Fortran-order arrays are not supported; save numpy.ascontiguousarray(array)");
+            }
+            long[] shape = parseShape(file, find(file, SHAPE, header, "shape"));
+
+            long dataStart = headerStart + headerLength;
+            long bytes = Tensor.elementCount(shape) * Float.BYTES;
+            if (channel.size() - dataStart != bytes) {
+                throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " needs " + bytes
+                        + " bytes of data, file has " + (channel.size() - dataStart));
+            }
+            Tensor tensor = Tensor.zeros(shape);
+            if (bytes > 0) {
+                try (Arena mapping = Arena.ofConfined()) {
+                    MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, bytes, mapping);
+                    MemorySegment.copy(mapped, 0, tensor.segment(), 0, bytes);
+                }
+            }
+            return tensor;
+        }
+    }
+
+    /** Writes a tensor as a version 1.0 {@code .npy} file of little-endian float32 in C order. */
+    public static void write(Path file, Tensor tensor) throws IOException {
+        long[] shape = tensor.shape();
+        StringBuilder dims = new StringBuilder();
+        for (long d : shape) dims.append(d).append(", ");
+        String shapeText = shape.length == 1 ? "(" + shape[0] + ",)"
+                : "(" + (shape.length == 0 ? "" : dims.substring(0, dims.length() - 2)) + ")";
+        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shapeText + ", }";
+        // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64, as numpy writes it.
+        int unpadded = 10 + dict.length() + 1;
+        int padding = (64 - unpadded % 64) % 64;
+        String header = dict + " ".repeat(padding) + "\n";
+        ByteBuffer prefix = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
+        prefix.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            out.write(prefix.array());
+            out.write(header.getBytes(StandardCharsets.ISO_8859_1));
+            byte[] chunk = new byte[1 << 16];
+            MemorySegment data = tensor.segment();
+            for (long offset = 0; offset < data.byteSize(); offset += chunk.length) {
+                int length = (int) Math.min(chunk.length, data.byteSize() - offset);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, chunk, 0, length);
+                out.write(chunk, 0, length);
+            }
+        }
+    }
+
+    private static String find(Path file, Pattern pattern, String header, String key) throws NpyFormatException {
+        Matcher m = pattern.matcher(header);
+        if (!m.find()) throw new NpyFormatException(file, "header has no '" + key + "': " + header.strip());
+        return m.group(1);
+    }
+
+    private static long[] parseShape(Path file, String text) throws NpyFormatException {
+        List<Long> dims = new ArrayList<>();
+        for (String part : text.split(",")) {
+            String trimmed = part.strip();
+            if (trimmed.isEmpty()) continue;
+            try {
+                long d = Long.parseLong(trimmed.endsWith("L") ? trimmed.substring(0, trimmed.length() - 1) : trimmed);
+                if (d < 0) throw new NumberFormatException();
+                dims.add(d);
+            } catch (NumberFormatException e) {
+                throw new NpyFormatException(file, "bad shape (" + text + ")");
+            }
+        }
+        return dims.stream().mapToLong(Long::longValue).toArray();
+    }
+}

@@ -1,0 +1,272 @@
+package dev.jdnn;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * A dense, row-major (C order) float32 tensor in off-heap memory. Any rank from 0 up; images use
+ * the NCHW convention ({@code N×C×H×W}).
+ *
+ * <p>Ownership: a tensor made by {@link #zeros}, {@link #of} or {@link #copyOf} owns its memory
+ * (a shared {@link Arena}, 64-byte aligned) and frees it on {@link #close()}. A tensor made by
+ * {@link #wrap} borrows the caller's segment and frees nothing. Views ({@link #reshape},
+ * {@link #sliceBatch}) share their parent's memory: closing a view only closes the view, closing
+ * the owner makes every view unusable. {@code close()} is idempotent; any later use throws
+ * {@link IllegalStateException}, never a crash.
+ *
+ * <p>Safe to read from several threads; writes need external synchronisation, as with arrays.
+ */
+public final class Tensor implements AutoCloseable {
+    /** oneDNN and AVX loads like cache-line alignment. */
+    public static final long ALIGNMENT = 64;
+
+    private final long[] shape;
+    private final MemorySegment data;
+    private final Arena arena;     // non-null only for the owner of the memory
+    private final Tensor owner;    // the tensor whose lifetime bounds this one (itself for roots)
+    private volatile boolean closed;
+
+    private Tensor(long[] shape, MemorySegment data, Arena arena, Tensor owner) {
+        this.shape = shape;
+        this.data = data;
+        this.arena = arena;
+        this.owner = owner == null ? this : owner;
+    }
+
+    /** A new tensor of zeros. */
+    public static Tensor zeros(long... shape) {
+        long[] dims = checkShape(shape);
+        long count = elementCount(dims);
+        Arena arena = Arena.ofShared();
+        MemorySegment data = arena.allocate(Math.max(1, count) * Float.BYTES, ALIGNMENT); // allocate() zeroes
+        return new Tensor(dims, data.asSlice(0, count * Float.BYTES), arena, null);
+    }
+
+    /** A new tensor holding a copy of {@code values}, whose length must equal the shape's element count. */
+    public static Tensor of(float[] values, long... shape) {
+        long[] dims = checkShape(shape);
+        if (values.length != elementCount(dims)) {
+            throw new IllegalArgumentException("shape " + format(dims) + " holds " + elementCount(dims)
+                    + " elements, got " + values.length + " values");
+        }
+        Tensor tensor = zeros(dims);
+        MemorySegment.copy(values, 0, tensor.data, ValueLayout.JAVA_FLOAT, 0, values.length);
+        return tensor;
+    }
+
+    /** A new tensor with the same shape and values as {@code source}. */
+    public static Tensor copyOf(Tensor source) {
+        Tensor tensor = zeros(source.shape());
+        tensor.copyFrom(source);
+        return tensor;
+    }
+
+    /**
+     * Wraps an existing native segment without copying. The segment must hold exactly the shape's
+     * element count of floats and be 4-byte aligned; the caller keeps ownership, and closing the
+     * tensor does not free it.
+     */
+    public static Tensor wrap(MemorySegment segment, long... shape) {
+        long[] dims = checkShape(shape);
+        long bytes = elementCount(dims) * Float.BYTES;
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("can only wrap native (off-heap) segments; use Tensor.of(float[], shape) for arrays");
+        }
+        if (segment.byteSize() != bytes) {
+            throw new IllegalArgumentException("shape " + format(dims) + " needs " + bytes + " bytes, segment has "
+                    + segment.byteSize());
+        }
+        if (segment.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("segment address 0x" + Long.toHexString(segment.address())
+                    + " is not 4-byte aligned, as float32 data must be");
+        }
+        return new Tensor(dims, segment, null, null);
+    }
+
+    /** Dimensions (a copy). */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public long dim(int axis) {
+        return shape[axis];
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long elementCount() {
+        return elementCount(shape);
+    }
+
+    /** The data as a native segment of {@code elementCount() * 4} bytes. */
+    public MemorySegment segment() {
+        ensureOpen();
+        return data;
+    }
+
+    public float[] toArray() {
+        ensureOpen();
+        if (elementCount() > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("tensor " + format(shape) + " is too large for a float[]");
+        }
+        return data.toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    /** Overwrites every element from {@code values}, which must have exactly {@link #elementCount()} elements. */
+    public Tensor copyFrom(float[] values) {
+        ensureOpen();
+        if (values.length != elementCount()) {
+            throw new IllegalArgumentException("tensor " + format(shape) + " has " + elementCount()
+                    + " elements, got " + values.length + " values");
+        }
+        MemorySegment.copy(values, 0, data, ValueLayout.JAVA_FLOAT, 0, values.length);
+        return this;
+    }
+
+    /** Overwrites every element from {@code source}, which must have the same shape. */
+    public Tensor copyFrom(Tensor source) {
+        ensureOpen();
+        source.ensureOpen();
+        if (!Arrays.equals(shape, source.shape)) {
+            throw new IllegalArgumentException("cannot copy " + format(source.shape) + " into " + format(shape));
+        }
+        MemorySegment.copy(source.data, 0, data, 0, data.byteSize());
+        return this;
+    }
+
+    /** The element at a full index ({@code rank()} coordinates). */
+    public float get(long... index) {
+        ensureOpen();
+        return data.getAtIndex(ValueLayout.JAVA_FLOAT, offset(index));
+    }
+
+    public Tensor set(float value, long... index) {
+        ensureOpen();
+        data.setAtIndex(ValueLayout.JAVA_FLOAT, offset(index), value);
+        return this;
+    }
+
+    /** Flat element access (row-major position). */
+    public float getFlat(long position) {
+        ensureOpen();
+        Objects.checkIndex(position, elementCount());
+        return data.getAtIndex(ValueLayout.JAVA_FLOAT, position);
+    }
+
+    public Tensor setFlat(long position, float value) {
+        ensureOpen();
+        Objects.checkIndex(position, elementCount());
+        data.setAtIndex(ValueLayout.JAVA_FLOAT, position, value);
+        return this;
+    }
+
+    /**
+     * A view with another shape and the same elements (no copy). One dimension may be -1 and is
+     * inferred. The view lives no longer than this tensor's memory.
+     */
+    public Tensor reshape(long... newShape) {
+        ensureOpen();
+        long[] dims = newShape.clone();
+        int inferred = -1;
+        long known = 1;
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] == -1) {
+                if (inferred >= 0) throw new IllegalArgumentException("only one dimension may be -1 in " + format(newShape));
+                inferred = i;
+            } else {
+                if (dims[i] < 0) throw new IllegalArgumentException("negative dimension in " + format(newShape));
+                known = Math.multiplyExact(known, dims[i]);
+            }
+        }
+        if (inferred >= 0) {
+            if (known == 0 || elementCount() % known != 0) {
+                throw new IllegalArgumentException("cannot reshape " + format(shape) + " to " + format(newShape));
+            }
+            dims[inferred] = elementCount() / known;
+        }
+        checkShape(dims);
+        if (elementCount(dims) != elementCount()) {
+            throw new IllegalArgumentException("cannot reshape " + format(shape) + " (" + elementCount()
+                    + " elements) to " + format(dims) + " (" + elementCount(dims) + " elements)");
+        }
+        return new Tensor(dims, data, null, owner);
+    }
+
+    /** A view of items {@code [from, to)} along the first axis (a batch slice; contiguous, no copy). */
+    public Tensor sliceBatch(long from, long to) {
+        ensureOpen();
+        if (rank() == 0) throw new IllegalArgumentException("cannot slice a scalar");
+        if (from < 0 || to > shape[0] || from >= to) {
+            throw new IllegalArgumentException("slice [" + from + ", " + to + ") is outside axis 0 of " + format(shape));
+        }
+        long[] dims = shape.clone();
+        dims[0] = to - from;
+        long itemBytes = elementCount() / shape[0] * Float.BYTES;
+        return new Tensor(dims, data.asSlice(from * itemBytes, (to - from) * itemBytes), null, owner);
+    }
+
+    public boolean isClosed() {
+        return closed || owner.closed;
+    }
+
+    /** Frees the memory if this tensor owns it; idempotent. Later use of this tensor (and its views, for an owner) throws. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        if (arena != null) arena.close();
+    }
+
+    void ensureOpen() {
+        if (closed) throw new IllegalStateException("tensor " + format(shape) + " is closed");
+        if (owner.closed) throw new IllegalStateException("tensor " + format(shape) + " is a view of a closed tensor");
+    }
+
+    private long offset(long[] index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("index " + Arrays.toString(index) + " has " + index.length
+                    + " coordinates, tensor " + format(shape) + " has rank " + shape.length);
+        }
+        long offset = 0;
+        for (int i = 0; i < shape.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " is outside " + format(shape));
+            }
+            offset = offset * shape[i] + index[i];
+        }
+        return offset;
+    }
+
+    static long[] checkShape(long[] shape) {
+        if (shape == null) throw new IllegalArgumentException("shape is null");
+        for (long d : shape) {
+            if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + format(shape));
+        }
+        elementCount(shape); // overflow check
+        return shape.clone();
+    }
+
+    static long elementCount(long[] shape) {
+        long count = 1;
+        for (long d : shape) count = Math.multiplyExact(count, d);
+        return count;
+    }
+
+    /** Shape as {@code [1, 3, 224, 224]}. */
+    public static String format(long[] shape) {
+        return Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + format(shape) + (isClosed() ? " (closed)" : "");
+    }
+}

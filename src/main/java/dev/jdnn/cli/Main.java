@@ -1,0 +1,85 @@
+package dev.jdnn.cli;
+
+import dev.jdnn.Jdnn;
+import dev.jdnn.dnnl.Dnnl;
+import dev.jdnn.dnnl.NativeLibrary;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The {@code ./jdnn} command line. Errors are one line on stderr and exit code 2; a stack trace only
+ * with {@code --verbose}.
+ */
+public final class Main {
+    static final int OK = 0;
+    static final int USAGE = 2;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command and returns its exit code (the testable entry point). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        List<String> list = Arrays.asList(args);
+        boolean verbose = list.contains("--verbose");
+        String[] rest = list.stream().filter(a -> !a.equals("--verbose")).toArray(String[]::new);
+        if (rest.length == 0 || rest[0].equals("help") || rest[0].equals("--help") || rest[0].equals("-h")) {
+            usage(out);
+            return rest.length == 0 ? USAGE : OK;
+        }
+        String[] commandArgs = Arrays.copyOfRange(rest, 1, rest.length);
+        try {
+            return switch (rest[0]) {
+                case "info" -> info(out);
+                default -> {
+                    err.println("jdnn: unknown command '" + rest[0] + "' (try ./jdnn help)");
+                    yield USAGE;
+                }
+            };
+        } catch (CliException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+            err.println("jdnn: " + e.getMessage());
+            if (verbose) e.printStackTrace(err);
+            return USAGE;
+        } catch (RuntimeException e) {
+            err.println("jdnn: " + e);
+            if (verbose) e.printStackTrace(err);
+            return USAGE;
+        }
+    }
+
+    static void usage(PrintStream out) {
+        out.println("""
+                jdnn %s - CNN inference for the JVM on oneDNN
+
+                usage: ./jdnn <command> [options] [--verbose]
+                  info        jdnn and oneDNN versions, library path, ISA, threads
+                  help        this text
+                """.formatted(Jdnn.version()));
+    }
+
+    static int info(PrintStream out) {
+        out.println("jdnn version:    " + Jdnn.version());
+        out.println("java:            " + System.getProperty("java.vm.name") + " " + Runtime.version());
+        try {
+            NativeLibrary.load();
+        } catch (RuntimeException e) {
+            out.println("oneDNN:          not available: " + e.getMessage());
+            throw new CliException("oneDNN could not be loaded: " + e.getMessage());
+        }
+        out.println("oneDNN version:  " + Dnnl.version());
+        out.println("oneDNN library:  " + NativeLibrary.loadedPath());
+        out.println("oneDNN ISA:      " + Dnnl.effectiveIsa());
+        out.println("threads:         " + Dnnl.threads() + " (of " + Runtime.getRuntime().availableProcessors() + " processors)");
+        return OK;
+    }
+
+    /** A user error: printed as one line, exit code 2. */
+    static final class CliException extends RuntimeException {
+        CliException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.jdnn.dnnl;
+
+import static dev.jdnn.bindings.dnnl_h.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.function.ToIntFunction;
+
+/**
+ * A compiled oneDNN primitive: its primitive descriptor (which fixed the layouts and the kernel) and
+ * the primitive itself, both owned by this object's arena. Create once, then run it many times
+ * through {@link Execution}s, which hold the argument list.
+ */
+public final class Primitive implements AutoCloseable {
+    private final Arena arena = Arena.ofShared();
+    private final String description;
+    private final MemorySegment primitiveDesc;
+    private final MemorySegment primitive;
+    private volatile boolean closed;
+
+    private Primitive(String function, String description, ToIntFunction<MemorySegment> createDesc) {
+        this.description = description;
+        try {
+            Dnnl.ensureLoaded();
+            this.primitiveDesc = Dnnl.create(arena, function, description, createDesc,
+                    pd -> dnnl_primitive_desc_destroy(pd));
+            MemorySegment pd = primitiveDesc;
+            this.primitive = Dnnl.create(arena, "dnnl_primitive_create", description,
+                    out -> dnnl_primitive_create(out, pd), p -> dnnl_primitive_destroy(p));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the primitive descriptor with {@code createDesc} (which calls the C function named
+     * {@code function} with the out-pointer it is given) and then the primitive.
+     *
+     * @param description shapes and attributes, used in every error message about this primitive
+     */
+    public static Primitive create(String function, String description, ToIntFunction<MemorySegment> createDesc) {
+        return new Primitive(function, description, createDesc);
+    }
+
+    /** A memory descriptor the primitive chose, e.g. {@code dnnl_query_weights_md()}; valid while this primitive is open. */
+    public MemorySegment queryDesc(int what, int index) {
+        ensureOpen();
+        return MemoryDescs.query(primitiveDesc, what, index);
+    }
+
+    /** The implementation oneDNN picked, e.g. {@code brg_conv_fwd:avx2}. */
+    public String implementation() {
+        ensureOpen();
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment out = call.allocate(C_POINTER);
+            Dnnl.check(dnnl_primitive_desc_query(primitiveDesc, dnnl_query_impl_info_str(), 0, out),
+                    "dnnl_primitive_desc_query", "impl_info_str of " + description);
+            return out.get(C_POINTER, 0).reinterpret(1024).getString(0);
+        }
+    }
+
+    public String description() {
+        return description;
+    }
+
+    MemorySegment handle() {
+        ensureOpen();
+        return primitive;
+    }
+
+    Arena arena() {
+        return arena;
+    }
+
+    void ensureOpen() {
+        if (closed) throw new IllegalStateException("primitive " + description + " is closed");
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Destroys the primitive and its descriptor; idempotent. Executions made from it stop working. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        arena.close();
+    }
+}
