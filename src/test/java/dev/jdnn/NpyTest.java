@@ -1,0 +1,80 @@
+package dev.jdnn;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** .npy reading and writing against files NumPy wrote (src/test/python/gen_npy_fixtures.py). */
+class NpyTest {
+    static final Path FIXTURES = Path.of("src/test/resources/fixtures/npy");
+
+    /** The generator's values: element i is i * 0.5 - 3. */
+    static float[] ramp(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = i * 0.5f - 3f;
+        return v;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"f32_2x3x4.npy, 2 3 4", "f32_vector5.npy, 5", "f32_scalar.npy, ''", "f32_empty_0x3.npy, 0 3"})
+    void readsWhatNumpyWrote(String file, String dims) throws IOException {
+        long[] shape = dims.isBlank() ? new long[0]
+                : java.util.Arrays.stream(dims.trim().split(" ")).mapToLong(Long::parseLong).toArray();
+        try (Tensor t = Npy.read(FIXTURES.resolve(file))) {
+            assertArrayEquals(shape, t.shape());
+            assertArrayEquals(ramp((int) t.elementCount()), t.toArray(), 0f);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"f32_2x3x4.npy", "f32_vector5.npy", "f32_scalar.npy", "f32_empty_0x3.npy"})
+    void writesTheSameBytesAsNumpy(String file, @TempDir Path dir) throws IOException {
+        Path numpyFile = FIXTURES.resolve(file);
+        Path ours = dir.resolve(file);
+        try (Tensor t = Npy.read(numpyFile)) {
+            Npy.write(ours, t);
+        }
+        assertArrayEquals(Files.readAllBytes(numpyFile), Files.readAllBytes(ours));
+    }
+
+    @Test
+    void roundTripsLargerTensors(@TempDir Path dir) throws IOException {
+        float[] values = ramp(3 * 17 * 5 * 7);
+        try (Tensor t = Tensor.of(values, 3, 17, 5, 7)) {
+            Npy.write(dir.resolve("t.npy"), t);
+        }
+        try (Tensor back = Npy.read(dir.resolve("t.npy"))) {
+            assertArrayEquals(new long[] {3, 17, 5, 7}, back.shape());
+            assertArrayEquals(values, back.toArray(), 0f);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "f64_2x2.npy, dtype <f8 is not supported",
+        "i64_3.npy, dtype <i8 is not supported",
+        "f32_bigendian_2.npy, dtype >f4 is not supported",
+        "f32_fortran_2x3.npy, Fortran-order arrays are not supported"})
+    void rejectsOtherDtypesAndFortranOrder(String file, String message) {
+        Npy.NpyFormatException e = assertThrows(Npy.NpyFormatException.class, () -> Npy.read(FIXTURES.resolve(file)));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+        assertTrue(e.getMessage().contains(file), "names the file: " + e.getMessage());
+    }
+
+    @Test
+    void rejectsTruncatedAndNonNpyFiles(@TempDir Path dir) throws IOException {
+        Path notNpy = Files.writeString(dir.resolve("x.npy"), "hello, this is not numpy");
+        assertTrue(assertThrows(Npy.NpyFormatException.class, () -> Npy.read(notNpy)).getMessage().contains("bad magic"));
+
+        byte[] full = Files.readAllBytes(FIXTURES.resolve("f32_2x3x4.npy"));
+        Path truncated = Files.write(dir.resolve("t.npy"), java.util.Arrays.copyOf(full, full.length - 4));
+        String message = assertThrows(Npy.NpyFormatException.class, () -> Npy.read(truncated)).getMessage();
+        assertTrue(message.contains("needs 96 bytes of data, file has 92"), message);
+    }
+}
