@@ -1,5 +1,8 @@
 package dev.jdnn.ops.batchnorm;
 
+import dev.jdnn.Backend;
+import dev.jdnn.Tensor;
+import dev.jdnn.dnnl.NativeLibrary;
 import java.util.Arrays;
 
 /**
@@ -9,9 +12,37 @@ import java.util.Arrays;
  * <p>State, per channel {@code C}: {@code weight} γ and {@code bias} β (only when {@code affine};
  * otherwise γ = 1, β = 0 and the setters refuse), {@code runningMean} and {@code runningVar} (only when
  * {@code trackRunningStats}), and the counter {@code numBatchesTracked}.
- * Thread-safe: state access is synchronised.
+ * <p>Forward, with the mode always explicit:
+ * <pre>{@code
+ * try (BatchNorm bn = new BatchNorm(64)) {
+ *     Tensor y = bn.forward(BatchNormMode.TRAIN, x);   // batch stats; running stats updated
+ *     float[] mu = bn.lastBatchMean();                  // what the batch was normalised with
+ *     Tensor z = bn.forward(BatchNormMode.EVAL, x);    // running stats; the layer does not change
+ * }
+ * }</pre>
+ * Without running statistics ({@code trackRunningStats=false}) both modes use batch statistics, as in
+ * PyTorch. Every batch-statistics forward needs more than one value per channel (N·spatial > 1).
+ *
+ * <p>Backends: {@link Backend#NATIVE} (oneDNN) or {@link Backend#JAVA} (plain loops), chosen per
+ * layer ({@link #setBackend}; default native when oneDNN loads) or per call.
+ * Thread-safe: forward passes and state access are synchronised. {@link #close()} releases the
+ * compiled native primitives; afterwards forward throws.
  */
-public final class BatchNorm {
+public final class BatchNorm implements AutoCloseable {
+
+    /** Per-channel statistics a layer can normalise with: a mean and a variance. */
+    public record Statistics(float[] mean, float[] variance) {
+        public Statistics {
+            mean = mean.clone();
+            variance = variance.clone();
+            if (mean.length != variance.length) {
+                throw new IllegalArgumentException("mean has " + mean.length + " channels, variance " + variance.length);
+            }
+        }
+
+        @Override public float[] mean() { return mean.clone(); }
+        @Override public float[] variance() { return variance.clone(); }
+    }
 
     /**
      * PyTorch's constructor options. {@code momentum} null means a cumulative moving average
@@ -43,6 +74,12 @@ public final class BatchNorm {
     private final float[] runningMean;  // null unless trackRunningStats
     private final float[] runningVar;   // null unless trackRunningStats
     private long numBatchesTracked;
+    private float[] lastMean;           // the last batch-statistics forward's batch mean
+    private float[] lastVar;            // ... its biased variance (what it normalised with)
+    private float[] lastUnbiasedVar;    // ... its unbiased variance (what went into runningVar)
+    private Backend backend = NativeLibrary.isAvailable() ? Backend.NATIVE : Backend.JAVA;
+    private NativeBatchNorm nativeKernel; // created on first native use
+    private boolean closed;
 
     /** A layer with PyTorch's initial state: γ = 1, β = 0, running mean 0, running variance 1. */
     public BatchNorm(int numFeatures, Options options) {
@@ -86,6 +123,160 @@ public final class BatchNorm {
         requireRunning("numBatchesTracked", runningMean);
         numBatchesTracked = value;
         return this;
+    }
+
+    /** The backend used by forward calls that do not name one. */
+    public synchronized Backend backend() { return backend; }
+
+    public synchronized BatchNorm setBackend(Backend value) {
+        backend = java.util.Objects.requireNonNull(value, "backend");
+        return this;
+    }
+
+    /** {@link #forward(BatchNormMode, Tensor, Tensor, Backend)} into a new tensor (the caller closes it), on the layer's backend. */
+    public Tensor forward(BatchNormMode mode, Tensor x) {
+        return forward(mode, x, backend());
+    }
+
+    /** {@link #forward(BatchNormMode, Tensor, Tensor, Backend)} into a new tensor (the caller closes it). */
+    public Tensor forward(BatchNormMode mode, Tensor x, Backend on) {
+        Tensor y = Tensor.zeros(x.shape());
+        try {
+            forward(mode, x, y, on);
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Normalises {@code x} ({@code N×C×(spatial…)}, C = {@link #numFeatures()}) into {@code y} (same
+     * shape; may be {@code x} itself).
+     * <ul>
+     *   <li>{@code EVAL} with running statistics: {@code y = γ·(x − runningMean)/√(runningVar + ε) + β}; no state changes.</li>
+     *   <li>{@code TRAIN}, or any mode without running statistics: normalises with the batch's mean and
+     *       biased variance over N and spatial (M values per channel); records them (see
+     *       {@link #lastBatchMean()}). In {@code TRAIN} with running statistics it also increments
+     *       {@code numBatchesTracked} and sets {@code running ← (1−m)·running + m·batch} with the
+     *       <em>unbiased</em> variance {@code var·M/(M−1)}; m = momentum, or 1/numBatchesTracked when momentum is null.</li>
+     * </ul>
+     *
+     * @throws IllegalArgumentException for a wrong rank, channel count or output shape, or M ≤ 1 with batch statistics
+     * @throws IllegalStateException if this layer or a tensor is closed
+     */
+    public synchronized void forward(BatchNormMode mode, Tensor x, Tensor y, Backend on) {
+        java.util.Objects.requireNonNull(mode, "mode");
+        checkInput(x, y);
+        float eps = (float) options.eps();
+        float[] gamma = weight();
+        float[] beta = bias();
+        if (mode == BatchNormMode.EVAL && options.trackRunningStats()) {
+            kernel(on).normalize(x, y, runningMean, runningVar, gamma, beta, eps);
+            return;
+        }
+        long perChannel = x.elementCount() / x.dim(1);
+        if (perChannel <= 1) {
+            throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
+                    + Tensor.format(x.shape()) + " (batch statistics need N·spatial > 1)");
+        }
+        float[] mean = new float[numFeatures];
+        float[] var = new float[numFeatures];
+        kernel(on).normalizeWithBatchStatistics(x, y, gamma, beta, eps, mean, var);
+        float[] unbiased = new float[numFeatures];
+        for (int c = 0; c < numFeatures; c++) unbiased[c] = (float) ((double) var[c] * perChannel / (perChannel - 1));
+        lastMean = mean;
+        lastVar = var;
+        lastUnbiasedVar = unbiased;
+        if (mode == BatchNormMode.TRAIN && options.trackRunningStats()) {
+            numBatchesTracked++;
+            double m = options.momentum() == null ? 1.0 / numBatchesTracked : options.momentum();
+            for (int c = 0; c < numFeatures; c++) {
+                runningMean[c] = (float) ((1 - m) * runningMean[c] + m * mean[c]);
+                runningVar[c] = (float) ((1 - m) * runningVar[c] + m * unbiased[c]);
+            }
+        }
+    }
+
+    /**
+     * Normalises {@code x} with the given statistics and this layer's γ, β and ε, changing nothing
+     * in the layer: e.g. apply the running statistics (or the last batch's) to another tensor while
+     * training. The caller closes the result.
+     */
+    public Tensor apply(Statistics statistics, Tensor x, Backend on) {
+        Tensor y = Tensor.zeros(x.shape());
+        try {
+            synchronized (this) {
+                checkInput(x, y);
+                if (statistics.mean.length != numFeatures) {
+                    throw new IllegalArgumentException("statistics have " + statistics.mean.length + " channels, layer has " + numFeatures);
+                }
+                for (int c = 0; c < numFeatures; c++) {
+                    if (!(statistics.variance[c] >= 0)) throw new IllegalArgumentException("variance[" + c + "] = " + statistics.variance[c] + " is negative or NaN");
+                }
+                kernel(on).normalize(x, y, statistics.mean, statistics.variance, weight(), bias(), (float) options.eps());
+            }
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** The running statistics as a {@link Statistics} (throws without running statistics). */
+    public synchronized Statistics runningStatistics() {
+        return new Statistics(requireRunning("runningMean", runningMean), runningVar);
+    }
+
+    /** The last batch's mean and biased variance, i.e. what its forward normalised with. */
+    public synchronized Statistics lastBatchStatistics() {
+        return new Statistics(requireLast(lastMean), lastVar);
+    }
+
+    /** Mean of the last batch-statistics forward, per channel. */
+    public synchronized float[] lastBatchMean() { return requireLast(lastMean).clone(); }
+    /** Biased variance (÷M) of the last batch-statistics forward: what it normalised with. */
+    public synchronized float[] lastBatchVariance() { return requireLast(lastVar).clone(); }
+    /** Unbiased variance (÷(M−1)) of the last batch-statistics forward: what the running variance was updated with. */
+    public synchronized float[] lastBatchUnbiasedVariance() { return requireLast(lastUnbiasedVar).clone(); }
+
+    private static float[] requireLast(float[] value) {
+        if (value == null) {
+            throw new IllegalStateException("no batch statistics yet: run forward(TRAIN, ...) (or any forward without running statistics) first");
+        }
+        return value;
+    }
+
+    private void checkInput(Tensor x, Tensor y) {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        if (x.isClosed()) throw new IllegalStateException("input " + x + " is closed");
+        if (y.isClosed()) throw new IllegalStateException("output " + y + " is closed");
+        long[] shape = x.shape();
+        if (shape.length < 2) {
+            throw new IllegalArgumentException("batch norm input must be N×C×(spatial…) with rank >= 2, got " + Tensor.format(shape));
+        }
+        if (shape[1] != numFeatures) {
+            throw new IllegalArgumentException("input " + Tensor.format(shape) + " has " + shape[1]
+                    + " channels (axis 1), this batch norm has " + numFeatures);
+        }
+        if (x.elementCount() == 0) throw new IllegalArgumentException("input " + Tensor.format(shape) + " is empty");
+        if (!Arrays.equals(shape, y.shape())) {
+            throw new IllegalArgumentException("output " + Tensor.format(y.shape()) + " must have the input's shape " + Tensor.format(shape));
+        }
+    }
+
+    private BatchNormKernel kernel(Backend on) {
+        if (java.util.Objects.requireNonNull(on, "backend") == Backend.JAVA) return ReferenceBatchNorm.INSTANCE;
+        if (nativeKernel == null) nativeKernel = new NativeBatchNorm();
+        return nativeKernel;
+    }
+
+    /** Releases compiled native primitives; idempotent. State stays readable; forward throws afterwards. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (nativeKernel != null) nativeKernel.close();
     }
 
     private float[] requireAffine(String name, float[] field) {
