@@ -1,0 +1,234 @@
+package dev.jdnn.ops.conv;
+
+import static dev.jdnn.bindings.dnnl_h.*;
+
+import dev.jdnn.Tensor;
+import dev.jdnn.dnnl.Dnnl;
+import dev.jdnn.dnnl.Engine;
+import dev.jdnn.dnnl.Execution;
+import dev.jdnn.dnnl.MemoryDescs;
+import dev.jdnn.dnnl.Primitive;
+import dev.jdnn.ops.reorder.NativeReorder;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * A oneDNN forward-inference convolution compiled for one input shape:
+ * {@code N×C×H×W (x) K×C/g×R×S → N×K×OH×OW}, with optional post-ops (residual sum, then ReLU).
+ *
+ * <p>Compile once, execute many: oneDNN picks the layouts ({@code format_tag_any}) and the kernel;
+ * the weights are reordered into its layout here, once; the reorders between plain NCHW and its
+ * activation layouts, the intermediate buffers and the scratchpad (user mode) are prepared here too.
+ * {@link #run} then only executes: it allocates nothing. {@link #runInNativeLayout} skips the boundary
+ * reorders for callers (the graph runtime, benchmarks) that keep activations in {@link #srcDesc()} /
+ * {@link #dstDesc()}.
+ *
+ * <p>Not for concurrent use (the buffers are its state); {@code run} is synchronised.
+ */
+public final class NativeConv2d implements AutoCloseable {
+
+    /** What follows the convolution inside the same primitive: {@code dst = relu(conv(x) + residual)}. */
+    public record PostOps(boolean residualSum, boolean relu) {
+        public static final PostOps NONE = new PostOps(false, false);
+    }
+
+    private final Arena arena = Arena.ofShared();
+    private final Conv2dParams params;
+    private final long[] inputShape;
+    private final long[] outputShape;
+    private final PostOps postOps;
+    private final String description;
+    private Primitive primitive;
+    private Execution execution;
+    private NativeReorder srcToNative;   // null when oneDNN chose plain NCHW for the source
+    private NativeReorder dstToPlain;    // null when oneDNN chose plain NCHW for the destination
+    private NativeReorder residualToNative;
+    private MemorySegment srcNative;     // source in oneDNN's layout (only if srcToNative != null)
+    private MemorySegment dstNative;     // destination in oneDNN's layout (only if dstToPlain != null)
+    private boolean closed;
+
+    public NativeConv2d(Conv2d conv, long[] inputShape, PostOps postOps) {
+        this.params = conv.params();
+        this.inputShape = inputShape.clone();
+        this.outputShape = params.outputShape(inputShape); // validates before anything native
+        this.postOps = postOps;
+        this.description = params + " " + MemoryDescs.dims(inputShape) + " -> " + MemoryDescs.dims(outputShape)
+                + (postOps.residualSum() ? " +sum" : "") + (postOps.relu() ? " +relu" : "");
+        try {
+            compile(conv);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void compile(Conv2d conv) {
+        int g = params.groups();
+        long[] weightDims = g == 1 ? params.weightShape()
+                : new long[] {g, params.outChannels() / g, params.inChannels() / g, params.kernelH(), params.kernelW()};
+        MemorySegment srcAny = MemoryDescs.any(arena, inputShape);
+        MemorySegment dstAny = MemoryDescs.any(arena, outputShape);
+        MemorySegment weightsAny = MemoryDescs.any(arena, weightDims);
+        MemorySegment weightsPlain = MemoryDescs.create(arena, weightDims, g == 1 ? dnnl_oihw() : dnnl_goihw());
+        MemorySegment biasDesc = conv.hasBias() ? MemoryDescs.plain(arena, new long[] {params.outChannels()}) : MemorySegment.NULL;
+        MemorySegment strides = arena.allocateFrom(C_LONG, params.strideH(), params.strideW());
+        // oneDNN counts dilation from 0 (dense), PyTorch and ONNX from 1.
+        MemorySegment dilates = arena.allocateFrom(C_LONG, params.dilationH() - 1, params.dilationW() - 1);
+        MemorySegment padL = arena.allocateFrom(C_LONG, params.padTop(), params.padLeft());
+        MemorySegment padR = arena.allocateFrom(C_LONG, params.padBottom(), params.padRight());
+        MemorySegment attr = attributes();
+        MemorySegment engine = Engine.cpu();
+        primitive = Primitive.create("dnnl_convolution_forward_primitive_desc_create", description,
+                out -> dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                        dnnl_convolution_direct(), srcAny, weightsAny, biasDesc, dstAny, strides, dilates, padL, padR, attr));
+
+        MemorySegment srcDesc = primitive.queryDesc(dnnl_query_src_md(), 0);
+        MemorySegment dstDesc = primitive.queryDesc(dnnl_query_dst_md(), 0);
+        MemorySegment weightsDesc = primitive.queryDesc(dnnl_query_weights_md(), 0);
+        MemorySegment scratchDesc = primitive.queryDesc(dnnl_query_scratchpad_md(), 0);
+
+        // Weights: reordered once into the layout the kernel wants.
+        MemorySegment weights = arena.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
+        try (Arena staging = Arena.ofConfined();
+             NativeReorder toKernel = new NativeReorder(weightsPlain, weightsDesc, "weights of " + description)) {
+            MemorySegment plain = staging.allocateFrom(ValueLayout.JAVA_FLOAT, conv.weightsView());
+            toKernel.run(plain, weights);
+        }
+        execution = new Execution(primitive, 5)
+                .arg(DNNL_ARG_SRC(), srcDesc).arg(DNNL_ARG_WEIGHTS(), weightsDesc).arg(DNNL_ARG_DST(), dstDesc)
+                .arg(DNNL_ARG_SCRATCHPAD(), scratchDesc)
+                .set(DNNL_ARG_WEIGHTS(), weights)
+                .set(DNNL_ARG_SCRATCHPAD(), arena.allocate(Math.max(64, MemoryDescs.size(scratchDesc)), 64));
+        if (conv.hasBias()) {
+            execution.arg(DNNL_ARG_BIAS(), biasDesc).set(DNNL_ARG_BIAS(), arena.allocateFrom(ValueLayout.JAVA_FLOAT, conv.biasView()));
+        }
+
+        MemorySegment srcPlain = MemoryDescs.plain(arena, inputShape);
+        MemorySegment dstPlain = MemoryDescs.plain(arena, outputShape);
+        if (!MemoryDescs.equal(srcDesc, srcPlain)) {
+            srcToNative = new NativeReorder(srcPlain, srcDesc, "src of " + description);
+            srcNative = arena.allocate(MemoryDescs.size(srcDesc), 64);
+        }
+        if (!MemoryDescs.equal(dstDesc, dstPlain)) {
+            dstToPlain = new NativeReorder(dstDesc, dstPlain, "dst of " + description);
+            dstNative = arena.allocate(MemoryDescs.size(dstDesc), 64);
+            if (postOps.residualSum()) residualToNative = new NativeReorder(dstPlain, dstDesc, "residual of " + description);
+        }
+    }
+
+    /** Scratchpad owned by jdnn (preallocated), plus the post-op chain; both owned by this object's arena. */
+    private MemorySegment attributes() {
+        MemorySegment attr = Dnnl.create(arena, "dnnl_primitive_attr_create", description,
+                out -> dnnl_primitive_attr_create(out), a -> dnnl_primitive_attr_destroy(a));
+        Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user()),
+                "dnnl_primitive_attr_set_scratchpad_mode", description);
+        if (postOps.residualSum() || postOps.relu()) {
+            MemorySegment ops = Dnnl.create(arena, "dnnl_post_ops_create", description,
+                    out -> dnnl_post_ops_create(out), p -> dnnl_post_ops_destroy(p));
+            if (postOps.residualSum()) {
+                Dnnl.check(dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef()), "dnnl_post_ops_append_sum", description);
+            }
+            if (postOps.relu()) {
+                Dnnl.check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu(), 0f, 0f), "dnnl_post_ops_append_eltwise", description);
+            }
+            Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", description);
+        }
+        return attr;
+    }
+
+    /**
+     * {@code y = [relu](conv(x) [+ residual])} on plain NCHW tensors. {@code residual} must be given
+     * exactly when the post-ops include the sum, with the output's shape.
+     */
+    public synchronized void run(Tensor x, Tensor residual, Tensor y) {
+        ensureOpen();
+        requireShape("input", x, inputShape);
+        requireShape("output", y, outputShape);
+        if (postOps.residualSum() != (residual != null)) {
+            throw new IllegalArgumentException(postOps.residualSum() ? "this convolution adds a residual: pass one"
+                    : "this convolution was compiled without a residual sum: pass null");
+        }
+        if (residual != null) requireShape("residual", residual, outputShape);
+
+        MemorySegment src = x.segment();
+        if (srcToNative != null) {
+            srcToNative.run(src, srcNative);
+            src = srcNative;
+        }
+        MemorySegment dst = dstToPlain != null ? dstNative : y.segment();
+        if (residual != null) {
+            if (residualToNative != null) residualToNative.run(residual.segment(), dst);
+            else if (residual.segment().address() != dst.address()) MemorySegment.copy(residual.segment(), 0, dst, 0, dst.byteSize());
+        }
+        execution.set(DNNL_ARG_SRC(), src).set(DNNL_ARG_DST(), dst).run();
+        if (dstToPlain != null) dstToPlain.run(dstNative, y.segment());
+    }
+
+    /**
+     * Executes on buffers already in oneDNN's layouts ({@link #srcDesc()}, {@link #dstDesc()}); with the
+     * sum post-op, {@code dst} must already hold the residual in that layout.
+     */
+    public synchronized void runInNativeLayout(MemorySegment src, MemorySegment dst) {
+        ensureOpen();
+        execution.set(DNNL_ARG_SRC(), src).set(DNNL_ARG_DST(), dst).run();
+    }
+
+    /** The source layout oneDNN chose (valid while this object is open). */
+    public MemorySegment srcDesc() {
+        ensureOpen();
+        return primitive.queryDesc(dnnl_query_src_md(), 0);
+    }
+
+    /** The destination layout oneDNN chose (valid while this object is open). */
+    public MemorySegment dstDesc() {
+        ensureOpen();
+        return primitive.queryDesc(dnnl_query_dst_md(), 0);
+    }
+
+    /** The oneDNN implementation chosen, e.g. {@code brg_conv_fwd:avx2}. */
+    public String implementation() {
+        ensureOpen();
+        return primitive.implementation();
+    }
+
+    public long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    public long[] outputShape() {
+        return outputShape.clone();
+    }
+
+    public String description() {
+        return description;
+    }
+
+    private void requireShape(String what, Tensor t, long[] shape) {
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException(what + " " + Tensor.format(t.shape()) + " does not match " + Tensor.format(shape)
+                    + " of " + description);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException(description + " is closed");
+    }
+
+    /** Releases the primitive, reorders and buffers; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (AutoCloseable c : new AutoCloseable[] {execution, srcToNative, dstToPlain, residualToNative, primitive}) {
+            if (c == null) continue;
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        arena.close();
+    }
+}
