@@ -1,0 +1,127 @@
+package dev.jdnn;
+
+import dev.jdnn.graph.Graph;
+import dev.jdnn.graph.Kernel;
+import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Plan;
+import dev.jdnn.graph.Value;
+import dev.jdnn.graph.ops.Ops;
+import dev.jdnn.onnx.OnnxFormatException;
+import dev.jdnn.onnx.OnnxLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A loaded ONNX model: its graph and weights, checked at load time (opset, every operator supported).
+ * Open {@link Session}s on it to run inference; a model can serve many sessions and threads.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("resnet18.onnx"));
+ *      Session session = model.session(Session.Options.defaults());
+ *      Tensor x = Npy.read(Path.of("x.npy"));
+ *      Result result = session.run(Map.of("input", x), List.of("output", "/layer1/layer1.0/relu/Relu_output_0"))) {
+ *     Tensor logits = result.get("output");
+ * }
+ * }</pre>
+ * {@link #close()} frees the weights; it is idempotent and later use throws.
+ */
+public final class Model implements AutoCloseable {
+    private final Graph graph;
+    private final int opset;
+    private final String source;
+    private volatile boolean closed;
+
+    private Model(Graph graph, int opset, String source) {
+        this.graph = graph;
+        this.opset = opset;
+        this.source = source;
+    }
+
+    /**
+     * Loads and checks an ONNX file.
+     *
+     * @throws OnnxFormatException if the file is missing or malformed, uses an unsupported opset, or contains
+     *         operators jdnn does not support (all of them are listed, with their node names)
+     */
+    public static Model load(Path file) {
+        OnnxLoader.Loaded loaded = OnnxLoader.load(file);
+        Map<String, List<String>> unsupported = new TreeMap<>();
+        for (Node n : loaded.graph().nodes()) {
+            if (Ops.kernel(n.opType()) == null) unsupported.computeIfAbsent(n.opType(), k -> new ArrayList<>()).add(n.label());
+        }
+        if (!unsupported.isEmpty()) {
+            loaded.graph().constants().values().forEach(OnnxLoader::release);
+            StringBuilder message = new StringBuilder(file + " uses operators jdnn does not support:");
+            unsupported.forEach((op, nodes) -> message.append(' ').append(op).append(" (nodes ")
+                    .append(String.join(", ", nodes.size() > 5 ? nodes.subList(0, 5) : nodes))
+                    .append(nodes.size() > 5 ? ", ... " + nodes.size() + " in all" : "").append(");"));
+            message.setLength(message.length() - 1);
+            throw new OnnxFormatException(message.toString());
+        }
+        return new Model(loaded.graph(), loaded.opset(), file.toString());
+    }
+
+    /** Opens a session (a per-use configuration: backend, threads) on this model. */
+    public Session session(Session.Options options) {
+        ensureOpen();
+        return new Session(this, options);
+    }
+
+    /** Graph inputs (not initializers) with their declared shapes; -1 marks a symbolic dimension such as the batch size. */
+    public Map<String, long[]> inputs() {
+        ensureOpen();
+        Map<String, long[]> copy = new LinkedHashMap<>();
+        graph.inputs().forEach((k, v) -> copy.put(k, v.clone()));
+        return copy;
+    }
+
+    /** The declared outputs. */
+    public List<String> outputs() {
+        return graph.outputs();
+    }
+
+    public int opset() {
+        return opset;
+    }
+
+    /**
+     * Every tensor name with its shape for the given input shapes (inferred without running anything
+     * heavy): inputs, weights and each node's outputs, in graph order.
+     */
+    public Map<String, long[]> tensorShapes(Map<String, long[]> inputShapes) {
+        ensureOpen();
+        Set<String> all = new java.util.LinkedHashSet<>();
+        for (Node n : graph.nodes()) for (String out : n.outputs()) if (!out.isEmpty()) all.add(out);
+        try (Plan plan = new Plan(graph, inputShapes, all, new Kernel.Context(Backend.JAVA, opset))) {
+            return plan.shapes();
+        }
+    }
+
+    Graph graph() {
+        ensureOpen();
+        return graph;
+    }
+
+    void ensureOpen() {
+        if (closed) throw new IllegalStateException("model " + source + " is closed");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        graph.constants().values().forEach(v -> {
+            if (v instanceof Value.Floats f) f.tensor().close();
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "Model(" + source + ", opset " + opset + ")";
+    }
+}

@@ -1,0 +1,129 @@
+package dev.jdnn;
+
+import dev.jdnn.dnnl.Dnnl;
+import dev.jdnn.graph.Kernel;
+import dev.jdnn.graph.Plan;
+import dev.jdnn.graph.Value;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Runs a {@link Model} on one backend. Each distinct combination of input shapes (usually: batch size)
+ * and requested tensors is prepared once — shapes inferred, native primitives compiled — and cached.
+ * Safe to use from many threads at once.
+ *
+ * <p>Taps: {@link #run} accepts any tensor name of the graph, not only its outputs. What comes back
+ * is a copy owned by the {@link Result}: no later op can change it, and a tapped tensor has exactly
+ * the value the graph computed at that point (for instance a BatchNormalization output between a conv
+ * and a ReLU).
+ */
+public final class Session implements AutoCloseable {
+
+    /** @param threads oneDNN threads per run; 0 = oneDNN's default (all cores) */
+    public record Options(Backend backend, int threads) {
+        public Options {
+            if (backend == null) throw new IllegalArgumentException("backend is required");
+            if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+        }
+
+        public static Options defaults() {
+            return new Options(Backend.NATIVE, 0);
+        }
+
+        public Options withBackend(Backend b) { return new Options(b, threads); }
+        public Options withThreads(int t) { return new Options(backend, t); }
+    }
+
+    private record PlanKey(Map<String, List<Long>> shapes, Set<String> requested) {}
+
+    private final Model model;
+    private final Options options;
+    private final Map<PlanKey, Plan> plans = new HashMap<>();
+    private volatile boolean closed;
+
+    Session(Model model, Options options) {
+        this.model = model;
+        this.options = options;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /**
+     * Runs the model on {@code inputs} (by input name) and returns the {@code requested} tensors
+     * (outputs or any intermediate tensor name). Only the nodes they depend on are executed.
+     *
+     * @throws IllegalArgumentException for an unknown input or tensor name, a missing input or a wrong shape
+     * @throws IllegalStateException    if this session, its model or an input tensor is closed
+     */
+    public Result run(Map<String, Tensor> inputs, Collection<String> requested) {
+        ensureOpen();
+        if (requested.isEmpty()) throw new IllegalArgumentException("request at least one tensor (e.g. " + model.outputs() + ")");
+        Map<String, long[]> shapes = new TreeMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            if (e.getValue().isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
+            shapes.put(e.getKey(), e.getValue().shape());
+        }
+        Plan plan = plan(shapes, new LinkedHashSet<>(requested));
+        if (options.backend() == Backend.NATIVE && options.threads() > 0) Dnnl.setThreads(options.threads());
+        Map<String, Value> values = plan.run(inputs);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (String name : requested) {
+            Value v = values.get(name);
+            tensors.put(name, v instanceof Value.Floats f ? f.tensor() : longsAsFloats((Value.Longs) v));
+        }
+        return new Result(tensors);
+    }
+
+    /** Convenience: the model's declared outputs. */
+    public Result run(Map<String, Tensor> inputs) {
+        return run(inputs, model.outputs());
+    }
+
+    private static Tensor longsAsFloats(Value.Longs v) {
+        long[] data = v.data();
+        float[] f = new float[data.length];
+        for (int i = 0; i < f.length; i++) f[i] = data[i];
+        return Tensor.of(f, v.shape());
+    }
+
+    private synchronized Plan plan(Map<String, long[]> shapes, Set<String> requested) {
+        Map<String, List<Long>> key = new TreeMap<>();
+        shapes.forEach((k, v) -> key.put(k, Arrays.stream(v).boxed().toList()));
+        PlanKey planKey = new PlanKey(key, Set.copyOf(requested));
+        Plan plan = plans.get(planKey);
+        if (plan == null) {
+            plan = new Plan(model.graph(), shapes, requested, new Kernel.Context(options.backend(), model.opset()));
+            plans.put(planKey, plan);
+        }
+        return plan;
+    }
+
+    /** Number of prepared plans (input shapes × requested sets) in the cache. */
+    public synchronized int preparedPlans() {
+        return plans.size();
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("session is closed");
+        model.ensureOpen();
+    }
+
+    /** Releases every prepared plan and its native primitives; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        new ArrayList<>(plans.values()).forEach(Plan::close);
+        plans.clear();
+    }
+}

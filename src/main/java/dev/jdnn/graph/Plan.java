@@ -1,0 +1,215 @@
+package dev.jdnn.graph;
+
+import dev.jdnn.Tensor;
+import dev.jdnn.graph.ops.Ops;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A graph prepared for fixed input shapes, a backend and a set of requested tensors: only the nodes
+ * those tensors depend on, in topological order, each prepared once (shapes inferred, native
+ * primitives compiled). Nodes whose inputs are all known at prepare time (shape arithmetic, constant
+ * subgraphs) are computed here, once. Intermediate values are freed after their last use.
+ *
+ * <p>{@link #run} returns the requested tensors as values owned by the caller: fresh tensors that no
+ * other op writes to (every op writes a new output; nothing here works in place).
+ */
+public final class Plan implements AutoCloseable {
+    private final Graph graph;
+    private final Map<String, long[]> shapes = new LinkedHashMap<>();
+    private final Map<String, Value> folded = new HashMap<>();   // computed at prepare time; owned by the plan
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Kernel.Step> steps = new ArrayList<>();
+    private final Map<String, Integer> lastUse = new HashMap<>();
+    private final Set<String> requested;
+    private volatile boolean closed;
+
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Kernel.Context context) {
+        this.graph = graph;
+        this.requested = Set.copyOf(requested);
+        try {
+            prepare(inputShapes, context);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void prepare(Map<String, long[]> inputShapes, Kernel.Context context) {
+        for (Map.Entry<String, long[]> declared : graph.inputs().entrySet()) {
+            long[] given = inputShapes.get(declared.getKey());
+            if (given == null) continue;
+            long[] want = declared.getValue();
+            boolean ok = want.length == 0 && given.length == 0 || want.length == given.length;
+            for (int i = 0; ok && i < want.length; i++) ok = want[i] < 0 || want[i] == given[i];
+            if (!ok) {
+                throw new IllegalArgumentException("input " + declared.getKey() + " has shape " + Tensor.format(given)
+                        + ", the model declares " + Tensor.format(want) + " (-1 = any)");
+            }
+            shapes.put(declared.getKey(), given.clone());
+        }
+        for (String name : inputShapes.keySet()) {
+            if (!graph.inputs().containsKey(name)) {
+                throw new IllegalArgumentException("the model has no input named '" + name + "'; its inputs are " + graph.inputs().keySet());
+            }
+        }
+        graph.constants().forEach((name, value) -> shapes.put(name, value.shape()));
+
+        // Which nodes the requested tensors depend on.
+        Map<String, Node> producer = new HashMap<>();
+        for (Node n : graph.nodes()) for (String out : n.outputs()) producer.put(out, n);
+        Set<Node> needed = new HashSet<>();
+        List<String> stack = new ArrayList<>(requested);
+        Set<String> seen = new HashSet<>();
+        while (!stack.isEmpty()) {
+            String name = stack.remove(stack.size() - 1);
+            if (!seen.add(name)) continue;
+            Node n = producer.get(name);
+            if (n == null) {
+                if (graph.constants().containsKey(name)) continue;
+                if (!graph.inputs().containsKey(name)) throw new IllegalArgumentException("the model has no tensor named '" + name + "'");
+                if (!shapes.containsKey(name)) throw new IllegalArgumentException("input '" + name + "' is needed but was not given");
+                continue;
+            }
+            if (needed.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) stack.add(in);
+        }
+
+        for (Node n : graph.nodes()) {
+            if (!needed.contains(n)) continue;
+            Kernel kernel = Ops.kernel(n.opType());
+            if (kernel == null) throw new IllegalArgumentException("unsupported ONNX operator " + n.opType() + " (node " + n.label() + ")");
+            List<long[]> inShapes = new ArrayList<>();
+            List<Value> constants = new ArrayList<>();
+            boolean allConstant = true;
+            for (String in : n.inputs()) {
+                if (in.isEmpty()) {
+                    inShapes.add(null);
+                    constants.add(null);
+                    continue;
+                }
+                inShapes.add(shapes.get(in));
+                Value c = constant(in);
+                constants.add(c);
+                allConstant &= c != null;
+            }
+            Kernel.Step step;
+            try {
+                step = kernel.prepare(n, inShapes, constants, context);
+            } catch (IllegalArgumentException e) {
+                throw e.getMessage() != null && e.getMessage().startsWith(n.opType()) ? e
+                        : new IllegalArgumentException(n.opType() + " node " + n.label() + ": " + e.getMessage(), e);
+            }
+            List<long[]> outShapes = step.outputShapes();
+            for (int i = 0; i < n.outputs().size() && i < outShapes.size(); i++) {
+                if (!n.outputs().get(i).isEmpty()) shapes.put(n.outputs().get(i), outShapes.get(i));
+            }
+            if (allConstant) {
+                // Known now: compute once (Constant nodes, shape arithmetic), keep the results.
+                try (step) {
+                    List<Value> outs = step.run(constants);
+                    for (int i = 0; i < outs.size(); i++) folded.put(n.outputs().get(i), outs.get(i));
+                }
+                continue;
+            }
+            for (String in : n.inputs()) if (!in.isEmpty()) lastUse.put(in, steps.size());
+            nodes.add(n);
+            steps.add(step);
+        }
+    }
+
+    private Value constant(String name) {
+        Value v = folded.get(name);
+        return v != null ? v : graph.constants().get(name);
+    }
+
+    /** The shape of every tensor this plan knows: inputs, constants and every prepared node's outputs. */
+    public Map<String, long[]> shapes() {
+        Map<String, long[]> copy = new LinkedHashMap<>();
+        shapes.forEach((k, v) -> copy.put(k, v.clone()));
+        return copy;
+    }
+
+    /** Number of nodes executed per run (after constant folding and pruning). */
+    public int stepCount() {
+        return steps.size();
+    }
+
+    /**
+     * Runs the plan. {@code inputs} must have the shapes the plan was prepared for; they are only read.
+     * Returns the requested tensors, owned by the caller.
+     */
+    public Map<String, Value> run(Map<String, Tensor> inputs) {
+        if (closed) throw new IllegalStateException("plan is closed");
+        Map<String, Value> values = new HashMap<>();
+        Set<String> borrowed = new HashSet<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            long[] want = shapes.get(e.getKey());
+            if (want == null || !graph.inputs().containsKey(e.getKey())) {
+                throw new IllegalArgumentException("the model has no input named '" + e.getKey() + "'");
+            }
+            if (!Arrays.equals(want, e.getValue().shape())) {
+                throw new IllegalArgumentException("input " + e.getKey() + " has shape " + Tensor.format(e.getValue().shape())
+                        + ", this plan was prepared for " + Tensor.format(want));
+            }
+            values.put(e.getKey(), new Value.Floats(e.getValue()));
+            borrowed.add(e.getKey());
+        }
+        Map<String, Value> results = new LinkedHashMap<>();
+        try {
+            for (int s = 0; s < steps.size(); s++) {
+                Node n = nodes.get(s);
+                List<Value> in = new ArrayList<>(n.inputs().size());
+                for (String name : n.inputs()) {
+                    if (name.isEmpty()) {
+                        in.add(null);
+                        continue;
+                    }
+                    Value v = values.containsKey(name) ? values.get(name) : constant(name);
+                    if (v == null) throw new IllegalArgumentException("input '" + name + "' of node " + n.label() + " was not given");
+                    in.add(v);
+                }
+                List<Value> out = steps.get(s).run(in);
+                for (int i = 0; i < out.size(); i++) {
+                    String name = n.outputs().get(i);
+                    if (name.isEmpty()) OnnxValues.release(out.get(i)); else values.put(name, out.get(i));
+                }
+                for (String name : n.inputs()) {
+                    Integer last = lastUse.get(name);
+                    if (last != null && last == s && !requested.contains(name) && !borrowed.contains(name)) {
+                        Value dead = values.remove(name);
+                        if (dead != null) OnnxValues.release(dead);
+                    }
+                }
+            }
+            for (String name : requested) {
+                Value v = values.remove(name);
+                if (v == null || borrowed.contains(name)) {
+                    Value source = v != null ? v : constant(name);
+                    if (source == null) throw new IllegalStateException("tensor '" + name + "' was not computed");
+                    v = OnnxValues.copy(source);
+                }
+                results.put(name, v);
+            }
+            return results;
+        } catch (RuntimeException e) {
+            results.values().forEach(OnnxValues::release);
+            throw e;
+        } finally {
+            for (Map.Entry<String, Value> e : values.entrySet()) if (!borrowed.contains(e.getKey())) OnnxValues.release(e.getValue());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        steps.forEach(Kernel.Step::close);
+        folded.values().forEach(OnnxValues::release);
+    }
+}

@@ -1,0 +1,122 @@
+package dev.jdnn.onnx;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.jdnn.Backend;
+import dev.jdnn.Model;
+import dev.jdnn.Result;
+import dev.jdnn.Session;
+import dev.jdnn.Tensor;
+import dev.jdnn.graph.Value;
+import dev.jdnn.graph.ops.Ops;
+import dev.jdnn.onnx.proto.OnnxProto;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.opentest4j.TestAbortedException;
+
+/**
+ * ONNX's own backend node tests (Debian's libonnx-testdata, installed by .ci/run): every test whose
+ * graph uses only operators jdnn supports runs on both backends and must match ONNX's expected outputs
+ * within ONNX's tolerance (|a − b| ≤ 1e-7 + 1e-3·|b|). A test is skipped, with the reason, only when it
+ * needs something jdnn declares unsupported (non-float inputs, 3-D convolution, an attribute mode).
+ */
+class OnnxNodeConformanceTest {
+    static final Path NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
+    static final double RTOL = 1e-3;
+    static final double ATOL = 1e-7;
+
+    @TestFactory
+    Stream<DynamicTest> onnxNodeTests() throws IOException {
+        Assumptions.assumeTrue(Files.isDirectory(NODE_TESTS), NODE_TESTS + " is absent: install Debian's libonnx-testdata (.ci/run does)");
+        List<DynamicTest> tests = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(NODE_TESTS).sorted()) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                Path model = dir.resolve("model.onnx");
+                if (!Files.isRegularFile(model) || !Files.isDirectory(dir.resolve("test_data_set_0"))) continue;
+                OnnxProto.ModelProto proto;
+                try (InputStream in = Files.newInputStream(model)) {
+                    proto = OnnxProto.ModelProto.parseFrom(in);
+                }
+                if (proto.getGraph().getNodeCount() == 0) continue;
+                boolean supported = proto.getGraph().getNodeList().stream().allMatch(n -> Ops.kernel(n.getOpType()) != null);
+                if (!supported) continue;
+                for (Backend backend : Backend.values()) {
+                    tests.add(DynamicTest.dynamicTest(dir.getFileName() + " on " + backend, () -> runCase(dir, backend)));
+                }
+            }
+        }
+        return tests.stream();
+    }
+
+    static Tensor read(Path pb) throws IOException {
+        try (InputStream in = Files.newInputStream(pb)) {
+            OnnxProto.TensorProto t = OnnxProto.TensorProto.parseFrom(in);
+            Value v = OnnxLoader.tensor(t, pb.getParent(), pb.toString());
+            if (v instanceof Value.Floats f) return f.tensor();
+            throw new TestAbortedException(pb.getFileName() + " holds int64 data; jdnn's graph inputs and outputs are float32");
+        } catch (OnnxFormatException e) {
+            throw new TestAbortedException("unsupported data: " + e.getMessage());
+        }
+    }
+
+    static boolean declaredUnsupported(RuntimeException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("not supported") || m.contains("jdnn runs") || m.contains("jdnn pools") || m.contains("jdnn supports")
+                || m.contains("model inputs are float32") || m.contains("data-dependent");
+    }
+
+    static void runCase(Path dir, Backend backend) throws IOException {
+        Model model;
+        try {
+            model = Model.load(dir.resolve("model.onnx"));
+        } catch (OnnxFormatException e) {
+            throw new TestAbortedException("not loadable by jdnn: " + e.getMessage());
+        }
+        Path data = dir.resolve("test_data_set_0");
+        List<String> inputNames = new ArrayList<>(model.inputs().keySet());
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        List<Tensor> expected = new ArrayList<>();
+        try (model; Session session = model.session(Session.Options.defaults().withBackend(backend))) {
+            for (int i = 0; Files.exists(data.resolve("input_" + i + ".pb")); i++) {
+                if (i >= inputNames.size()) throw new TestAbortedException("more input files than graph inputs");
+                inputs.put(inputNames.get(i), read(data.resolve("input_" + i + ".pb")));
+            }
+            for (int i = 0; Files.exists(data.resolve("output_" + i + ".pb")); i++) expected.add(read(data.resolve("output_" + i + ".pb")));
+            List<String> outputs = model.outputs();
+            Result result;
+            try {
+                result = session.run(inputs, outputs);
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                if (declaredUnsupported(e)) throw new TestAbortedException("declared unsupported: " + e.getMessage());
+                throw e;
+            }
+            try (result) {
+                for (int i = 0; i < expected.size(); i++) {
+                    Tensor want = expected.get(i);
+                    Tensor got = result.get(outputs.get(i));
+                    assertArrayEquals(want.shape(), got.shape(), "shape of output " + outputs.get(i));
+                    float[] w = want.toArray(), g = got.toArray();
+                    for (int j = 0; j < w.length; j++) {
+                        double tolerance = ATOL + RTOL * Math.abs(w[j]);
+                        if (!(Math.abs(g[j] - w[j]) <= tolerance) && !(Float.isNaN(w[j]) && Float.isNaN(g[j]))) {
+                            fail(dir.getFileName() + " output " + outputs.get(i) + "[" + j + "]: expected " + w[j] + ", got " + g[j]);
+                        }
+                    }
+                }
+            }
+        } finally {
+            inputs.values().forEach(Tensor::close);
+            expected.forEach(Tensor::close);
+        }
+    }
+}
