@@ -1,0 +1,184 @@
+package dev.jdnn.graph;
+
+import static dev.jdnn.testing.Fixtures.array;
+import static dev.jdnn.testing.Fixtures.assertClose;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.jdnn.Backend;
+import dev.jdnn.Model;
+import dev.jdnn.Result;
+import dev.jdnn.Session;
+import dev.jdnn.Tensor;
+import dev.jdnn.testing.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * torchvision CNNs exported from PyTorch (src/test/python/gen_onnx_models.py, both TrainingMode.EVAL and
+ * PRESERVE): jdnn's outputs and taps must equal PyTorch's outputs and forward-hook outputs within
+ * 1e-4 · max(1, |expected|), on both backends.
+ */
+class TorchvisionModelsTest {
+    static final Path DIR = Fixtures.ROOT.resolve("models");
+    static final double TOLERANCE = 1e-4;
+
+    record Tap(String module, String tensor, Path file) {}
+
+    static List<Tap> taps(Path dir) throws IOException {
+        List<Tap> taps = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("taps.txt"))) {
+            if (line.isBlank()) continue;
+            String[] f = line.split(" ");
+            taps.add(new Tap(f[0], f[1], dir.resolve(f[2])));
+        }
+        return taps;
+    }
+
+    static Stream<Arguments> modelsOnBothBackends() throws IOException {
+        try (Stream<Path> dirs = Files.list(DIR)) {
+            return dirs.sorted().toList().stream()
+                    .flatMap(d -> Stream.of(Arguments.of(d.getFileName().toString(), Backend.NATIVE), Arguments.of(d.getFileName().toString(), Backend.JAVA)));
+        }
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("modelsOnBothBackends")
+    void outputsAndTapsMatchPyTorch(String name, Backend backend) throws IOException {
+        Path dir = DIR.resolve(name);
+        List<Tap> taps = taps(dir);
+        List<String> requested = new ArrayList<>(List.of("output"));
+        taps.forEach(t -> requested.add(t.tensor()));
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults().withBackend(backend));
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
+             Result result = session.run(Map.of("input", x), requested)) {
+            assertClose(array(dir.resolve("output.npy")), result.get("output").toArray(), TOLERANCE, name + " output");
+            for (Tap tap : taps) {
+                assertClose(array(tap.file()), result.get(tap.tensor()).toArray(), TOLERANCE,
+                        name + " tap " + tap.tensor() + " (PyTorch hook on " + tap.module() + ")");
+            }
+        }
+    }
+
+    /**
+     * The seed's GoogLeNet case: with transform_input=True, the tap at conv1's batch-norm output equals
+     * PyTorch's hook on conv1.bn. A naive re-wrap of conv1 (feeding it the raw input) would skip
+     * transform_input and get a different tensor, which this test also shows.
+     */
+    @Test
+    void googlenetTapAtConv1BnSeesTransformInput() throws IOException {
+        for (String variant : List.of("googlenet_eval", "googlenet_preserve")) {
+            Path dir = DIR.resolve(variant);
+            Tap bn = taps(dir).stream().filter(t -> t.module().equals("conv1.bn")).findFirst().orElseThrow();
+            try (Model model = Model.load(dir.resolve("model.onnx"));
+                 Session session = model.session(Session.Options.defaults());
+                 Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
+                 Result result = session.run(Map.of("input", x), List.of(bn.tensor()))) {
+                float[] hooked = array(bn.file());
+                assertClose(hooked, result.get(bn.tensor()).toArray(), TOLERANCE, variant + " conv1.bn tap");
+                assertEquals(1, result.names().size(), "only what was requested comes back");
+            }
+            // A re-wrap of conv1 would feed it the raw input; the graph feeds it transform_input(x):
+            // channel c becomes x_c·std_c/0.5 + (mean_c − 0.5)/0.5 with ImageNet's mean and std.
+            var loaded = dev.jdnn.onnx.OnnxLoader.load(dir.resolve("model.onnx"));
+            Node conv = loaded.graph().nodes().stream().filter(n -> n.name().startsWith("/conv1/conv/")).findFirst().orElseThrow();
+            loaded.graph().constants().values().forEach(dev.jdnn.onnx.OnnxLoader::release);
+            try (Model model = Model.load(dir.resolve("model.onnx"));
+                 Session session = model.session(Session.Options.defaults());
+                 Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
+                 Result result = session.run(Map.of("input", x), List.of(conv.inputs().get(0)))) {
+                Tensor seen = result.get(conv.inputs().get(0));
+                double[] mean = {0.485, 0.456, 0.406}, std = {0.229, 0.224, 0.225};
+                float[] raw = x.toArray(), transformed = new float[raw.length];
+                int plane = 64 * 64;
+                for (int i = 0; i < raw.length; i++) {
+                    int c = (i / plane) % 3;
+                    transformed[i] = (float) (raw[i] * (std[c] / 0.5) + (mean[c] - 0.5) / 0.5);
+                }
+                assertClose(transformed, seen.toArray(), 1e-5, variant + ": conv1 sees the transformed input");
+                assertTrue(dev.jdnn.testing.Fixtures.maxScaledError(raw, seen.toArray()) > 0.1, "which is not the raw input");
+            }
+        }
+    }
+
+    @Test
+    void sessionPreparesOncePerBatchSizeAndRunsOnlyWhatIsNeeded() throws IOException {
+        Path dir = DIR.resolve("resnet_eval");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults());
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
+             Tensor one = Tensor.copyOf(x.sliceBatch(0, 1))) {
+            float[] expected = array(dir.resolve("output.npy"));
+            for (int i = 0; i < 3; i++) {
+                try (Result r = session.run(Map.of("input", x))) {
+                    assertClose(expected, r.get("output").toArray(), TOLERANCE, "run " + i);
+                }
+            }
+            assertEquals(1, session.preparedPlans());
+            try (Result r = session.run(Map.of("input", one))) {
+                float[] first = java.util.Arrays.copyOf(expected, 10);
+                assertClose(first, r.get("output").toArray(), TOLERANCE, "batch 1 = first row of batch 2");
+            }
+            assertEquals(2, session.preparedPlans(), "a new batch size is a new plan");
+            String early = taps(dir).get(0).tensor();
+            Map<String, long[]> shapes = model.tensorShapes(Map.of("input", x.shape()));
+            assertArrayEquals(new long[] {2, 10}, shapes.get("output"));
+            assertArrayEquals(new long[] {2, 16, 32, 32}, shapes.get(early));
+            try (Result r = session.run(Map.of("input", x), List.of(early))) {
+                assertArrayEquals(new long[] {2, 16, 32, 32}, r.get(early).shape());
+            }
+        }
+    }
+
+    @Test
+    void concurrentRunsOnOneSessionAgree() throws Exception {
+        Path dir = DIR.resolve("mobilenet_v2_eval");
+        float[] expected = array(dir.resolve("output.npy"));
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults());
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<float[]>> futures = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    futures.add(pool.submit(() -> {
+                        try (Result r = session.run(Map.of("input", x))) {
+                            return r.get("output").toArray();
+                        }
+                    }));
+                }
+                for (var f : futures) assertClose(expected, f.get(), TOLERANCE, "concurrent run");
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void tapsAreCopiesThatLaterOpsCannotChange() throws IOException {
+        Path dir = DIR.resolve("resnet_eval");
+        // layer1's last ReLU output feeds layer2; the tap must keep the value PyTorch's hook saw.
+        Tap layer1 = taps(dir).stream().filter(t -> t.module().equals("layer1")).findFirst().orElseThrow();
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults());
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
+             Result result = session.run(Map.of("input", x), List.of(layer1.tensor(), "output"))) {
+            Tensor tapped = result.get(layer1.tensor());
+            assertClose(array(layer1.file()), tapped.toArray(), TOLERANCE, "tap");
+            try (Result again = session.run(Map.of("input", x), List.of(layer1.tensor(), "output"))) {
+                assertNotEquals(tapped.segment().address(), again.get(layer1.tensor()).segment().address(), "each result owns its tensors");
+            }
+            assertClose(array(layer1.file()), tapped.toArray(), TOLERANCE, "unchanged by a later run");
+        }
+    }
+}
