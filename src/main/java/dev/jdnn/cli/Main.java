@@ -34,12 +34,15 @@ public final class Main {
         try {
             return switch (rest[0]) {
                 case "info" -> info(out);
+                case "run" -> RunCommand.run(Args.parse(commandArgs, RunCommand.OPTIONS), out);
+                case "names" -> RunCommand.names(Args.parse(commandArgs, RunCommand.NAMES_OPTIONS), out);
                 default -> {
                     err.println("jdnn: unknown command '" + rest[0] + "' (try ./jdnn help)");
                     yield USAGE;
                 }
             };
-        } catch (CliException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+        } catch (CliException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException
+                 | dev.jdnn.onnx.OnnxFormatException | dev.jdnn.dnnl.DnnlException | dev.jdnn.dnnl.NativeLibraryException e) {
             err.println("jdnn: " + e.getMessage());
             if (verbose) e.printStackTrace(err);
             return USAGE;
@@ -56,6 +59,11 @@ public final class Main {
 
                 usage: ./jdnn <command> [options] [--verbose]
                   info        jdnn and oneDNN versions, library path, ISA, threads
+                  run         --model M.onnx --input NAME=x.npy [--input ...] --output-dir DIR
+                              [--tap TENSOR ...] [--backend native|java] [--threads N]
+                              writes one .npy per output and tap, and index.tsv (tensor name -> file)
+                  names       --model M.onnx [--input-shape NAME=1,3,224,224 ...]
+                              lists every tensor name with its shape (symbolic dims taken as 1)
                   help        this text
                 """.formatted(Jdnn.version()));
     }
@@ -77,8 +85,8 @@ public final class Main {
     }
 
     /** A user error: printed as one line, exit code 2. */
-    static final class CliException extends RuntimeException {
-        CliException(String message) {
+    public static final class CliException extends RuntimeException {
+        public CliException(String message) {
             super(message);
         }
     }

@@ -52,4 +52,47 @@ class MainTest {
         assertTrue(err.contains("/nonexistent/libdnnl.so.3"), err);
         assertFalse(err.contains("\tat "), "no stack trace without --verbose: " + err);
     }
+
+    static final Path GOOGLENET = Path.of("src/test/resources/fixtures/models/googlenet_eval");
+
+    @Test
+    void runWritesOutputsTapsAndAnIndex(@org.junit.jupiter.api.io.TempDir Path out) throws Exception {
+        Result r = run("run", "--model", GOOGLENET.resolve("model.onnx").toString(), "--input", "input=" + GOOGLENET.resolve("input.npy"),
+                "--output-dir", out.toString(), "--tap", "/conv1/conv/Conv_output_0", "--backend", "java", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        String index = java.nio.file.Files.readString(out.resolve("index.tsv"));
+        assertTrue(index.contains("/conv1/conv/Conv_output_0\tconv1_conv_Conv_output_0.npy\t[2, 64, 32, 32]"), index);
+        try (dev.jdnn.Tensor y = dev.jdnn.Npy.read(out.resolve("output.npy"));
+             dev.jdnn.Tensor expected = dev.jdnn.Npy.read(GOOGLENET.resolve("output.npy"))) {
+            dev.jdnn.testing.Fixtures.assertClose(expected.toArray(), y.toArray(), 1e-4, "CLI output");
+        }
+    }
+
+    @Test
+    void namesListsTensorsWithShapes() {
+        Result r = run("names", "--model", GOOGLENET.resolve("model.onnx").toString(), "--input-shape", "input=4,3,64,64");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("input\t[4, 3, 64, 64]\tinput"), r.out());
+        assertTrue(r.out().contains("output\t[4, 10]\toutput"), r.out());
+        assertTrue(r.out().contains("/conv1/conv/Conv_output_0\t[4, 64, 32, 32]"), r.out());
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "run --model nope.onnx --output-dir /tmp/x | model file nope.onnx does not exist",
+        "run --model MODEL --input x=INPUT --output-dir /tmp/x | the model has no input 'x'",
+        "run --model MODEL --output-dir /tmp/x | missing --input input=FILE.npy",
+        "run --model MODEL --input input=src/test/resources/fixtures/npy/f32_2x3x4.npy --output-dir /tmp/x | has shape [2, 3, 4], the model declares",
+        "run --model MODEL --input input=INPUT --output-dir /tmp/x --tap nosuch | no tensor named 'nosuch'",
+        "run --model MODEL --input input=INPUT --output-dir /tmp/x --backend gpu | --backend must be native or java",
+        "run --model MODEL --input input=src/test/resources/fixtures/npy/f64_2x2.npy --output-dir /tmp/x | dtype <f8 is not supported",
+        "names --model MODEL --bogus 1 | unknown option --bogus"})
+    void errorsAreOneLineWithExitCode2(String command, String message) {
+        String[] args = command.replace("MODEL", GOOGLENET.resolve("model.onnx").toString())
+                .replace("INPUT", GOOGLENET.resolve("input.npy").toString()).trim().split(" ");
+        Result r = run(args);
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains(message), r.err());
+    }
 }
