@@ -102,6 +102,40 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Floating-point operations of one run for these input shapes, counting what dominates a CNN:
+     * convolutions ({@code 2·N·K·C/g·R·S·OH·OW}), Gemm and MatMul ({@code 2·M·N·K}).
+     */
+    public double flops(Map<String, long[]> inputShapes) {
+        Map<String, long[]> shapes = tensorShapes(inputShapes);
+        double total = 0;
+        for (Node n : graph.nodes()) {
+            long[] out = shapes.get(n.outputs().get(0));
+            if (out == null) continue;
+            switch (n.opType()) {
+                case "Conv" -> {
+                    long[] w = shapes.get(n.inputs().get(1));
+                    double perOutput = 1;
+                    for (int i = 1; i < w.length; i++) perOutput *= w[i];
+                    total += 2 * perOutput * count(out);
+                }
+                case "Gemm", "MatMul" -> {
+                    long[] a = shapes.get(n.inputs().get(0));
+                    long k = n.opType().equals("Gemm") && n.attributes().getInt("transA", 0) == 1 ? a[0] : a[a.length - 1];
+                    total += 2.0 * k * count(out);
+                }
+                default -> { }
+            }
+        }
+        return total;
+    }
+
+    private static double count(long[] shape) {
+        double c = 1;
+        for (long d : shape) c *= d;
+        return c;
+    }
+
     Graph graph() {
         ensureOpen();
         return graph;

@@ -36,6 +36,7 @@ public final class Main {
                 case "info" -> info(out);
                 case "run" -> RunCommand.run(Args.parse(commandArgs, RunCommand.OPTIONS), out);
                 case "names" -> RunCommand.names(Args.parse(commandArgs, RunCommand.NAMES_OPTIONS), out);
+                case "bench" -> BenchCommand.run(Args.parse(commandArgs, BenchCommand.OPTIONS), out);
                 default -> {
                     err.println("jdnn: unknown command '" + rest[0] + "' (try ./jdnn help)");
                     yield USAGE;
@@ -64,6 +65,9 @@ public final class Main {
                               writes one .npy per output and tap, and index.tsv (tensor name -> file)
                   names       --model M.onnx [--input-shape NAME=1,3,224,224 ...]
                               lists every tensor name with its shape (symbolic dims taken as 1)
+                  bench       --model M.onnx [--batch N] [--threads T] [--warmup W] [--iterations I]
+                              [--backend native|java] [--compare-ort true]
+                              latency p50/p90/p99, throughput, GFLOP/s; optionally ONNX Runtime side by side
                   help        this text
                 """.formatted(Jdnn.version()));
     }
