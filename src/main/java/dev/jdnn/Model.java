@@ -136,6 +136,14 @@ public final class Model implements AutoCloseable {
         return c;
     }
 
+    /** How many nodes of each operator type the graph has, e.g. {@code Conv=20}. */
+    public Map<String, Integer> operatorCounts() {
+        ensureOpen();
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (Node n : graph.nodes()) counts.merge(n.opType(), 1, Integer::sum);
+        return counts;
+    }
+
     Graph graph() {
         ensureOpen();
         return graph;

@@ -2,6 +2,7 @@ package dev.jdnn;
 
 import dev.jdnn.dnnl.Dnnl;
 import dev.jdnn.graph.Kernel;
+import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.graph.Value;
 import java.util.ArrayList;
@@ -27,19 +28,29 @@ import java.util.TreeMap;
  */
 public final class Session implements AutoCloseable {
 
-    /** @param threads oneDNN threads per run; 0 = oneDNN's default (all cores) */
-    public record Options(Backend backend, int threads) {
+    /**
+     * @param threads       oneDNN threads per run; 0 = oneDNN's default (all cores)
+     * @param optimizations what the native backend does to the graph (default: everything,
+     *                      {@link Optimizations#all()}); ignored by the Java backend, which runs node by node
+     */
+    public record Options(Backend backend, int threads, Optimizations optimizations) {
         public Options {
             if (backend == null) throw new IllegalArgumentException("backend is required");
             if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+            if (optimizations == null) throw new IllegalArgumentException("optimizations are required (Optimizations.all() is the default)");
+        }
+
+        public Options(Backend backend, int threads) {
+            this(backend, threads, Optimizations.all());
         }
 
         public static Options defaults() {
-            return new Options(Backend.NATIVE, 0);
+            return new Options(Backend.NATIVE, 0, Optimizations.all());
         }
 
-        public Options withBackend(Backend b) { return new Options(b, threads); }
-        public Options withThreads(int t) { return new Options(backend, t); }
+        public Options withBackend(Backend b) { return new Options(b, threads, optimizations); }
+        public Options withThreads(int t) { return new Options(backend, t, optimizations); }
+        public Options withOptimizations(Optimizations o) { return new Options(backend, threads, o); }
     }
 
     private record PlanKey(Map<String, List<Long>> shapes, Set<String> requested) {}
@@ -47,6 +58,7 @@ public final class Session implements AutoCloseable {
     private final Model model;
     private final Options options;
     private final Map<PlanKey, Plan> plans = new HashMap<>();
+    private volatile Plan lastPlan;
     private volatile boolean closed;
 
     Session(Model model, Options options) {
@@ -68,12 +80,7 @@ public final class Session implements AutoCloseable {
     public Result run(Map<String, Tensor> inputs, Collection<String> requested) {
         ensureOpen();
         if (requested.isEmpty()) throw new IllegalArgumentException("request at least one tensor (e.g. " + model.outputs() + ")");
-        Map<String, long[]> shapes = new TreeMap<>();
-        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-            if (e.getValue().isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
-            shapes.put(e.getKey(), e.getValue().shape());
-        }
-        Plan plan = plan(shapes, new LinkedHashSet<>(requested));
+        Plan plan = planFor(inputs, requested);
         if (options.backend() == Backend.NATIVE && options.threads() > 0) Dnnl.setThreads(options.threads());
         Map<String, Value> values = plan.run(inputs);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -82,6 +89,74 @@ public final class Session implements AutoCloseable {
             tensors.put(name, v instanceof Value.Floats f ? f.tensor() : longsAsFloats((Value.Longs) v));
         }
         return new Result(tensors);
+    }
+
+    /**
+     * Runs the model writing each requested tensor into the caller's tensor of that name ({@code outputs}
+     * keys are the requested names; shapes must match). With the native backend and compiled plans, a
+     * steady-state call allocates nothing.
+     */
+    public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        ensureOpen();
+        if (outputs.isEmpty()) throw new IllegalArgumentException("give at least one output tensor");
+        Plan plan = planFor(inputs, outputs.keySet());
+        if (options.backend() == Backend.NATIVE && options.threads() > 0) Dnnl.setThreads(options.threads());
+        if (plan.compiled()) {
+            plan.runInto(inputs, outputs);
+            return;
+        }
+        try (Result r = new Result(toTensors(plan.run(inputs), outputs.keySet()))) {
+            for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+                Tensor src = r.get(e.getKey());
+                if (!Arrays.equals(src.shape(), e.getValue().shape())) {
+                    throw new IllegalArgumentException("output tensor for '" + e.getKey() + "' has shape " + Tensor.format(e.getValue().shape())
+                            + ", the result has " + Tensor.format(src.shape()));
+                }
+                e.getValue().copyFrom(src);
+            }
+        }
+    }
+
+    /**
+     * What the prepared plan for these input shapes and requested tensors runs: one line per instruction
+     * (fused convolutions with their post-ops and oneDNN kernels, layout reorders, Java fallbacks).
+     */
+    public List<String> explain(Map<String, long[]> inputShapes, Collection<String> requested) {
+        ensureOpen();
+        return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).explain();
+    }
+
+    /**
+     * Activation memory of the prepared plan for these shapes and names: {bytes one run uses after
+     * liveness sharing, bytes without sharing}; {-1, -1} when the plan is not compiled.
+     */
+    public long[] preparedBytes(Map<String, long[]> inputShapes, Collection<String> requested) {
+        ensureOpen();
+        return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).activationBytes();
+    }
+
+    private Plan planFor(Map<String, Tensor> inputs, Collection<String> requested) {
+        // Steady state: the same shapes and names as last time, found without building a cache key.
+        Plan last = lastPlan;
+        if (last != null && last.accepts(inputs) && last.requested().size() == requested.size() && last.requested().containsAll(requested)) {
+            for (Tensor t : inputs.values()) if (t.isClosed()) throw new IllegalStateException("an input tensor is closed");
+            return last;
+        }
+        Map<String, long[]> shapes = new TreeMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            if (e.getValue().isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
+            shapes.put(e.getKey(), e.getValue().shape());
+        }
+        return plan(shapes, new LinkedHashSet<>(requested));
+    }
+
+    private static Map<String, Tensor> toTensors(Map<String, Value> values, Collection<String> requested) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (String name : requested) {
+            Value v = values.get(name);
+            tensors.put(name, v instanceof Value.Floats f ? f.tensor() : longsAsFloats((Value.Longs) v));
+        }
+        return tensors;
     }
 
     /** Convenience: the model's declared outputs. */
@@ -102,9 +177,10 @@ public final class Session implements AutoCloseable {
         PlanKey planKey = new PlanKey(key, Set.copyOf(requested));
         Plan plan = plans.get(planKey);
         if (plan == null) {
-            plan = new Plan(model.graph(), shapes, requested, new Kernel.Context(options.backend(), model.opset()));
+            plan = new Plan(model.graph(), shapes, requested, new Kernel.Context(options.backend(), model.opset()), options.optimizations());
             plans.put(planKey, plan);
         }
+        lastPlan = plan;
         return plan;
     }
 
@@ -125,5 +201,6 @@ public final class Session implements AutoCloseable {
         closed = true;
         new ArrayList<>(plans.values()).forEach(Plan::close);
         plans.clear();
+        lastPlan = null;
     }
 }

@@ -254,7 +254,8 @@ public final class Tensor implements AutoCloseable {
         return shape.clone();
     }
 
-    static long elementCount(long[] shape) {
+    /** Number of elements of a shape (1 for rank 0); throws on overflow. */
+    public static long elementCount(long[] shape) {
         long count = 1;
         for (long d : shape) count = Math.multiplyExact(count, d);
         return count;

@@ -56,6 +56,12 @@ public final class MemoryDescs {
         return create(owner, dims, dnnl_format_tag_any());
     }
 
+    /** A copy of {@code md} owned by {@code owner} (a queried descriptor lives only as long as its primitive). */
+    public static MemorySegment clone(Arena owner, MemorySegment md) {
+        return Dnnl.create(owner, "dnnl_memory_desc_clone", "memory desc", out -> dnnl_memory_desc_clone(out, md),
+                m -> dnnl_memory_desc_destroy(m));
+    }
+
     /** Bytes a buffer in this layout needs (blocked layouts may pad). */
     public static long size(MemorySegment md) {
         return dnnl_memory_desc_get_size(md);

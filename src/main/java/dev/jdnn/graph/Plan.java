@@ -28,13 +28,32 @@ public final class Plan implements AutoCloseable {
     private final List<Kernel.Step> steps = new ArrayList<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final Set<String> requested;
+    private final Set<String> usedInputs = new HashSet<>();
+    private int usedInputsGiven;      // how many inputs the plan was prepared with
+    private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
     private volatile boolean closed;
 
+    /** The simple node-by-node plan (no compilation). */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Kernel.Context context) {
+        this(graph, inputShapes, requested, context, Optimizations.none());
+    }
+
+    /**
+     * @param optimizations applied on the native backend: with {@link Optimizations#compile()} the plan is
+     *                      compiled into a {@link CompiledPlan}; the Java backend always runs node by node
+     */
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Kernel.Context context, Optimizations optimizations) {
         this.graph = graph;
         this.requested = Set.copyOf(requested);
         try {
-            prepare(inputShapes, context);
+            boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
+            // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
+            prepare(inputShapes, compile ? new Kernel.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
+            if (compile) {
+                program = new CompiledPlan(nodes, shapes, this::constant, usedInputs, this.requested, context, optimizations);
+                steps.forEach(Kernel.Step::close);
+                steps.clear();
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -59,6 +78,7 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("the model has no input named '" + name + "'; its inputs are " + graph.inputs().keySet());
             }
         }
+        usedInputsGiven = inputShapes.size();
         graph.constants().forEach((name, value) -> shapes.put(name, value.shape()));
 
         // Which nodes the requested tensors depend on.
@@ -75,6 +95,7 @@ public final class Plan implements AutoCloseable {
                 if (graph.constants().containsKey(name)) continue;
                 if (!graph.inputs().containsKey(name)) throw new IllegalArgumentException("the model has no tensor named '" + name + "'");
                 if (!shapes.containsKey(name)) throw new IllegalArgumentException("input '" + name + "' is needed but was not given");
+                usedInputs.add(name);
                 continue;
             }
             if (needed.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) stack.add(in);
@@ -109,6 +130,8 @@ public final class Plan implements AutoCloseable {
             for (int i = 0; i < n.outputs().size() && i < outShapes.size(); i++) {
                 if (!n.outputs().get(i).isEmpty()) shapes.put(n.outputs().get(i), outShapes.get(i));
             }
+            // Shape reads only the (known) shape of its input: it is a constant, whatever the input's data.
+            if (n.opType().equals("Shape")) allConstant = true;
             if (allConstant) {
                 // Known now: compute once (Constant nodes, shape arithmetic), keep the results.
                 try (step) {
@@ -135,9 +158,69 @@ public final class Plan implements AutoCloseable {
         return copy;
     }
 
-    /** Number of nodes executed per run (after constant folding and pruning). */
+    /** Number of nodes executed per run (after constant folding and pruning), before any fusion. */
     public int stepCount() {
-        return steps.size();
+        return nodes.size();
+    }
+
+    /** For a compiled plan, one line per instruction (fusions, layouts, Java fallbacks); else one per node. */
+    public List<String> explain() {
+        if (program != null) return program.explain();
+        return nodes.stream().map(n -> "node    " + n.label() + ": " + n.opType()).toList();
+    }
+
+    /** Whether this plan runs as a {@link CompiledPlan}. */
+    public boolean compiled() {
+        return program != null;
+    }
+
+    /** Bytes of activation memory one run uses (compiled plans, after liveness sharing), and without sharing; -1 if not compiled. */
+    public long[] activationBytes() {
+        return program == null ? new long[] {-1, -1} : new long[] {program.frameBytes(), program.unsharedBytes()};
+    }
+
+    /** The requested tensor names this plan returns. */
+    public Set<String> requested() {
+        return requested;
+    }
+
+    /** Whether {@code inputs} are exactly this plan's runtime inputs with its shapes (no allocation). */
+    public boolean accepts(Map<String, Tensor> inputs) {
+        if (inputs.size() != usedInputsGiven) return false;
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            long[] want = graph.inputs().containsKey(e.getKey()) ? shapes.get(e.getKey()) : null;
+            Tensor t = e.getValue();
+            if (want == null || t.isClosed() || t.rank() != want.length) return false;
+            for (int i = 0; i < want.length; i++) if (t.dim(i) != want[i]) return false;
+        }
+        return true;
+    }
+
+    private void checkInputs(Map<String, Tensor> inputs) {
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            long[] want = shapes.get(e.getKey());
+            if (want == null || !graph.inputs().containsKey(e.getKey())) {
+                throw new IllegalArgumentException("the model has no input named '" + e.getKey() + "'");
+            }
+            Tensor t = e.getValue();
+            boolean same = t.rank() == want.length;
+            for (int i = 0; same && i < want.length; i++) same = t.dim(i) == want[i];
+            if (!same) {
+                throw new IllegalArgumentException("input " + e.getKey() + " has shape " + Tensor.format(t.shape())
+                        + ", this plan was prepared for " + Tensor.format(want));
+            }
+        }
+    }
+
+    /**
+     * Runs a compiled plan writing each requested tensor into the caller's tensor of the same name
+     * (allocates nothing in steady state). Only for compiled plans whose requested tensors are all computed.
+     */
+    public void runInto(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        if (closed) throw new IllegalStateException("plan is closed");
+        if (program == null) throw new IllegalStateException("runInto needs a compiled native plan");
+        checkInputs(inputs);
+        program.runInto(inputs, outputs);
     }
 
     /**
@@ -146,6 +229,16 @@ public final class Plan implements AutoCloseable {
      */
     public Map<String, Value> run(Map<String, Tensor> inputs) {
         if (closed) throw new IllegalStateException("plan is closed");
+        if (program != null) {
+            checkInputs(inputs);
+            Map<String, Tensor> computed = program.run(inputs, null);
+            Map<String, Value> results = new LinkedHashMap<>();
+            for (String name : requested) {
+                Tensor t = computed.get(name);
+                results.put(name, t != null ? new Value.Floats(t) : OnnxValues.copy(constant(name)));
+            }
+            return results;
+        }
         Map<String, Value> values = new HashMap<>();
         Set<String> borrowed = new HashSet<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
@@ -209,6 +302,7 @@ public final class Plan implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        if (program != null) program.close();
         steps.forEach(Kernel.Step::close);
         folded.values().forEach(OnnxValues::release);
     }

@@ -44,22 +44,36 @@ class TorchvisionModelsTest {
         return taps;
     }
 
+    /** Every model on: native with every fusion, native compiled but unfused, native node by node, Java. */
     static Stream<Arguments> modelsOnBothBackends() throws IOException {
         try (Stream<Path> dirs = Files.list(DIR)) {
-            return dirs.sorted().toList().stream()
-                    .flatMap(d -> Stream.of(Arguments.of(d.getFileName().toString(), Backend.NATIVE), Arguments.of(d.getFileName().toString(), Backend.JAVA)));
+            return dirs.sorted().toList().stream().map(d -> d.getFileName().toString()).flatMap(d -> Stream.of(
+                    Arguments.of(d, Backend.NATIVE, Optimizations.all()),
+                    Arguments.of(d, Backend.NATIVE, Optimizations.unfused()),
+                    Arguments.of(d, Backend.NATIVE, new Optimizations(true, true, false, false)),
+                    Arguments.of(d, Backend.NATIVE, Optimizations.none()),
+                    Arguments.of(d, Backend.JAVA, Optimizations.none())));
         }
     }
 
-    @ParameterizedTest(name = "{0} on {1}")
+    @ParameterizedTest(name = "{0} on {1}, optimizations {2}")
     @MethodSource("modelsOnBothBackends")
-    void outputsAndTapsMatchPyTorch(String name, Backend backend) throws IOException {
+    void outputsAndTapsMatchPyTorch(String name, Backend backend, Optimizations optimizations) throws IOException {
         Path dir = DIR.resolve(name);
         List<Tap> taps = taps(dir);
         List<String> requested = new ArrayList<>(List.of("output"));
         taps.forEach(t -> requested.add(t.tensor()));
+        Session.Options options = Session.Options.defaults().withBackend(backend).withOptimizations(optimizations);
         try (Model model = Model.load(dir.resolve("model.onnx"));
-             Session session = model.session(Session.Options.defaults().withBackend(backend));
+             Session session = model.session(options);
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
+            // Output alone: nothing is tapped, so every fusion applies.
+            try (Result alone = session.run(Map.of("input", x), List.of("output"))) {
+                assertClose(array(dir.resolve("output.npy")), alone.get("output").toArray(), TOLERANCE, name + " output (no taps)");
+            }
+        }
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(options);
              Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
              Result result = session.run(Map.of("input", x), requested)) {
             assertClose(array(dir.resolve("output.npy")), result.get("output").toArray(), TOLERANCE, name + " output");
@@ -179,6 +193,98 @@ class TorchvisionModelsTest {
                 assertNotEquals(tapped.segment().address(), again.get(layer1.tensor()).segment().address(), "each result owns its tensors");
             }
             assertClose(array(layer1.file()), tapped.toArray(), TOLERANCE, "unchanged by a later run");
+        }
+    }
+
+    @Test
+    void compiledResNetFusesConvBnAddRelu() throws IOException {
+        // The PRESERVE export keeps its BatchNormalization nodes (the EVAL export has PyTorch fold them already).
+        Path dir = DIR.resolve("resnet_preserve");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session fused = model.session(Session.Options.defaults());
+             Session unfused = model.session(Session.Options.defaults().withOptimizations(Optimizations.unfused()))) {
+            Map<String, long[]> shapes = Map.of("input", new long[] {2, 3, 64, 64});
+            List<String> plan = fused.explain(shapes, List.of("output"));
+            long convs = model.operatorCounts().get("Conv"), bns = model.operatorCounts().get("BatchNormalization");
+            assertTrue(bns > 0 && convs > 0);
+            assertEquals(convs, plan.stream().filter(l -> l.contains("(folded)")).count(), "every BN follows a conv and is folded: " + plan);
+            assertEquals((long) model.operatorCounts().get("Add"), plan.stream().filter(l -> l.contains("(sum post-op)")).count(), "every residual Add is a sum post-op");
+            assertTrue(plan.stream().anyMatch(l -> l.contains("(eltwise post-op)")));
+            assertTrue(plan.stream().noneMatch(l -> l.startsWith("java")), "ResNet runs entirely natively: " + plan);
+            assertTrue(plan.stream().anyMatch(l -> l.contains("pooling")), "pools are native");
+            List<String> plain = unfused.explain(shapes, List.of("output"));
+            assertTrue(plain.stream().noneMatch(l -> l.contains("folded") || l.contains("post-op")), "unfused has no fusion: " + plain);
+            assertTrue(plain.size() > plan.size());
+        }
+    }
+
+    @Test
+    void tapBetweenConvAndReluKeepsItsUnfusedValueAndStopsThatFusionOnly() throws IOException {
+        Path dir = DIR.resolve("resnet_eval");
+        Tap bn1 = taps(dir).stream().filter(t -> t.module().equals("bn1")).findFirst().orElseThrow();
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults());
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
+             Result r = session.run(Map.of("input", x), List.of(bn1.tensor(), "output"))) {
+            assertClose(array(bn1.file()), r.get(bn1.tensor()).toArray(), TOLERANCE, "bn1 (before the ReLU) as PyTorch's hook saw it");
+            assertClose(array(dir.resolve("output.npy")), r.get("output").toArray(), TOLERANCE, "output");
+            List<String> plan = session.explain(Map.of("input", x.shape()), List.of(bn1.tensor(), "output"));
+            assertTrue(plan.stream().anyMatch(l -> l.contains("eltwise RELU")), "the ReLU after the tapped BN runs on its own: " + plan);
+        }
+    }
+
+    @Test
+    void runIntoCallerTensorsMatchesAndReusesTheFrame() throws IOException {
+        Path dir = DIR.resolve("densenet_eval");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults());
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
+            float[] expected = array(dir.resolve("output.npy"));
+            try (Tensor out = Tensor.zeros(2, 10)) {
+                for (int i = 0; i < 3; i++) {
+                    out.copyFrom(new float[20]);
+                    session.run(Map.of("input", x), Map.of("output", out));
+                    assertClose(expected, out.toArray(), TOLERANCE, "run " + i);
+                }
+                try (Tensor wrong = Tensor.zeros(2, 11)) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> session.run(Map.of("input", x), Map.of("output", wrong)));
+                    assertTrue(e.getMessage().contains("output"), e.getMessage());
+                }
+            }
+            long[] bytes = session.preparedBytes(Map.of("input", x.shape()), List.of("output"));
+            assertTrue(bytes[0] > 0 && bytes[0] < bytes[1], "liveness sharing: " + bytes[0] + " of " + bytes[1] + " bytes");
+        }
+    }
+
+    @Test
+    void closingASessionDuringRunsNeverCrashes() throws Exception {
+        Path dir = DIR.resolve("mobilenet_v2_eval");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
+            Session session = model.session(Session.Options.defaults());
+            session.run(Map.of("input", x)).close();
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    futures.add(pool.submit(() -> {
+                        for (int k = 0; k < 50; k++) {
+                            try (Result r = session.run(Map.of("input", x))) {
+                                assertEquals(20, r.get("output").toArray().length);
+                            } catch (IllegalStateException closed) {
+                                return null;
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                Thread.sleep(20);
+                session.close();
+                for (var f : futures) f.get();
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThrows(IllegalStateException.class, () -> session.run(Map.of("input", x)));
         }
     }
 }

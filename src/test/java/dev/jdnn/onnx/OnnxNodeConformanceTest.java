@@ -3,6 +3,7 @@ package dev.jdnn.onnx;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.jdnn.Backend;
+import dev.jdnn.graph.Optimizations;
 import dev.jdnn.Model;
 import dev.jdnn.Result;
 import dev.jdnn.Session;
@@ -50,9 +51,10 @@ class OnnxNodeConformanceTest {
                 if (proto.getGraph().getNodeCount() == 0) continue;
                 boolean supported = proto.getGraph().getNodeList().stream().allMatch(n -> Ops.kernel(n.getOpType()) != null);
                 if (!supported) continue;
-                for (Backend backend : Backend.values()) {
-                    tests.add(DynamicTest.dynamicTest(dir.getFileName() + " on " + backend, () -> runCase(dir, backend)));
-                }
+                // Native compiled (oneDNN layouts, native ops), native node by node, and the Java reference.
+                tests.add(DynamicTest.dynamicTest(dir.getFileName() + " on NATIVE compiled", () -> runCase(dir, Backend.NATIVE, Optimizations.all())));
+                tests.add(DynamicTest.dynamicTest(dir.getFileName() + " on NATIVE node by node", () -> runCase(dir, Backend.NATIVE, Optimizations.none())));
+                tests.add(DynamicTest.dynamicTest(dir.getFileName() + " on JAVA", () -> runCase(dir, Backend.JAVA, Optimizations.none())));
             }
         }
         return tests.stream();
@@ -75,7 +77,7 @@ class OnnxNodeConformanceTest {
                 || m.contains("model inputs are float32") || m.contains("data-dependent");
     }
 
-    static void runCase(Path dir, Backend backend) throws IOException {
+    static void runCase(Path dir, Backend backend, Optimizations optimizations) throws IOException {
         Model model;
         try {
             model = Model.load(dir.resolve("model.onnx"));
@@ -86,7 +88,7 @@ class OnnxNodeConformanceTest {
         List<String> inputNames = new ArrayList<>(model.inputs().keySet());
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         List<Tensor> expected = new ArrayList<>();
-        try (model; Session session = model.session(Session.Options.defaults().withBackend(backend))) {
+        try (model; Session session = model.session(Session.Options.defaults().withBackend(backend).withOptimizations(optimizations))) {
             for (int i = 0; Files.exists(data.resolve("input_" + i + ".pb")); i++) {
                 if (i >= inputNames.size()) throw new TestAbortedException("more input files than graph inputs");
                 inputs.put(inputNames.get(i), read(data.resolve("input_" + i + ".pb")));

@@ -34,7 +34,7 @@ public final class ConvBn implements AutoCloseable {
         this.folded = BnFolding.fold(conv, bn, mode);
         this.conv = conv;
         this.bnSnapshot = snapshot(bn);
-        this.postOps = new NativeConv2d.PostOps(residual, relu);
+        this.postOps = NativeConv2d.PostOps.of(residual, relu);
     }
 
     private static BatchNorm snapshot(BatchNorm bn) {
@@ -102,7 +102,7 @@ public final class ConvBn implements AutoCloseable {
         if (residual != null) {
             for (long i = 0; i < y.elementCount(); i++) y.setFlat(i, y.getFlat(i) + residual.getFlat(i));
         }
-        if (postOps.relu()) ReferenceEltwise.run(EltwiseAlgorithm.RELU, 0f, 0f, y, y);
+        if (postOps.activation() != null) ReferenceEltwise.run(postOps.activation(), postOps.alpha(), postOps.beta(), y, y);
     }
 
     private void ensureOpen() {

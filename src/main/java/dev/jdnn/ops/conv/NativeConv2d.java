@@ -8,6 +8,7 @@ import dev.jdnn.dnnl.Engine;
 import dev.jdnn.dnnl.Execution;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.dnnl.Primitive;
+import dev.jdnn.ops.eltwise.EltwiseAlgorithm;
 import dev.jdnn.ops.reorder.NativeReorder;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,9 +30,26 @@ import java.util.Arrays;
  */
 public final class NativeConv2d implements AutoCloseable {
 
-    /** What follows the convolution inside the same primitive: {@code dst = relu(conv(x) + residual)}. */
-    public record PostOps(boolean residualSum, boolean relu) {
-        public static final PostOps NONE = new PostOps(false, false);
+    /**
+     * What follows the convolution inside the same primitive: {@code dst = act(conv(x) [+ residual])},
+     * where {@code act} is {@code activation} with its alpha/beta (ReLU: 0, 0; Clip: min, max), or none (null).
+     */
+    public record PostOps(boolean residualSum, EltwiseAlgorithm activation, float alpha, float beta) {
+        public static final PostOps NONE = new PostOps(false, null, 0f, 0f);
+
+        /** The ResNet-block chain: optional residual sum, optional ReLU. */
+        public static PostOps of(boolean residualSum, boolean relu) {
+            return new PostOps(residualSum, relu ? EltwiseAlgorithm.RELU : null, 0f, 0f);
+        }
+
+        public boolean any() {
+            return residualSum || activation != null;
+        }
+
+        @Override public String toString() {
+            return (residualSum ? " +sum" : "") + (activation == null ? "" : " +" + activation.name().toLowerCase()
+                    + (activation == EltwiseAlgorithm.CLIP ? "(" + alpha + "," + beta + ")" : alpha != 0 ? "(" + alpha + ")" : ""));
+        }
     }
 
     private final Arena arena = Arena.ofShared();
@@ -47,6 +65,10 @@ public final class NativeConv2d implements AutoCloseable {
     private NativeReorder residualToNative;
     private MemorySegment srcNative;     // source in oneDNN's layout (only if srcToNative != null)
     private MemorySegment dstNative;     // destination in oneDNN's layout (only if dstToPlain != null)
+    private MemorySegment weights;       // in the kernel's layout, reordered once
+    private MemorySegment bias;          // null without bias
+    private MemorySegment biasDesc;
+    private long scratchpadBytes;
     private boolean closed;
 
     public NativeConv2d(Conv2d conv, long[] inputShape, PostOps postOps) {
@@ -55,7 +77,7 @@ public final class NativeConv2d implements AutoCloseable {
         this.outputShape = params.outputShape(inputShape); // validates before anything native
         this.postOps = postOps;
         this.description = params + " " + MemoryDescs.dims(inputShape) + " -> " + MemoryDescs.dims(outputShape)
-                + (postOps.residualSum() ? " +sum" : "") + (postOps.relu() ? " +relu" : "");
+                + postOps;
         try {
             compile(conv);
         } catch (RuntimeException e) {
@@ -72,7 +94,7 @@ public final class NativeConv2d implements AutoCloseable {
         MemorySegment dstAny = MemoryDescs.any(arena, outputShape);
         MemorySegment weightsAny = MemoryDescs.any(arena, weightDims);
         MemorySegment weightsPlain = MemoryDescs.create(arena, weightDims, g == 1 ? dnnl_oihw() : dnnl_goihw());
-        MemorySegment biasDesc = conv.hasBias() ? MemoryDescs.plain(arena, new long[] {params.outChannels()}) : MemorySegment.NULL;
+        biasDesc = conv.hasBias() ? MemoryDescs.plain(arena, new long[] {params.outChannels()}) : MemorySegment.NULL;
         MemorySegment strides = arena.allocateFrom(C_LONG, params.strideH(), params.strideW());
         // oneDNN counts dilation from 0 (dense), PyTorch and ONNX from 1.
         MemorySegment dilates = arena.allocateFrom(C_LONG, params.dilationH() - 1, params.dilationW() - 1);
@@ -90,20 +112,15 @@ public final class NativeConv2d implements AutoCloseable {
         MemorySegment scratchDesc = primitive.queryDesc(dnnl_query_scratchpad_md(), 0);
 
         // Weights: reordered once into the layout the kernel wants.
-        MemorySegment weights = arena.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
+        weights = arena.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
         try (Arena staging = Arena.ofConfined();
              NativeReorder toKernel = new NativeReorder(weightsPlain, weightsDesc, "weights of " + description)) {
             MemorySegment plain = staging.allocateFrom(ValueLayout.JAVA_FLOAT, conv.weightsView());
             toKernel.run(plain, weights);
         }
-        execution = new Execution(primitive, 5)
-                .arg(DNNL_ARG_SRC(), srcDesc).arg(DNNL_ARG_WEIGHTS(), weightsDesc).arg(DNNL_ARG_DST(), dstDesc)
-                .arg(DNNL_ARG_SCRATCHPAD(), scratchDesc)
-                .set(DNNL_ARG_WEIGHTS(), weights)
-                .set(DNNL_ARG_SCRATCHPAD(), arena.allocate(Math.max(64, MemoryDescs.size(scratchDesc)), 64));
-        if (conv.hasBias()) {
-            execution.arg(DNNL_ARG_BIAS(), biasDesc).set(DNNL_ARG_BIAS(), arena.allocateFrom(ValueLayout.JAVA_FLOAT, conv.biasView()));
-        }
+        scratchpadBytes = Math.max(64, MemoryDescs.size(scratchDesc));
+        if (conv.hasBias()) bias = arena.allocateFrom(ValueLayout.JAVA_FLOAT, conv.biasView());
+        execution = newExecution(arena.allocate(scratchpadBytes, 64));
 
         MemorySegment srcPlain = MemoryDescs.plain(arena, inputShape);
         MemorySegment dstPlain = MemoryDescs.plain(arena, outputShape);
@@ -124,22 +141,58 @@ public final class NativeConv2d implements AutoCloseable {
                 out -> dnnl_primitive_attr_create(out), a -> dnnl_primitive_attr_destroy(a));
         Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user()),
                 "dnnl_primitive_attr_set_scratchpad_mode", description);
-        if (postOps.residualSum() || postOps.relu()) {
+        if (postOps.any()) {
             MemorySegment ops = Dnnl.create(arena, "dnnl_post_ops_create", description,
                     out -> dnnl_post_ops_create(out), p -> dnnl_post_ops_destroy(p));
             if (postOps.residualSum()) {
                 Dnnl.check(dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef()), "dnnl_post_ops_append_sum", description);
             }
-            if (postOps.relu()) {
-                Dnnl.check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu(), 0f, 0f), "dnnl_post_ops_append_eltwise", description);
+            if (postOps.activation() != null) {
+                Dnnl.check(dnnl_post_ops_append_eltwise(ops, postOps.activation().dnnl(), postOps.alpha(), postOps.beta()),
+                        "dnnl_post_ops_append_eltwise", description);
             }
             Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", description);
         }
         return attr;
     }
 
+    /** An argument list over this primitive with its weights, bias and the given scratchpad bound. */
+    private Execution newExecution(MemorySegment scratchpad) {
+        Execution e = new Execution(primitive, 5)
+                .arg(DNNL_ARG_SRC(), primitive.queryDesc(dnnl_query_src_md(), 0))
+                .arg(DNNL_ARG_WEIGHTS(), primitive.queryDesc(dnnl_query_weights_md(), 0))
+                .arg(DNNL_ARG_DST(), primitive.queryDesc(dnnl_query_dst_md(), 0))
+                .arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0))
+                .set(DNNL_ARG_WEIGHTS(), weights)
+                .set(DNNL_ARG_SCRATCHPAD(), scratchpad);
+        if (bias != null) e.arg(DNNL_ARG_BIAS(), biasDesc).set(DNNL_ARG_BIAS(), bias);
+        return e;
+    }
+
     /**
-     * {@code y = [relu](conv(x) [+ residual])} on plain NCHW tensors. {@code residual} must be given
+     * A separate argument list for a caller that runs this convolution on its own buffers, in oneDNN's
+     * layouts ({@link #srcDesc()}, {@link #dstDesc()}), possibly on several threads at once (one
+     * execution per thread): src, dst and a scratchpad of {@link #scratchpadBytes()} are bound here,
+     * once. The caller closes it before this convolution.
+     */
+    public synchronized Execution bind(MemorySegment src, MemorySegment dst, MemorySegment scratchpad) {
+        ensureOpen();
+        Execution e = newExecution(scratchpad);
+        try {
+            return e.set(DNNL_ARG_SRC(), src).set(DNNL_ARG_DST(), dst);
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+    }
+
+    /** Bytes of the scratchpad a {@link #bind} caller supplies. */
+    public long scratchpadBytes() {
+        return scratchpadBytes;
+    }
+
+    /**
+     * {@code y = act(conv(x) [+ residual])} on plain NCHW tensors. {@code residual} must be given
      * exactly when the post-ops include the sum, with the output's shape.
      */
     public synchronized void run(Tensor x, Tensor residual, Tensor y) {

@@ -7,16 +7,17 @@ public enum EltwiseAlgorithm {
     /** {@code max(x, 0)}; with alpha != 0, leaky ReLU {@code x > 0 ? x : alpha·x}. */
     RELU {
         @Override public float apply(float x, float alpha, float beta) { return x > 0 ? x : alpha * x; }
-        @Override int dnnl() { return dnnl_eltwise_relu(); }
+        @Override public int dnnl() { return dnnl_eltwise_relu(); }
     },
     /** {@code min(max(x, alpha), beta)}, ONNX Clip and ReLU6. */
     CLIP {
         @Override public float apply(float x, float alpha, float beta) { return Math.min(Math.max(x, alpha), beta); }
-        @Override int dnnl() { return dnnl_eltwise_clip_v2(); }
+        @Override public int dnnl() { return dnnl_eltwise_clip_v2(); }
     };
 
     /** The function on one element. */
     public abstract float apply(float x, float alpha, float beta);
 
-    abstract int dnnl();
+    /** The oneDNN {@code dnnl_alg_kind_t}. */
+    public abstract int dnnl();
 }

@@ -49,6 +49,22 @@ public final class NativeReorder implements AutoCloseable {
         return execution.requiredBytes(DNNL_ARG_TO());
     }
 
+    /**
+     * A separate argument list with {@code src} and {@code dst} bound once, for a caller that reorders
+     * the same buffers many times, possibly beside other threads using this reorder (one per thread).
+     * The caller closes it before this reorder.
+     */
+    public Execution bind(MemorySegment src, MemorySegment dst) {
+        Execution e = new Execution(primitive, 2).arg(DNNL_ARG_FROM(), primitive.queryDesc(dnnl_query_src_md(), 0))
+                .arg(DNNL_ARG_TO(), primitive.queryDesc(dnnl_query_dst_md(), 0));
+        try {
+            return e.set(DNNL_ARG_FROM(), src).set(DNNL_ARG_TO(), dst);
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+    }
+
     public synchronized void run(MemorySegment src, MemorySegment dst) {
         execution.set(DNNL_ARG_FROM(), src).set(DNNL_ARG_TO(), dst).run();
     }

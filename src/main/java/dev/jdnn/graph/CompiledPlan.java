@@ -1,0 +1,610 @@
+package dev.jdnn.graph;
+
+import dev.jdnn.Tensor;
+import dev.jdnn.dnnl.Execution;
+import dev.jdnn.dnnl.MemoryDescs;
+import dev.jdnn.graph.ops.NativeOps;
+import dev.jdnn.graph.ops.Ops;
+import dev.jdnn.ops.reorder.NativeReorder;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A plan compiled for the native backend (see {@link Optimizations#compile()}): a straight-line program
+ * of oneDNN primitives over buffers planned at compile time.
+ *
+ * <ul>
+ *   <li><b>Fusion</b>: Conv → BatchNormalization (inference, constant statistics) is one convolution with
+ *       folded weights; a following residual Add and Relu/Clip become its sum and eltwise post-ops;
+ *       BatchNormalization → Relu is one batch norm. An intermediate tensor that is requested (a tap)
+ *       or read twice is never fused away, so taps keep their exact unfused values.</li>
+ *   <li><b>Layouts</b>: each primitive reads its inputs in the layout oneDNN chose for it (usually the
+ *       8-channel-blocked {@code nChw8c} on AVX2) and tensors stay in it between native ops; a reorder is
+ *       inserted only where a consumer wants another layout: plain at graph inputs, results, taps and
+ *       nodes that run their Java kernel (ops with no native form here).</li>
+ *   <li><b>Memory</b>: every tensor gets a slot; slots whose lifetimes do not overlap share storage
+ *       (first-fit by size), and a conv with a residual sum writes into the residual's buffer when nothing
+ *       reads the residual later. A {@link Frame} holds one such arena, the scratchpad and every
+ *       primitive's argument list, bound once. Runs borrow a frame (one per concurrent run, reused), so a
+ *       steady-state run allocates nothing but its results (Java-kernel nodes allocate their outputs).</li>
+ * </ul>
+ */
+final class CompiledPlan implements AutoCloseable {
+
+    /** One tensor in one layout. {@code desc} null: rank 0 (dense). */
+    static final class Slot {
+        final String name;
+        final long[] shape;
+        final MemorySegment desc;
+        final long bytes;
+        int def = -1;      // instruction that writes it (-1: a graph input, written before the program)
+        int last = -1;     // last instruction that reads it (Integer.MAX_VALUE: a result)
+        Slot sharesWith;   // storage owner when this slot reuses another's buffer
+        long offset;
+        int index;
+
+        Slot(String name, long[] shape, MemorySegment desc) {
+            this.name = name;
+            this.shape = shape.clone();
+            this.desc = desc;
+            this.bytes = Math.max(Float.BYTES, desc != null ? MemoryDescs.size(desc) : Float.BYTES);
+        }
+
+        Slot root() {
+            return sharesWith == null ? this : sharesWith.root();
+        }
+    }
+
+    private sealed interface Instr permits NativeInstr, ReorderInstr, JavaInstr {}
+
+    private record NativeInstr(NativeOp op, Slot[] inputs, Slot output) implements Instr {}
+
+    private record ReorderInstr(NativeReorder reorder, Slot from, Slot to) implements Instr {}
+
+    /** A node run by its kernel on plain tensors; {@code inputs} holds a Slot, a constant Value or null per node input. */
+    private record JavaInstr(Node node, Kernel.Step step, Object[] inputs, Slot[] outputs) implements Instr {}
+
+    /** The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation]. */
+    private record ConvChain(int conv, int batchNorm, int add, int residualInput, int activation, NativeOps.Activation act) {}
+
+    private final Arena arena = Arena.ofShared();
+    private final List<Slot> slots = new ArrayList<>();
+    private final Map<String, Slot> byName = new HashMap<>();
+    private final Map<Slot, List<Slot>> conversions = new HashMap<>();
+    private final List<Instr> program = new ArrayList<>();
+    private final Map<String, Slot> inputs = new LinkedHashMap<>();
+    private final Map<String, Slot> results = new LinkedHashMap<>();
+    private final ArrayDeque<Frame> idle = new ArrayDeque<>();
+    private final List<Frame> frames = new ArrayList<>();
+    private final List<String> explain = new ArrayList<>();
+    private long frameBytes;
+    private long scratchpadBytes = 64;
+    private boolean closed;      // guarded by idle
+    private boolean destroyed;   // guarded by idle
+    private int active;          // runs in progress, guarded by idle
+
+    /**
+     * @param nodes     the nodes to run, in topological order (constant ones already folded away)
+     * @param shapes    every tensor's shape
+     * @param constant  the value of a tensor known at prepare time, else null
+     * @param runtimeInputs graph inputs that are fed at run time
+     * @param requested tensor names to return (outputs or taps); constants among them are not this plan's business
+     */
+    CompiledPlan(List<Node> nodes, Map<String, long[]> shapes, Function<String, Value> constant, Set<String> runtimeInputs,
+                 Set<String> requested, Kernel.Context context, Optimizations optimizations) {
+        try {
+            compile(nodes, shapes, constant, runtimeInputs, requested, context, optimizations);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void compile(List<Node> nodes, Map<String, long[]> shapes, Function<String, Value> constant, Set<String> runtimeInputs,
+                         Set<String> requested, Kernel.Context context, Optimizations opt) {
+        for (String name : runtimeInputs) {
+            Slot s = newSlot(name, shapes.get(name), plainDesc(shapes.get(name)));
+            inputs.put(name, s);
+            byName.put(name, s);
+        }
+        // Who reads each runtime tensor: fusion needs "exactly one reader, not requested".
+        Map<String, List<Integer>> readers = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String in : nodes.get(i).inputs()) if (!in.isEmpty() && constant.apply(in) == null) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
+        }
+        Set<Integer> absorbed = new HashSet<>();   // nodes that run inside another node's primitive
+        Set<Integer> claimed = new HashSet<>();    // nodes that are part of some fusion (absorbed or its last node)
+        // The one node that reads a tensor, if exactly one does, nothing requested it, and no fusion took that node yet.
+        Function<String, Integer> soleReader = name -> {
+            List<Integer> r = readers.getOrDefault(name, List.of());
+            return r.size() == 1 && !requested.contains(name) && !claimed.contains(r.get(0)) ? r.get(0) : -1;
+        };
+
+        Map<Integer, ConvChain> chainEndingAt = new HashMap<>();
+        Map<Integer, Integer> bnReluEndingAt = new HashMap<>(); // relu node → bn node
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            if (claimed.contains(i)) continue;
+            if (n.opType().equals("Conv") && convFusable(n, shapes, constant)) {
+                int bn = -1, add = -1, residual = -1, act = -1;
+                NativeOps.Activation activation = null;
+                String out = n.outputs().get(0);
+                int next = soleReader.apply(out);
+                if (opt.foldBatchNorm() && next >= 0 && bnFoldable(nodes.get(next), constant)) {
+                    bn = next;
+                    out = nodes.get(bn).outputs().get(0);
+                    next = soleReader.apply(out);
+                }
+                if (opt.fuseAdd() && next >= 0 && nodes.get(next).opType().equals("Add")) {
+                    Node a = nodes.get(next);
+                    int other = a.inputs().get(0).equals(out) ? 1 : 0;
+                    String residualName = a.inputs().get(other);
+                    if (!residualName.equals(out) && constant.apply(residualName) == null
+                            && Arrays.equals(shapes.get(residualName), shapes.get(out)) && Arrays.equals(shapes.get(a.outputs().get(0)), shapes.get(out))) {
+                        add = next;
+                        residual = other;
+                        out = a.outputs().get(0);
+                        next = soleReader.apply(out);
+                    }
+                }
+                if (opt.fuseActivation() && next >= 0) {
+                    activation = activationOf(nodes.get(next), shapes, constant, context.opset());
+                    if (activation != null) act = next;
+                }
+                // Every 2-D conv with constant weights runs as a chain, possibly of the conv alone.
+                int end = Math.max(i, Math.max(bn, Math.max(add, act)));
+                chainEndingAt.put(end, new ConvChain(i, bn, add, residual, act, activation));
+                for (int j : new int[] {i, bn, add, act}) {
+                    if (j < 0) continue;
+                    claimed.add(j);
+                    if (j != end) absorbed.add(j);
+                }
+            } else if (n.opType().equals("BatchNormalization") && opt.fuseActivation() && bnFoldable(n, constant)) {
+                int next = soleReader.apply(n.outputs().get(0));
+                if (next >= 0 && nodes.get(next).opType().equals("Relu")) {
+                    bnReluEndingAt.put(next, i);
+                    absorbed.add(i);
+                    claimed.add(i);
+                    claimed.add(next);
+                }
+            }
+        }
+
+        for (int i = 0; i < nodes.size(); i++) {
+            if (absorbed.contains(i)) continue;
+            ConvChain chain = chainEndingAt.get(i);
+            if (chain != null) {
+                emitConvChain(nodes, chain, shapes, constant);
+                continue;
+            }
+            Node node = nodes.get(i);
+            NativeOps.Activation fusedRelu = null;
+            if (bnReluEndingAt.containsKey(i)) {
+                Node relu = node;
+                node = nodes.get(bnReluEndingAt.get(i));
+                fusedRelu = new NativeOps.Activation(dev.jdnn.ops.eltwise.EltwiseAlgorithm.RELU, 0f, 0f);
+                emitNode(node, relu.outputs().get(0), shapes, constant, context, fusedRelu, relu.label());
+                continue;
+            }
+            emitNode(node, null, shapes, constant, context, null, null);
+        }
+
+        for (String name : requested) {
+            if (constant.apply(name) != null && !byName.containsKey(name)) continue;
+            Slot s = byName.get(name);
+            if (s == null) throw new IllegalStateException("tensor '" + name + "' is not computed by this plan");
+            results.put(name, plain(s));
+        }
+        planMemory();
+    }
+
+    private static boolean convFusable(Node conv, Map<String, long[]> shapes, Function<String, Value> constant) {
+        String x = conv.input(0);
+        return x != null && constant.apply(x) == null && shapes.get(x).length == 4
+                && conv.input(1) != null && constant.apply(conv.input(1)) instanceof Value.Floats
+                && (conv.input(2) == null || constant.apply(conv.input(2)) instanceof Value.Floats);
+    }
+
+    private static boolean bnFoldable(Node n, Function<String, Value> constant) {
+        if (!n.opType().equals("BatchNormalization") || n.attributes().getInt("training_mode", 0) == 1) return false;
+        for (int o = 1; o < n.outputs().size(); o++) if (!n.outputs().get(o).isEmpty()) return false;
+        for (int k = 1; k <= 4; k++) if (n.input(k) == null || !(constant.apply(n.input(k)) instanceof Value.Floats)) return false;
+        return true;
+    }
+
+    private static NativeOps.Activation activationOf(Node n, Map<String, long[]> shapes, Function<String, Value> constant, int opset) {
+        List<Value> cs = new ArrayList<>();
+        List<long[]> ss = new ArrayList<>();
+        for (String in : n.inputs()) {
+            cs.add(in.isEmpty() ? null : constant.apply(in));
+            ss.add(in.isEmpty() ? null : shapes.get(in));
+        }
+        return NativeOps.Activation.of(n, cs, ss, opset);
+    }
+
+    private void emitConvChain(List<Node> nodes, ConvChain c, Map<String, long[]> shapes, Function<String, Value> constant) {
+        Node conv = nodes.get(c.conv());
+        Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
+        List<long[]> convShapes = new ArrayList<>();
+        List<Value> convConstants = new ArrayList<>();
+        for (String in : conv.inputs()) {
+            convShapes.add(in.isEmpty() ? null : shapes.get(in));
+            convConstants.add(in.isEmpty() ? null : constant.apply(in));
+        }
+        List<Value> bnConstants = new ArrayList<>();
+        if (bn != null) for (String in : bn.inputs()) bnConstants.add(in.isEmpty() ? null : constant.apply(in));
+        NativeOp op = NativeOps.convChain(conv, convShapes, convConstants, bn, bnConstants, c.add() >= 0, c.act());
+        List<String> ins = new ArrayList<>(List.of(conv.input(0)));
+        String label = "";
+        if (c.add() >= 0) {
+            Node add = nodes.get(c.add());
+            ins.add(add.inputs().get(c.residualInput()));
+            label += " + " + add.label() + " (sum post-op)";
+        }
+        if (c.activation() >= 0) label += " + " + nodes.get(c.activation()).label() + " (eltwise post-op)";
+        int end = Math.max(c.conv(), Math.max(c.batchNorm(), Math.max(c.add(), c.activation())));
+        String out = nodes.get(end).outputs().get(0);
+        emitNative(op, ins, out, shapes.get(out), label);
+    }
+
+    private void emitNode(Node node, String outputOverride, Map<String, long[]> shapes, Function<String, Value> constant,
+                          Kernel.Context context, NativeOps.Activation fusedRelu, String fusedLabel) {
+        List<long[]> inShapes = new ArrayList<>();
+        List<Value> constants = new ArrayList<>();
+        List<String> runtime = new ArrayList<>();
+        List<MemorySegment> descs = new ArrayList<>();
+        for (String in : node.inputs()) {
+            Value c = in.isEmpty() ? null : constant.apply(in);
+            inShapes.add(in.isEmpty() ? null : shapes.get(in));
+            constants.add(c);
+            if (!in.isEmpty() && c == null) {
+                runtime.add(in);
+                descs.add(slot(in).desc);
+            }
+        }
+        List<long[]> outShapes = new ArrayList<>();
+        for (String o : node.outputs()) outShapes.add(o.isEmpty() ? null : shapes.get(o));
+        boolean nativeShapes = outShapes.get(0) != null && descs.stream().allMatch(d -> d != null);
+        NativeOp op = nativeShapes ? NativeOps.compile(node, inShapes, constants, descs, outShapes, context.opset(), fusedRelu) : null;
+        if (op != null) {
+            String out = outputOverride != null ? outputOverride : node.outputs().get(0);
+            emitNative(op, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (fused)" : "");
+            return;
+        }
+        if (fusedRelu != null) throw new IllegalStateException("BatchNormalization " + node.label() + " was chosen for ReLU fusion but has no native form");
+        Kernel.Step step = Ops.kernel(node.opType()).prepare(node, inShapes, constants, context);
+        Object[] args = new Object[node.inputs().size()];
+        for (int k = 0; k < args.length; k++) {
+            String in = node.inputs().get(k);
+            if (in.isEmpty()) continue;
+            args[k] = constants.get(k) != null ? constants.get(k) : plain(slot(in));
+        }
+        Slot[] outs = new Slot[node.outputs().size()];
+        for (int k = 0; k < outs.length; k++) {
+            String o = node.outputs().get(k);
+            if (o.isEmpty()) continue;
+            outs[k] = newSlot(o, shapes.get(o), plainDesc(shapes.get(o)));
+            outs[k].def = program.size();
+            byName.put(o, outs[k]);
+        }
+        for (Object a : args) if (a instanceof Slot s) s.last = program.size();
+        explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(node.outputs().get(0))));
+        program.add(new JavaInstr(node, step, args, outs));
+    }
+
+    private void emitNative(NativeOp op, List<String> inputNames, String output, long[] outShape, String label) {
+        Slot[] in = new Slot[inputNames.size()];
+        try {
+            for (int k = 0; k < in.length; k++) in[k] = inLayout(slot(inputNames.get(k)), op.inputDesc(k));
+        } catch (RuntimeException e) {
+            op.close();
+            throw e;
+        }
+        Slot out = newSlot(output, outShape, op.outputDesc());
+        out.def = program.size();
+        for (Slot s : in) s.last = program.size();
+        byName.put(output, out);
+        scratchpadBytes = Math.max(scratchpadBytes, op.scratchpadBytes());
+        explain.add("native  " + op.description() + label);
+        program.add(new NativeInstr(op, in, out));
+    }
+
+    private Slot slot(String name) {
+        Slot s = byName.get(name);
+        if (s == null) throw new IllegalStateException("tensor '" + name + "' is read before it is computed");
+        return s;
+    }
+
+    /** {@code s} in layout {@code desc}: itself, or a reordered copy (made once per layout). */
+    private Slot inLayout(Slot s, MemorySegment desc) {
+        if (desc == null || s.desc == null || MemoryDescs.equal(s.desc, desc)) return s;
+        List<Slot> known = conversions.computeIfAbsent(s, k -> new ArrayList<>());
+        for (Slot c : known) if (MemoryDescs.equal(c.desc, desc)) return c;
+        NativeReorder reorder = new NativeReorder(s.desc, desc, s.name + " " + Tensor.format(s.shape));
+        Slot c = newSlot(s.name, s.shape, MemoryDescs.clone(arena, desc));
+        c.def = program.size();
+        s.last = program.size();
+        known.add(c);
+        explain.add("reorder " + s.name + " " + Tensor.format(s.shape) + (MemoryDescs.equal(desc, plainDesc(s.shape)) ? " to plain" : " to the next op's layout"));
+        program.add(new ReorderInstr(reorder, s, c));
+        return c;
+    }
+
+    private Slot plain(Slot s) {
+        return inLayout(s, plainDesc(s.shape));
+    }
+
+    private MemorySegment plainDesc(long[] shape) {
+        return shape.length == 0 ? null : MemoryDescs.plain(arena, shape);
+    }
+
+    private Slot newSlot(String name, long[] shape, MemorySegment desc) {
+        Slot s = new Slot(name, shape, desc);
+        s.index = slots.size();
+        slots.add(s);
+        return s;
+    }
+
+    /**
+     * Lifetimes, then storage: a sum post-op output takes over its residual's buffer if the residual
+     * dies there; results live to the end; then groups are placed first-fit, largest first, so that two
+     * groups share bytes only if their lifetimes do not overlap.
+     */
+    private void planMemory() {
+        for (Slot r : results.values()) r.last = Integer.MAX_VALUE;
+        for (Slot s : slots) if (s.last < s.def) s.last = s.def; // written but never read
+        for (int i = 0; i < program.size(); i++) {
+            if (program.get(i) instanceof NativeInstr ni && ni.op().accumulatesInto() >= 0) {
+                Slot residual = ni.inputs()[ni.op().accumulatesInto()];
+                if (residual.last == i && residual.def >= 0 && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)) {
+                    ni.output().sharesWith = residual.root();
+                }
+            }
+        }
+        Map<Slot, long[]> groups = new LinkedHashMap<>(); // root → {def, last, bytes}
+        for (Slot s : slots) {
+            long[] g = groups.computeIfAbsent(s.root(), r -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE, 0});
+            g[0] = Math.min(g[0], s.def);
+            g[1] = Math.max(g[1], s.last);
+            g[2] = Math.max(g[2], align(s.bytes));
+        }
+        List<Map.Entry<Slot, long[]>> order = new ArrayList<>(groups.entrySet());
+        order.sort(Comparator.comparingLong((Map.Entry<Slot, long[]> e) -> -e.getValue()[2]));
+        List<long[]> placed = new ArrayList<>(); // {offset, bytes, def, last}
+        for (Map.Entry<Slot, long[]> e : order) {
+            long[] g = e.getValue();
+            List<long[]> conflicts = new ArrayList<>();
+            for (long[] p : placed) if (!(p[3] < g[0] || g[1] < p[2])) conflicts.add(p);
+            conflicts.sort(Comparator.comparingLong(p -> p[0]));
+            long offset = 0;
+            for (long[] p : conflicts) {
+                if (offset + g[2] <= p[0]) break;
+                offset = Math.max(offset, p[0] + p[1]);
+            }
+            e.getKey().offset = offset;
+            placed.add(new long[] {offset, g[2], g[0], g[1]});
+            frameBytes = Math.max(frameBytes, offset + g[2]);
+        }
+        for (Slot s : slots) s.offset = s.root().offset;
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 63) & ~63L;
+    }
+
+    /** One set of buffers and bound argument lists; used by one run at a time. */
+    private final class Frame implements AutoCloseable {
+        final Arena memory = Arena.ofShared();
+        final MemorySegment[] segments = new MemorySegment[slots.size()];
+        final NativeOp.Bound[] bound = new NativeOp.Bound[program.size()];
+
+        Frame() {
+            try {
+                MemorySegment base = memory.allocate(Math.max(64, frameBytes), 64);
+                MemorySegment scratch = memory.allocate(scratchpadBytes, 64);
+                for (Slot s : slots) segments[s.index] = base.asSlice(s.offset, s.bytes);
+                for (int i = 0; i < program.size(); i++) bound[i] = bind(program.get(i), scratch);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private NativeOp.Bound bind(Instr instr, MemorySegment scratch) {
+            return switch (instr) {
+                case NativeInstr n -> {
+                    MemorySegment[] in = new MemorySegment[n.inputs().length];
+                    for (int k = 0; k < in.length; k++) in[k] = segments[n.inputs()[k].index];
+                    yield n.op().bind(in, segments[n.output().index], scratch);
+                }
+                case ReorderInstr r -> {
+                    Execution e = r.reorder().bind(segments[r.from().index], segments[r.to().index]);
+                    yield new NativeOp.Bound() {
+                        @Override public void run() { e.run(); }
+                        @Override public void close() { e.close(); }
+                    };
+                }
+                case JavaInstr j -> javaStep(j);
+            };
+        }
+
+        /** A Java kernel over tensors that view this frame's plain slots; its fresh outputs are copied into their slots. */
+        private NativeOp.Bound javaStep(JavaInstr j) {
+            List<Value> args = new ArrayList<>();
+            for (Object a : j.inputs()) {
+                if (a instanceof Slot s) args.add(new Value.Floats(Tensor.wrap(segments[s.index].asSlice(0, Tensor.elementCount(s.shape) * Float.BYTES), s.shape)));
+                else args.add((Value) a);
+            }
+            List<Value> frozen = java.util.Collections.unmodifiableList(args);
+            return () -> {
+                List<Value> outs = j.step().run(frozen);
+                try {
+                    for (int k = 0; k < outs.size(); k++) {
+                        Slot s = k < j.outputs().length ? j.outputs()[k] : null;
+                        if (s == null) continue;
+                        if (!(outs.get(k) instanceof Value.Floats f)) {
+                            throw new IllegalStateException(j.node().opType() + " node " + j.node().label() + " produced int64 data at run time; jdnn needs int64 values to be known when the model is prepared");
+                        }
+                        MemorySegment.copy(f.tensor().segment(), 0, segments[s.index], 0, f.tensor().elementCount() * Float.BYTES);
+                    }
+                } finally {
+                    outs.forEach(OnnxValues::release);
+                }
+            };
+        }
+
+        void run() {
+            for (NativeOp.Bound b : bound) b.run();
+        }
+
+        @Override
+        public void close() {
+            for (NativeOp.Bound b : bound) if (b != null) b.close();
+            memory.close();
+        }
+    }
+
+    private Frame acquire() {
+        synchronized (idle) {
+            if (closed) throw new IllegalStateException("plan is closed");
+            active++;
+            Frame f = idle.pollFirst();
+            if (f != null) return f;
+        }
+        try {
+            Frame f = new Frame();
+            synchronized (idle) {
+                frames.add(f);
+            }
+            return f;
+        } catch (RuntimeException e) {
+            release(null);
+            throw e;
+        }
+    }
+
+    /** Returns a frame; the last run to finish after {@link #close} releases everything. */
+    private void release(Frame f) {
+        synchronized (idle) {
+            active--;
+            if (f != null) idle.addFirst(f);
+            if (closed && active == 0) destroy();
+        }
+    }
+
+    /**
+     * Runs the program: copies the inputs in, executes, and copies each result into {@code into.get(name)}
+     * if given (it must have the result's shape), else into a new tensor. Returns the result tensors.
+     */
+    Map<String, Tensor> run(Map<String, Tensor> given, Map<String, Tensor> into) {
+        Frame frame = acquire();
+        try {
+            for (Map.Entry<String, Slot> e : inputs.entrySet()) {
+                Tensor t = given.get(e.getKey());
+                if (t == null) throw new IllegalArgumentException("input '" + e.getKey() + "' is needed but was not given");
+                MemorySegment.copy(t.segment(), 0, frame.segments[e.getValue().index], 0, Tensor.elementCount(e.getValue().shape) * Float.BYTES);
+            }
+            frame.run();
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (Map.Entry<String, Slot> e : results.entrySet()) {
+                Slot s = e.getValue();
+                Tensor target = into != null ? into.get(e.getKey()) : null;
+                if (target == null) {
+                    target = Tensor.zeros(s.shape);
+                } else if (!Arrays.equals(target.shape(), s.shape)) {
+                    throw new IllegalArgumentException("output tensor for '" + e.getKey() + "' has shape " + Tensor.format(target.shape())
+                            + ", the result has " + Tensor.format(s.shape));
+                }
+                MemorySegment.copy(frame.segments[s.index], 0, target.segment(), 0, Tensor.elementCount(s.shape) * Float.BYTES);
+                out.put(e.getKey(), target);
+            }
+            return out;
+        } finally {
+            release(frame);
+        }
+    }
+
+    /** Same as {@link #run(Map, Map)} for callers that supply every output: allocates nothing. */
+    void runInto(Map<String, Tensor> given, Map<String, Tensor> into) {
+        Frame frame = acquire();
+        try {
+            for (Map.Entry<String, Slot> e : inputs.entrySet()) {
+                Tensor t = given.get(e.getKey());
+                if (t == null) throw new IllegalArgumentException("input '" + e.getKey() + "' is needed but was not given");
+                MemorySegment.copy(t.segment(), 0, frame.segments[e.getValue().index], 0, Tensor.elementCount(e.getValue().shape) * Float.BYTES);
+            }
+            frame.run();
+            for (Map.Entry<String, Slot> e : results.entrySet()) {
+                Tensor target = into.get(e.getKey());
+                Slot s = e.getValue();
+                if (target == null) throw new IllegalArgumentException("no output tensor given for '" + e.getKey() + "'");
+                if (target.elementCount() != Tensor.elementCount(s.shape) || target.rank() != s.shape.length) {
+                    throw new IllegalArgumentException("output tensor for '" + e.getKey() + "' has shape " + Tensor.format(target.shape())
+                            + ", the result has " + Tensor.format(s.shape));
+                }
+                MemorySegment.copy(frame.segments[s.index], 0, target.segment(), 0, Tensor.elementCount(s.shape) * Float.BYTES);
+            }
+        } finally {
+            release(frame);
+        }
+    }
+
+    /** Names of the results this program computes. */
+    Set<String> resultNames() {
+        return results.keySet();
+    }
+
+    /** One line per instruction: what runs natively (with fusions and oneDNN's kernel), what reorders, what runs in Java. */
+    List<String> explain() {
+        return List.copyOf(explain);
+    }
+
+    /** Bytes of one frame's planned activation memory (without scratchpad). */
+    long frameBytes() {
+        return frameBytes;
+    }
+
+    /** Bytes the same tensors would need without sharing. */
+    long unsharedBytes() {
+        long total = 0;
+        for (Slot s : slots) total += align(s.bytes);
+        return total;
+    }
+
+    /** Releases the primitives and frames; idempotent. A run in progress finishes first (the last one releases). */
+    @Override
+    public void close() {
+        synchronized (idle) {
+            if (closed) return;
+            closed = true;
+            if (active == 0) destroy();
+        }
+    }
+
+    private void destroy() {
+        if (destroyed) return;
+        destroyed = true;
+        frames.forEach(Frame::close);
+        frames.clear();
+        idle.clear();
+        for (Instr i : program) {
+            switch (i) {
+                case NativeInstr n -> n.op().close();
+                case ReorderInstr r -> r.reorder().close();
+                case JavaInstr j -> j.step().close();
+            }
+        }
+        arena.close();
+    }
+}

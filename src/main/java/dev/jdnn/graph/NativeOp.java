@@ -1,0 +1,47 @@
+package dev.jdnn.graph;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A node compiled for a {@link CompiledPlan}: a oneDNN primitive (or a plain copy) that reads its
+ * runtime inputs and writes its output in memory layouts fixed at compile time. The plan reorders an
+ * input whose layout differs from {@link #inputDesc}, and gives every frame its own buffers, scratchpad
+ * and {@link Bound} argument list, so one compiled op serves concurrent runs.
+ *
+ * <p>Runtime inputs are the node's inputs that are not constants, in order; {@code i} below counts only those.
+ */
+public interface NativeOp extends AutoCloseable {
+    /** The layout runtime input {@code i} must be in; null means dense row-major (plain). */
+    MemorySegment inputDesc(int i);
+
+    /** The layout of the output; null means dense row-major (plain). */
+    MemorySegment outputDesc();
+
+    /** Bytes of scratchpad one frame supplies (0 for none). */
+    long scratchpadBytes();
+
+    /**
+     * With the sum post-op the output buffer must start with runtime input {@code i}: the plan may then
+     * let the output share that input's buffer when nothing reads the input afterwards. -1: no such input.
+     */
+    default int accumulatesInto() {
+        return -1;
+    }
+
+    /** Binds one frame's buffers, once; the result runs the op on them with no allocation. */
+    Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad);
+
+    /** What it is, for messages and {@code explain}: op, shapes, chosen implementation. */
+    String description();
+
+    @Override
+    void close();
+
+    /** An op bound to one frame's buffers. */
+    interface Bound extends AutoCloseable {
+        void run();
+
+        @Override
+        default void close() {}
+    }
+}
