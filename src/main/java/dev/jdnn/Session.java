@@ -80,8 +80,8 @@ public final class Session implements AutoCloseable {
     public Result run(Map<String, Tensor> inputs, Collection<String> requested) {
         ensureOpen();
         if (requested.isEmpty()) throw new IllegalArgumentException("request at least one tensor (e.g. " + model.outputs() + ")");
+        applyThreads();
         Plan plan = planFor(inputs, requested);
-        if (options.backend() == Backend.NATIVE && options.threads() > 0) Dnnl.setThreads(options.threads());
         Map<String, Value> values = plan.run(inputs);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (String name : requested) {
@@ -99,8 +99,8 @@ public final class Session implements AutoCloseable {
     public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         ensureOpen();
         if (outputs.isEmpty()) throw new IllegalArgumentException("give at least one output tensor");
+        applyThreads();
         Plan plan = planFor(inputs, outputs.keySet());
-        if (options.backend() == Backend.NATIVE && options.threads() > 0) Dnnl.setThreads(options.threads());
         if (plan.compiled()) {
             plan.runInto(inputs, outputs);
             return;
@@ -123,7 +123,18 @@ public final class Session implements AutoCloseable {
      */
     public List<String> explain(Map<String, long[]> inputShapes, Collection<String> requested) {
         ensureOpen();
+        applyThreads();
         return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).explain();
+    }
+
+    /**
+     * Runs the compiled native plan for these inputs {@code runs} times and returns one line per
+     * instruction with its mean time, slowest first, then the total.
+     */
+    public List<String> profile(Map<String, Tensor> inputs, Collection<String> requested, int runs) {
+        ensureOpen();
+        applyThreads();
+        return planFor(inputs, requested).profile(inputs, runs);
     }
 
     /**
@@ -132,7 +143,16 @@ public final class Session implements AutoCloseable {
      */
     public long[] preparedBytes(Map<String, long[]> inputShapes, Collection<String> requested) {
         ensureOpen();
+        applyThreads();
         return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).activationBytes();
+    }
+
+    /**
+     * Sets the calling thread's oneDNN thread count before anything is prepared or run: some oneDNN
+     * kernels fix their thread count when the primitive is created.
+     */
+    private void applyThreads() {
+        if (options.backend() == Backend.NATIVE && options.threads() > 0 && Dnnl.threads() != options.threads()) Dnnl.setThreads(options.threads());
     }
 
     private Plan planFor(Map<String, Tensor> inputs, Collection<String> requested) {

@@ -6,8 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code --name value} options; repeatable ones collect every value. Unknown options are errors. */
+/**
+ * {@code --name value} options; repeatable ones collect every value. Unknown options are errors.
+ * A boolean flag ({@link #FLAGS}) may stand alone ({@code --compare-ort}) or take true/false.
+ */
 record Args(Map<String, List<String>> values) {
+    static final Set<String> FLAGS = Set.of("compare-ort");
+
     static Args parse(String[] args, Set<String> known) {
         Map<String, List<String>> values = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -19,6 +24,8 @@ record Args(Map<String, List<String>> values) {
             if (eq >= 0 && !name.startsWith("input") && !name.startsWith("tap")) {
                 value = name.substring(eq + 1);
                 name = name.substring(0, eq);
+            } else if (FLAGS.contains(name) && (i + 1 >= args.length || !(args[i + 1].equals("true") || args[i + 1].equals("false")))) {
+                value = "true";
             } else {
                 if (i + 1 >= args.length) throw new Main.CliException("--" + name + " needs a value");
                 value = args[++i];

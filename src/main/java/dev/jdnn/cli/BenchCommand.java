@@ -5,6 +5,7 @@ import dev.jdnn.Model;
 import dev.jdnn.Result;
 import dev.jdnn.Session;
 import dev.jdnn.Tensor;
+import dev.jdnn.graph.Optimizations;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import java.util.Set;
  * A quick tool: the recorded comparisons come from JMH in bench/.
  */
 final class BenchCommand {
-    static final Set<String> OPTIONS = Set.of("model", "batch", "threads", "warmup", "iterations", "backend", "compare-ort");
+    static final Set<String> OPTIONS = Set.of("model", "batch", "threads", "warmup", "iterations", "backend", "compare-ort", "optimizations");
 
     private BenchCommand() {}
 
@@ -34,7 +35,8 @@ final class BenchCommand {
         int iterations = positive(args, "iterations", 30);
         boolean compareOrt = Boolean.parseBoolean(args.one("compare-ort", "false"));
         Backend backend = args.one("backend", "native").equalsIgnoreCase("java") ? Backend.JAVA : Backend.NATIVE;
-        try (Model model = Model.load(modelFile); Session session = model.session(new Session.Options(backend, threads))) {
+        Optimizations optimizations = optimizations(args);
+        try (Model model = Model.load(modelFile); Session session = model.session(new Session.Options(backend, threads, optimizations))) {
             if (model.inputs().size() != 1) throw new Main.CliException("bench feeds one input; this model has " + model.inputs().keySet());
             String inputName = model.inputs().keySet().iterator().next();
             long[] shape = model.inputs().get(inputName).clone();
@@ -44,8 +46,8 @@ final class BenchCommand {
             float[] data = new float[(int) Arrays.stream(shape).reduce(1, Math::multiplyExact)];
             Random random = new Random(42);
             for (int i = 0; i < data.length; i++) data[i] = (float) random.nextGaussian();
-            out.printf(Locale.ROOT, "%s: input %s %s, %.2f GFLOP per run, backend %s, %d threads%n", modelFile.getFileName(), inputName,
-                    Tensor.format(shape), gflop, backend.name().toLowerCase(Locale.ROOT), threads);
+            out.printf(Locale.ROOT, "%s: input %s %s, %.2f GFLOP per run, backend %s (optimizations %s), %d threads%n", modelFile.getFileName(), inputName,
+                    Tensor.format(shape), gflop, backend.name().toLowerCase(Locale.ROOT), backend == Backend.JAVA ? "none" : optimizations, threads);
             OrtRunner ort = compareOrt ? OrtRunner.open(modelFile, inputName, shape, data, threads) : null;
             try (Tensor x = Tensor.of(data, shape); ort) {
                 long[] jdnnNanos = new long[iterations];
@@ -93,6 +95,17 @@ final class BenchCommand {
     private static double percentile(long[] sorted, int p) {
         int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
+    }
+
+    /** {@code --optimizations all|unfused|none} (native backend): every fusion, compiled without fusion, node by node. */
+    static Optimizations optimizations(Args args) {
+        String v = args.one("optimizations", "all");
+        return switch (v) {
+            case "all" -> Optimizations.all();
+            case "unfused" -> Optimizations.unfused();
+            case "none" -> Optimizations.none();
+            default -> throw new Main.CliException("--optimizations must be all, unfused or none, got '" + v + "'");
+        };
     }
 
     private static int positive(Args args, String name, int fallback) {

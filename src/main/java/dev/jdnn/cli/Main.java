@@ -37,6 +37,7 @@ public final class Main {
                 case "run" -> RunCommand.run(Args.parse(commandArgs, RunCommand.OPTIONS), out);
                 case "names" -> RunCommand.names(Args.parse(commandArgs, RunCommand.NAMES_OPTIONS), out);
                 case "bench" -> BenchCommand.run(Args.parse(commandArgs, BenchCommand.OPTIONS), out);
+                case "explain" -> RunCommand.explain(Args.parse(commandArgs, RunCommand.EXPLAIN_OPTIONS), out);
                 default -> {
                     err.println("jdnn: unknown command '" + rest[0] + "' (try ./jdnn help)");
                     yield USAGE;
@@ -61,12 +62,15 @@ public final class Main {
                 usage: ./jdnn <command> [options] [--verbose]
                   info        jdnn and oneDNN versions, library path, ISA, threads
                   run         --model M.onnx --input NAME=x.npy [--input ...] --output-dir DIR
-                              [--tap TENSOR ...] [--backend native|java] [--threads N]
+                              [--tap TENSOR ...] [--backend native|java] [--threads N] [--optimizations all|unfused|none]
                               writes one .npy per output and tap, and index.tsv (tensor name -> file)
                   names       --model M.onnx [--input-shape NAME=1,3,224,224 ...]
                               lists every tensor name with its shape (symbolic dims taken as 1)
+                  explain     --model M.onnx [--input-shape NAME=8,3,224,224 ...] [--tap TENSOR ...] [--optimizations ...]
+                              what the native backend runs: fused convs and their oneDNN kernels, reorders,
+                              Java fallbacks, activation memory per run
                   bench       --model M.onnx [--batch N] [--threads T] [--warmup W] [--iterations I]
-                              [--backend native|java] [--compare-ort true]
+                              [--backend native|java] [--optimizations all|unfused|none] [--compare-ort]
                               latency p50/p90/p99, throughput, GFLOP/s; optionally ONNX Runtime side by side
                   help        this text
                 """.formatted(Jdnn.version()));

@@ -6,6 +6,7 @@ import dev.jdnn.Npy;
 import dev.jdnn.Result;
 import dev.jdnn.Session;
 import dev.jdnn.Tensor;
+import dev.jdnn.graph.Optimizations;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -23,8 +24,9 @@ import java.util.Set;
 
 /** {@code ./jdnn run} and {@code ./jdnn names}. */
 final class RunCommand {
-    static final Set<String> OPTIONS = Set.of("model", "input", "output-dir", "tap", "backend", "threads");
+    static final Set<String> OPTIONS = Set.of("model", "input", "output-dir", "tap", "backend", "threads", "optimizations");
     static final Set<String> NAMES_OPTIONS = Set.of("model", "input-shape");
+    static final Set<String> EXPLAIN_OPTIONS = Set.of("model", "input-shape", "tap", "threads", "optimizations", "profile");
 
     private RunCommand() {}
 
@@ -34,7 +36,8 @@ final class RunCommand {
         Backend backend = backend(args.one("backend", "native"));
         int threads = threads(args.one("threads", "0"));
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        try (Model model = Model.load(modelFile); Session session = model.session(new Session.Options(backend, threads))) {
+        Optimizations optimizations = BenchCommand.optimizations(args);
+        try (Model model = Model.load(modelFile); Session session = model.session(new Session.Options(backend, threads, optimizations))) {
             for (String spec : args.all("input")) {
                 String[] kv = split(spec, "--input");
                 if (!model.inputs().containsKey(kv[0])) {
@@ -76,21 +79,7 @@ final class RunCommand {
     static int names(Args args, PrintStream out) {
         Path modelFile = existing(args.required("model"), "model");
         try (Model model = Model.load(modelFile)) {
-            Map<String, long[]> shapes = new LinkedHashMap<>();
-            model.inputs().forEach((name, declared) -> {
-                long[] s = declared.clone();
-                for (int i = 0; i < s.length; i++) if (s[i] < 0) s[i] = 1;
-                shapes.put(name, s);
-            });
-            for (String spec : args.all("input-shape")) {
-                String[] kv = split(spec, "--input-shape");
-                if (!shapes.containsKey(kv[0])) throw new Main.CliException("the model has no input '" + kv[0] + "'; its inputs are " + shapes.keySet());
-                try {
-                    shapes.put(kv[0], java.util.Arrays.stream(kv[1].split(",")).map(String::trim).mapToLong(Long::parseLong).toArray());
-                } catch (NumberFormatException e) {
-                    throw new Main.CliException("--input-shape " + spec + ": expected NAME=d1,d2,...");
-                }
-            }
+            Map<String, long[]> shapes = inputShapes(model, args);
             Map<String, long[]> all = model.tensorShapes(shapes);
             Set<String> outputs = new HashSet<>(model.outputs());
             for (Map.Entry<String, long[]> e : all.entrySet()) {
@@ -101,7 +90,69 @@ final class RunCommand {
         return Main.OK;
     }
 
-    /** Tensor names may contain '/', ':' and other characters that do not belong in a file name. */
+    /**
+     * {@code ./jdnn explain}: what the native backend compiles the model into for these input shapes
+     * and requested tensors (the outputs, plus any --tap): fused convolutions with their post-ops and
+     * oneDNN kernels, layout reorders, nodes that run in Java, and the activation memory of one run.
+     */
+    static int explain(Args args, PrintStream out) {
+        Path modelFile = existing(args.required("model"), "model");
+        int threads = threads(args.one("threads", "0"));
+        Optimizations optimizations = BenchCommand.optimizations(args);
+        try (Model model = Model.load(modelFile);
+             Session session = model.session(new Session.Options(Backend.NATIVE, threads, optimizations))) {
+            Map<String, long[]> shapes = inputShapes(model, args);
+            List<String> requested = new ArrayList<>(model.outputs());
+            requested.addAll(args.all("tap"));
+            List<String> lines = session.explain(shapes, requested);
+            String profileRuns = args.one("profile", null);
+            if (profileRuns != null) {
+                Map<String, Tensor> inputs = new LinkedHashMap<>();
+                try {
+                    java.util.Random random = new java.util.Random(42);
+                    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                        float[] data = new float[(int) Tensor.elementCount(e.getValue())];
+                        for (int i = 0; i < data.length; i++) data[i] = (float) random.nextGaussian();
+                        inputs.put(e.getKey(), Tensor.of(data, e.getValue()));
+                    }
+                    session.profile(inputs, requested, runs(profileRuns)).forEach(out::println);
+                } finally {
+                    inputs.values().forEach(Tensor::close);
+                }
+            } else {
+                lines.forEach(out::println);
+            }
+            long[] bytes = session.preparedBytes(shapes, requested);
+            out.printf(java.util.Locale.ROOT, "%d instructions (%d native, %d reorders, %d java) for %d graph nodes; optimizations %s%n",
+                    lines.size(), lines.stream().filter(l -> l.startsWith("native")).count(), lines.stream().filter(l -> l.startsWith("reorder")).count(),
+                    lines.stream().filter(l -> l.startsWith("java")).count(), model.operatorCounts().values().stream().mapToInt(Integer::intValue).sum(), optimizations);
+            if (bytes[0] >= 0) {
+                out.printf(java.util.Locale.ROOT, "activation memory per run: %.1f MiB (%.1f MiB without liveness sharing)%n", bytes[0] / 1048576.0, bytes[1] / 1048576.0);
+            }
+        }
+        return Main.OK;
+    }
+
+    /** The model's declared input shapes (symbolic dims as 1), overridden by --input-shape NAME=d1,d2,... */
+    private static Map<String, long[]> inputShapes(Model model, Args args) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        model.inputs().forEach((name, declared) -> {
+            long[] s = declared.clone();
+            for (int i = 0; i < s.length; i++) if (s[i] < 0) s[i] = 1;
+            shapes.put(name, s);
+        });
+        for (String spec : args.all("input-shape")) {
+            String[] kv = split(spec, "--input-shape");
+            if (!shapes.containsKey(kv[0])) throw new Main.CliException("the model has no input '" + kv[0] + "'; its inputs are " + shapes.keySet());
+            try {
+                shapes.put(kv[0], java.util.Arrays.stream(kv[1].split(",")).map(String::trim).mapToLong(Long::parseLong).toArray());
+            } catch (NumberFormatException e) {
+                throw new Main.CliException("--input-shape " + spec + ": expected NAME=d1,d2,...");
+            }
+        }
+        return shapes;
+    }
+
     static String safeFileName(String name) {
         String s = name.replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("^[._]+", "");
         return s.isEmpty() ? "tensor" : s;
@@ -143,6 +194,16 @@ final class RunCommand {
             case "java" -> Backend.JAVA;
             default -> throw new Main.CliException("--backend must be native or java, got '" + name + "'");
         };
+    }
+
+    private static int runs(String value) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n < 1) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new Main.CliException("--profile must be a number of runs >= 1, got '" + value + "'");
+        }
     }
 
     private static int threads(String value) {

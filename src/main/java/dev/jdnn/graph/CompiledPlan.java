@@ -365,9 +365,10 @@ final class CompiledPlan implements AutoCloseable {
         for (Slot r : results.values()) r.last = Integer.MAX_VALUE;
         for (Slot s : slots) if (s.last < s.def) s.last = s.def; // written but never read
         for (int i = 0; i < program.size(); i++) {
-            if (program.get(i) instanceof NativeInstr ni && ni.op().accumulatesInto() >= 0) {
-                Slot residual = ni.inputs()[ni.op().accumulatesInto()];
-                if (residual.last == i && residual.def >= 0 && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)) {
+            if (program.get(i) instanceof NativeInstr ni && ni.op().reusesInput() >= 0) {
+                Slot residual = ni.inputs()[ni.op().reusesInput()];
+                if (residual.last == i && residual.def >= 0 && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)
+                        && MemoryDescs.equal(residual.desc, ni.output().desc)) {
                     ni.output().sharesWith = residual.root();
                 }
             }
@@ -468,6 +469,14 @@ final class CompiledPlan implements AutoCloseable {
             for (NativeOp.Bound b : bound) b.run();
         }
 
+        void run(long[] nanos) {
+            for (int i = 0; i < bound.length; i++) {
+                long t0 = System.nanoTime();
+                bound[i].run();
+                nanos[i] += System.nanoTime() - t0;
+            }
+        }
+
         @Override
         public void close() {
             for (NativeOp.Bound b : bound) if (b != null) b.close();
@@ -558,6 +567,36 @@ final class CompiledPlan implements AutoCloseable {
         } finally {
             release(frame);
         }
+    }
+
+    /**
+     * Runs the program {@code runs} times on {@code given} and returns the {@link #explain} lines with
+     * each instruction's mean time, slowest first (for finding where a model's time goes).
+     */
+    List<String> profile(Map<String, Tensor> given, int runs) {
+        long[] nanos = new long[program.size()];
+        Frame frame = acquire();
+        try {
+            for (Map.Entry<String, Slot> e : inputs.entrySet()) {
+                Tensor t = given.get(e.getKey());
+                if (t == null) throw new IllegalArgumentException("input '" + e.getKey() + "' is needed but was not given");
+                MemorySegment.copy(t.segment(), 0, frame.segments[e.getValue().index], 0, Tensor.elementCount(e.getValue().shape) * Float.BYTES);
+            }
+            frame.run(); // warm-up
+            for (int r = 0; r < runs; r++) frame.run(nanos);
+        } finally {
+            release(frame);
+        }
+        long total = Arrays.stream(nanos).sum();
+        Integer[] order = new Integer[nanos.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Long.compare(nanos[b], nanos[a]));
+        List<String> lines = new ArrayList<>();
+        for (int i : order) {
+            lines.add(String.format(java.util.Locale.ROOT, "%9.3f ms %5.1f%%  %s", nanos[i] / 1e6 / runs, 100.0 * nanos[i] / Math.max(1, total), explain.get(i)));
+        }
+        lines.add(String.format(java.util.Locale.ROOT, "%9.3f ms total per run (mean of %d)", total / 1e6 / runs, runs));
+        return lines;
     }
 
     /** Names of the results this program computes. */

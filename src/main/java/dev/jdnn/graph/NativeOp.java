@@ -21,10 +21,11 @@ public interface NativeOp extends AutoCloseable {
     long scratchpadBytes();
 
     /**
-     * With the sum post-op the output buffer must start with runtime input {@code i}: the plan may then
-     * let the output share that input's buffer when nothing reads the input afterwards. -1: no such input.
+     * Runtime input {@code i} whose buffer the output may take over (in-place execution) when nothing
+     * reads that input afterwards; -1: none. With the sum post-op the output must start as that input,
+     * so taking it over also saves the copy.
      */
-    default int accumulatesInto() {
+    default int reusesInput() {
         return -1;
     }
 

@@ -169,6 +169,13 @@ public final class Plan implements AutoCloseable {
         return nodes.stream().map(n -> "node    " + n.label() + ": " + n.opType()).toList();
     }
 
+    /** Per-instruction mean times of a compiled plan over {@code runs} runs, slowest first. */
+    public List<String> profile(Map<String, Tensor> inputs, int runs) {
+        if (program == null) throw new IllegalStateException("profiling needs a compiled native plan");
+        checkInputs(inputs);
+        return program.profile(inputs, runs);
+    }
+
     /** Whether this plan runs as a {@link CompiledPlan}. */
     public boolean compiled() {
         return program != null;

@@ -4,6 +4,11 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.jdnn.Backend;
+import dev.jdnn.Model;
+import dev.jdnn.Session;
+import dev.jdnn.Tensor;
+import dev.jdnn.graph.Optimizations;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +16,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.*;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
- * Whole-model latency, ONNX Runtime Java (the peer to beat) on the models that
+ * Whole-model latency, jdnn (native, compiled with every fusion; outputs written into a caller tensor,
+ * the zero-allocation path) and ONNX Runtime Java 1.29 (the peer to beat, all graph optimisations,
+ * intra-op threads = {@code threads}) on the same inputs, on the models that
  * {@code bench/python/gen_bench_models.py} exports into {@code models/} (torchvision, random weights).
  * Model directory: {@code -Djdnn.models=DIR} (bench/run.sh sets it to the repository's models/).
  */
@@ -54,8 +62,27 @@ public class ModelBench {
         return x;
     }
 
+    Model jdnnModel;
+    Session jdnn;
+    Tensor jdnnInput;
+    Tensor jdnnOutput;
+    Map<String, Tensor> jdnnInputs;
+    Map<String, Tensor> jdnnOutputs;
+
     @Setup(Level.Trial)
-    public void setUp() throws OrtException {
+    public void setUp(BenchmarkParams params) throws OrtException {
+        // Each benchmark method runs in its own fork: prepare only the runtime it measures.
+        if (params.getBenchmark().endsWith("jdnn")) {
+            jdnnModel = Model.load(modelFile(model));
+            jdnn = jdnnModel.session(new Session.Options(Backend.NATIVE, threads, Optimizations.all()));
+            String inputName = jdnnModel.inputs().keySet().iterator().next();
+            jdnnInput = Tensor.of(input(batch), batch, 3, 224, 224);
+            jdnnInputs = Map.of(inputName, jdnnInput);
+            String outputName = jdnnModel.outputs().get(0);
+            jdnnOutput = Tensor.zeros(jdnnModel.tensorShapes(Map.of(inputName, jdnnInput.shape())).get(outputName));
+            jdnnOutputs = Map.of(outputName, jdnnOutput);
+            return;
+        }
         env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(threads);
@@ -68,12 +95,26 @@ public class ModelBench {
 
     @TearDown(Level.Trial)
     public void tearDown() throws OrtException {
-        ortInput.close();
-        ort.close();
+        if (jdnn != null) {
+            jdnn.close();
+            jdnnModel.close();
+            jdnnInput.close();
+            jdnnOutput.close();
+        }
+        if (ort != null) {
+            ortInput.close();
+            ort.close();
+        }
     }
 
     @Benchmark
-    public float ortRun() throws OrtException {
+    public float jdnn() {
+        jdnn.run(jdnnInputs, jdnnOutputs);
+        return jdnnOutput.getFlat(0);
+    }
+
+    @Benchmark
+    public float onnxRuntime() throws OrtException {
         try (OrtSession.Result result = ort.run(ortInputs)) {
             return ((float[][]) result.get(0).getValue())[0][0];
         }

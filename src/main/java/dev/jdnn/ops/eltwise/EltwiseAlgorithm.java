@@ -13,6 +13,12 @@ public enum EltwiseAlgorithm {
     CLIP {
         @Override public float apply(float x, float alpha, float beta) { return Math.min(Math.max(x, alpha), beta); }
         @Override public int dnnl() { return dnnl_eltwise_clip_v2(); }
+    },
+
+    /** {@code alpha·x + beta}. */
+    LINEAR {
+        @Override public float apply(float x, float alpha, float beta) { return alpha * x + beta; }
+        @Override public int dnnl() { return dnnl_eltwise_linear(); }
     };
 
     /** The function on one element. */
