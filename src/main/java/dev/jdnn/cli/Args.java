@@ -11,7 +11,7 @@ import java.util.Set;
  * A boolean flag ({@link #FLAGS}) may stand alone ({@code --compare-ort}) or take true/false.
  */
 record Args(Map<String, List<String>> values) {
-    static final Set<String> FLAGS = Set.of("compare-ort");
+    static final Set<String> FLAGS = Set.of("compare-ort", "autotune");
 
     static Args parse(String[] args, Set<String> known) {
         Map<String, List<String>> values = new LinkedHashMap<>();

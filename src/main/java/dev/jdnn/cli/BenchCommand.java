@@ -22,7 +22,7 @@ import java.util.Set;
  * A quick tool: the recorded comparisons come from JMH in bench/.
  */
 final class BenchCommand {
-    static final Set<String> OPTIONS = Set.of("model", "batch", "threads", "warmup", "iterations", "backend", "compare-ort", "optimizations");
+    static final Set<String> OPTIONS = Set.of("model", "batch", "threads", "warmup", "iterations", "backend", "compare-ort", "optimizations", "autotune");
 
     private BenchCommand() {}
 
@@ -100,12 +100,15 @@ final class BenchCommand {
     /** {@code --optimizations all|unfused|none} (native backend): every fusion, compiled without fusion, node by node. */
     static Optimizations optimizations(Args args) {
         String v = args.one("optimizations", "all");
-        return switch (v) {
+        Optimizations o = switch (v) {
             case "all" -> Optimizations.all();
             case "unfused" -> Optimizations.unfused();
             case "none" -> Optimizations.none();
             default -> throw new Main.CliException("--optimizations must be all, unfused or none, got '" + v + "'");
         };
+        String tune = args.one("autotune", "false");
+        if (!tune.equals("true") && !tune.equals("false")) throw new Main.CliException("--autotune must be true or false, got '" + tune + "'");
+        return o.compile() ? o.withAutotune(tune.equals("true")) : o;
     }
 
     private static int positive(Args args, String name, int fallback) {

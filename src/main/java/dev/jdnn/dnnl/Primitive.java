@@ -18,13 +18,18 @@ public final class Primitive implements AutoCloseable {
     private final MemorySegment primitive;
     private volatile boolean closed;
 
-    private Primitive(String function, String description, ToIntFunction<MemorySegment> createDesc) {
+    private Primitive(String function, String description, ToIntFunction<MemorySegment> createDesc, int skipImplementations) {
         this.description = description;
         try {
             Dnnl.ensureLoaded();
             this.primitiveDesc = Dnnl.create(arena, function, description, createDesc,
                     pd -> dnnl_primitive_desc_destroy(pd));
             MemorySegment pd = primitiveDesc;
+            for (int i = 0; i < skipImplementations; i++) {
+                int status = dnnl_primitive_desc_next_impl(pd);
+                if (status == dnnl_last_impl_reached()) throw new IllegalArgumentException(description + " has only " + (i + 1) + " implementations");
+                Dnnl.check(status, "dnnl_primitive_desc_next_impl", description);
+            }
             this.primitive = Dnnl.create(arena, "dnnl_primitive_create", description,
                     out -> dnnl_primitive_create(out, pd), p -> dnnl_primitive_destroy(p));
         } catch (RuntimeException e) {
@@ -40,7 +45,18 @@ public final class Primitive implements AutoCloseable {
      * @param description shapes and attributes, used in every error message about this primitive
      */
     public static Primitive create(String function, String description, ToIntFunction<MemorySegment> createDesc) {
-        return new Primitive(function, description, createDesc);
+        return new Primitive(function, description, createDesc, 0);
+    }
+
+    /**
+     * As {@link #create}, but with oneDNN's {@code skip}-th candidate implementation instead of its first
+     * choice (oneDNN lists candidates best-first; {@code dnnl_primitive_desc_next_impl}).
+     *
+     * @throws IllegalArgumentException if there are not that many candidates
+     */
+    public static Primitive create(String function, String description, ToIntFunction<MemorySegment> createDesc, int skip) {
+        if (skip < 0) throw new IllegalArgumentException("skip must be >= 0, got " + skip);
+        return new Primitive(function, description, createDesc, skip);
     }
 
     /** A memory descriptor the primitive chose, e.g. {@code dnnl_query_weights_md()}; valid while this primitive is open. */

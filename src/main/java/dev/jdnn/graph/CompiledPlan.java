@@ -185,7 +185,7 @@ final class CompiledPlan implements AutoCloseable {
             if (absorbed.contains(i)) continue;
             ConvChain chain = chainEndingAt.get(i);
             if (chain != null) {
-                emitConvChain(nodes, chain, shapes, constant);
+                emitConvChain(nodes, chain, shapes, constant, opt.autotune());
                 continue;
             }
             Node node = nodes.get(i);
@@ -233,7 +233,7 @@ final class CompiledPlan implements AutoCloseable {
         return NativeOps.Activation.of(n, cs, ss, opset);
     }
 
-    private void emitConvChain(List<Node> nodes, ConvChain c, Map<String, long[]> shapes, Function<String, Value> constant) {
+    private void emitConvChain(List<Node> nodes, ConvChain c, Map<String, long[]> shapes, Function<String, Value> constant, boolean autotune) {
         Node conv = nodes.get(c.conv());
         Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
         List<long[]> convShapes = new ArrayList<>();
@@ -244,7 +244,7 @@ final class CompiledPlan implements AutoCloseable {
         }
         List<Value> bnConstants = new ArrayList<>();
         if (bn != null) for (String in : bn.inputs()) bnConstants.add(in.isEmpty() ? null : constant.apply(in));
-        NativeOp op = NativeOps.convChain(conv, convShapes, convConstants, bn, bnConstants, c.add() >= 0, c.act());
+        NativeOp op = NativeOps.convChain(conv, convShapes, convConstants, bn, bnConstants, c.add() >= 0, c.act(), autotune);
         List<String> ins = new ArrayList<>(List.of(conv.input(0)));
         String label = "";
         if (c.add() >= 0) {

@@ -124,7 +124,7 @@ public final class NativeOps {
      * {@code N×C×H×W → N×K×OH×OW}. Runtime inputs: x, then the residual when {@code residual}.
      */
     public static NativeOp convChain(Node conv, List<long[]> convShapes, List<Value> convConstants,
-                                     Node batchNorm, List<Value> bnConstants, boolean residual, Activation activation) {
+                                     Node batchNorm, List<Value> bnConstants, boolean residual, Activation activation, boolean autotune) {
         long[] x = convShapes.get(0);
         long[] w = convShapes.get(1);
         int group = (int) conv.attributes().getInt("group", 1);
@@ -146,7 +146,7 @@ public final class NativeOps {
         NativeConv2d.PostOps post = activation == null
                 ? new NativeConv2d.PostOps(residual, null, 0f, 0f)
                 : new NativeConv2d.PostOps(residual, activation.algorithm(), activation.alpha(), activation.beta());
-        NativeConv2d compiled = new NativeConv2d(layer, x, post);
+        NativeConv2d compiled = autotune ? NativeConv2d.tuned(layer, x, post, 2) : new NativeConv2d(layer, x, post);
         String description = label + ": " + compiled.description() + " [" + compiled.implementation() + "]";
         return new NativeOp() {
             @Override public MemorySegment inputDesc(int i) { return i == 0 ? compiled.srcDesc() : compiled.dstDesc(); }
