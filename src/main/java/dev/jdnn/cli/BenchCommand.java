@@ -111,7 +111,7 @@ final class BenchCommand {
         return o.compile() ? o.withAutotune(tune.equals("true")) : o;
     }
 
-    private static int positive(Args args, String name, int fallback) {
+    static int positive(Args args, String name, int fallback) {
         String v = args.one(name, Integer.toString(fallback));
         try {
             int n = Integer.parseInt(v);

@@ -34,6 +34,7 @@ public final class Main {
         try {
             return switch (rest[0]) {
                 case "info" -> info(out);
+                case "demo" -> DemoCommand.run(Args.parse(commandArgs, DemoCommand.OPTIONS), out);
                 case "run" -> RunCommand.run(Args.parse(commandArgs, RunCommand.OPTIONS), out);
                 case "names" -> RunCommand.names(Args.parse(commandArgs, RunCommand.NAMES_OPTIONS), out);
                 case "bench" -> BenchCommand.run(Args.parse(commandArgs, BenchCommand.OPTIONS), out);
@@ -60,6 +61,9 @@ public final class Main {
                 jdnn %s - CNN inference for the JVM on oneDNN
 
                 usage: ./jdnn <command> [options] [--verbose]
+                  demo        [--threads T] [--iterations I]
+                              runs the embedded GoogLeNet on native (fused, unfused) and Java, checks each against
+                              PyTorch's output and its conv1.bn hook, and prints their latencies
                   info        jdnn and oneDNN versions, library path, ISA, threads
                   run         --model M.onnx --input NAME=x.npy [--input ...] --output-dir DIR
                               [--tap TENSOR ...] [--backend native|java] [--threads N] [--optimizations all|unfused|none]

@@ -31,6 +31,25 @@ class MainTest {
     }
 
     @Test
+    void demoRunsTheEmbeddedModelOnEveryBackendAndAgreesWithPyTorch() {
+        Result r = run("demo", "--threads", "1", "--iterations", "2");
+        assertEquals(0, r.code(), r.out() + r.err());
+        for (String row : List.of("native, fused", "native, unfused", "native, node by node", "java reference")) {
+            String line = r.out().lines().filter(l -> l.startsWith(row)).findFirst().orElseThrow(() -> new AssertionError(row + " missing:\n" + r.out()));
+            assertEquals(2, line.split("agrees", -1).length - 1, "output and tap agree: " + line);
+        }
+        assertTrue(r.out().contains("/conv1/conv/Conv_output_0 [2, 64, 32, 32]"), r.out());
+    }
+
+    @Test
+    void demoErrorMeasureCatchesNaNAndShapeMismatch() {
+        assertEquals(0.5, DemoCommand.relativeError(new float[] {4, 0.5f}, new float[] {2, 0.5f}), 1e-12);
+        assertEquals(0.25, DemoCommand.relativeError(new float[] {0.5f}, new float[] {0.25f}), 1e-12);
+        assertTrue(Double.isNaN(DemoCommand.relativeError(new float[] {1, 1}, new float[] {Float.NaN, 1})));
+        assertEquals(Double.POSITIVE_INFINITY, DemoCommand.relativeError(new float[] {1}, new float[] {1, 1}));
+    }
+
+    @Test
     void unknownCommandIsOneLineAndExitCode2() {
         Result r = run("frobnicate");
         assertEquals(2, r.code());
