@@ -157,17 +157,17 @@ public final class Session implements AutoCloseable {
 
     private Plan planFor(Map<String, Tensor> inputs, Collection<String> requested) {
         // Steady state: the same shapes and names as last time, found without building a cache key.
+        // accepts() also rejects closed inputs, which then fail below with their name.
         Plan last = lastPlan;
-        if (last != null && last.accepts(inputs) && last.requested().size() == requested.size() && last.requested().containsAll(requested)) {
-            for (Tensor t : inputs.values()) if (t.isClosed()) throw new IllegalStateException("an input tensor is closed");
-            return last;
-        }
+        if (last != null && last.accepts(inputs) && last.serves(requested)) return last;
         Map<String, long[]> shapes = new TreeMap<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
             if (e.getValue().isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
             shapes.put(e.getKey(), e.getValue().shape());
         }
-        return plan(shapes, new LinkedHashSet<>(requested));
+        Plan plan = plan(shapes, new LinkedHashSet<>(requested));
+        lastPlan = plan;
+        return plan;
     }
 
     private static Map<String, Tensor> toTensors(Map<String, Value> values, Collection<String> requested) {
@@ -200,7 +200,6 @@ public final class Session implements AutoCloseable {
             plan = new Plan(model.graph(), shapes, requested, new Kernel.Context(options.backend(), model.opset()), options.optimizations());
             plans.put(planKey, plan);
         }
-        lastPlan = plan;
         return plan;
     }
 

@@ -85,6 +85,9 @@ final class CompiledPlan implements AutoCloseable {
     private final List<Instr> program = new ArrayList<>();
     private final Map<String, Slot> inputs = new LinkedHashMap<>();
     private final Map<String, Slot> results = new LinkedHashMap<>();
+    // The same as arrays, fixed after compile: a run iterates these by index and allocates no iterator.
+    private String[] inputNames, resultNames;
+    private Slot[] inputSlots, resultSlots;
     private final ArrayDeque<Frame> idle = new ArrayDeque<>();
     private final List<Frame> frames = new ArrayList<>();
     private final List<String> explain = new ArrayList<>();
@@ -105,6 +108,10 @@ final class CompiledPlan implements AutoCloseable {
                  Set<String> requested, Kernel.Context context, Optimizations optimizations) {
         try {
             compile(nodes, shapes, constant, runtimeInputs, requested, context, optimizations);
+            inputNames = inputs.keySet().toArray(String[]::new);
+            inputSlots = inputs.values().toArray(Slot[]::new);
+            resultNames = results.keySet().toArray(String[]::new);
+            resultSlots = results.values().toArray(Slot[]::new);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -519,11 +526,7 @@ final class CompiledPlan implements AutoCloseable {
     Map<String, Tensor> run(Map<String, Tensor> given, Map<String, Tensor> into) {
         Frame frame = acquire();
         try {
-            for (Map.Entry<String, Slot> e : inputs.entrySet()) {
-                Tensor t = given.get(e.getKey());
-                if (t == null) throw new IllegalArgumentException("input '" + e.getKey() + "' is needed but was not given");
-                MemorySegment.copy(t.segment(), 0, frame.segments[e.getValue().index], 0, Tensor.elementCount(e.getValue().shape) * Float.BYTES);
-            }
+            copyInputs(given, frame);
             frame.run();
             Map<String, Tensor> out = new LinkedHashMap<>();
             for (Map.Entry<String, Slot> e : results.entrySet()) {
@@ -544,22 +547,26 @@ final class CompiledPlan implements AutoCloseable {
         }
     }
 
+    private void copyInputs(Map<String, Tensor> given, Frame frame) {
+        for (int i = 0; i < inputNames.length; i++) {
+            Tensor t = given.get(inputNames[i]);
+            if (t == null) throw new IllegalArgumentException("input '" + inputNames[i] + "' is needed but was not given");
+            MemorySegment.copy(t.segment(), 0, frame.segments[inputSlots[i].index], 0, Tensor.elementCount(inputSlots[i].shape) * Float.BYTES);
+        }
+    }
+
     /** Same as {@link #run(Map, Map)} for callers that supply every output: allocates nothing. */
     void runInto(Map<String, Tensor> given, Map<String, Tensor> into) {
         Frame frame = acquire();
         try {
-            for (Map.Entry<String, Slot> e : inputs.entrySet()) {
-                Tensor t = given.get(e.getKey());
-                if (t == null) throw new IllegalArgumentException("input '" + e.getKey() + "' is needed but was not given");
-                MemorySegment.copy(t.segment(), 0, frame.segments[e.getValue().index], 0, Tensor.elementCount(e.getValue().shape) * Float.BYTES);
-            }
+            copyInputs(given, frame);
             frame.run();
-            for (Map.Entry<String, Slot> e : results.entrySet()) {
-                Tensor target = into.get(e.getKey());
-                Slot s = e.getValue();
-                if (target == null) throw new IllegalArgumentException("no output tensor given for '" + e.getKey() + "'");
+            for (int i = 0; i < resultNames.length; i++) {
+                Tensor target = into.get(resultNames[i]);
+                Slot s = resultSlots[i];
+                if (target == null) throw new IllegalArgumentException("no output tensor given for '" + resultNames[i] + "'");
                 if (target.elementCount() != Tensor.elementCount(s.shape) || target.rank() != s.shape.length) {
-                    throw new IllegalArgumentException("output tensor for '" + e.getKey() + "' has shape " + Tensor.format(target.shape())
+                    throw new IllegalArgumentException("output tensor for '" + resultNames[i] + "' has shape " + Tensor.format(target.shape())
                             + ", the result has " + Tensor.format(s.shape));
                 }
                 MemorySegment.copy(frame.segments[s.index], 0, target.segment(), 0, Tensor.elementCount(s.shape) * Float.BYTES);
@@ -577,11 +584,7 @@ final class CompiledPlan implements AutoCloseable {
         long[] nanos = new long[program.size()];
         Frame frame = acquire();
         try {
-            for (Map.Entry<String, Slot> e : inputs.entrySet()) {
-                Tensor t = given.get(e.getKey());
-                if (t == null) throw new IllegalArgumentException("input '" + e.getKey() + "' is needed but was not given");
-                MemorySegment.copy(t.segment(), 0, frame.segments[e.getValue().index], 0, Tensor.elementCount(e.getValue().shape) * Float.BYTES);
-            }
+            copyInputs(given, frame);
             frame.run(); // warm-up
             for (int r = 0; r < runs; r++) frame.run(nanos);
         } finally {

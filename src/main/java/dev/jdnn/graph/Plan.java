@@ -4,6 +4,7 @@ import dev.jdnn.Tensor;
 import dev.jdnn.graph.ops.Ops;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,8 +29,10 @@ public final class Plan implements AutoCloseable {
     private final List<Kernel.Step> steps = new ArrayList<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final Set<String> requested;
+    private final String[] requestedNames;
     private final Set<String> usedInputs = new HashSet<>();
-    private int usedInputsGiven;      // how many inputs the plan was prepared with
+    private String[] givenNames = {};        // the graph inputs the plan was prepared with, and their shapes
+    private long[][] givenShapes = {};
     private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
     private volatile boolean closed;
 
@@ -45,6 +48,7 @@ public final class Plan implements AutoCloseable {
     public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Kernel.Context context, Optimizations optimizations) {
         this.graph = graph;
         this.requested = Set.copyOf(requested);
+        this.requestedNames = this.requested.toArray(String[]::new);
         try {
             boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
@@ -78,7 +82,9 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("the model has no input named '" + name + "'; its inputs are " + graph.inputs().keySet());
             }
         }
-        usedInputsGiven = inputShapes.size();
+        givenNames = inputShapes.keySet().toArray(String[]::new);
+        givenShapes = new long[givenNames.length][];
+        for (int k = 0; k < givenNames.length; k++) givenShapes[k] = shapes.get(givenNames[k]);
         graph.constants().forEach((name, value) -> shapes.put(name, value.shape()));
 
         // Which nodes the requested tensors depend on.
@@ -193,17 +199,29 @@ public final class Plan implements AutoCloseable {
 
     /** Whether {@code inputs} are exactly this plan's runtime inputs with its shapes (no allocation). */
     public boolean accepts(Map<String, Tensor> inputs) {
-        if (inputs.size() != usedInputsGiven) return false;
-        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-            long[] want = graph.inputs().containsKey(e.getKey()) ? shapes.get(e.getKey()) : null;
-            Tensor t = e.getValue();
-            if (want == null || t.isClosed() || t.rank() != want.length) return false;
+        if (inputs.size() != givenNames.length) return false;
+        // Index loops over arrays fixed at prepare time: the steady-state path allocates no iterator.
+        for (int k = 0; k < givenNames.length; k++) {
+            Tensor t = inputs.get(givenNames[k]);
+            long[] want = givenShapes[k];
+            if (t == null || t.isClosed() || t.rank() != want.length) return false;
             for (int i = 0; i < want.length; i++) if (t.dim(i) != want[i]) return false;
         }
         return true;
     }
 
+    /**
+     * Whether {@code names} (a caller's collection, duplicates allowed) is exactly the set this plan returns.
+     * Uses only size() and contains(), so the steady-state check allocates no iterator.
+     */
+    public boolean serves(Collection<String> names) {
+        if (names.size() != requestedNames.length) return false;
+        for (String n : requestedNames) if (!names.contains(n)) return false;
+        return true;
+    }
+
     private void checkInputs(Map<String, Tensor> inputs) {
+        if (accepts(inputs)) return;
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
             long[] want = shapes.get(e.getKey());
             if (want == null || !graph.inputs().containsKey(e.getKey())) {
