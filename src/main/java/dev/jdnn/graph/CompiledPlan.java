@@ -20,6 +20,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
+import static dev.jdnn.bindings.dnnl_h.dnnl_nChw16c;
+import static dev.jdnn.bindings.dnnl_h.dnnl_nChw8c;
+import static dev.jdnn.bindings.dnnl_h.dnnl_nchw;
+
 /**
  * A plan compiled for the native backend (see {@link Optimizations#compile()}): a straight-line program
  * of oneDNN primitives over buffers planned at compile time.
@@ -29,13 +33,15 @@ import java.util.function.Function;
  *       folded weights; a following residual Add and Relu/Clip become its sum and eltwise post-ops;
  *       BatchNormalization → Relu is one batch norm. An intermediate tensor that is requested (a tap)
  *       or read twice is never fused away, so taps keep their exact unfused values.</li>
- *   <li><b>Layouts</b>: each primitive reads its inputs in the layout oneDNN chose for it (usually the
- *       8-channel-blocked {@code nChw8c} on AVX2) and tensors stay in it between native ops; a reorder is
+ *   <li><b>Layouts</b>: each primitive reads its inputs in the layout oneDNN chose for it (on AVX2,
+ *       channels-last NHWC for the brgemm convolutions, {@code nChw8c} for the older JIT ones) and
+ *       tensors stay in it between native ops; a reorder is
  *       inserted only where a consumer wants another layout: plain at graph inputs, results, taps and
  *       nodes that run their Java kernel (ops with no native form here).</li>
  *   <li><b>Memory</b>: every tensor gets a slot; slots whose lifetimes do not overlap share storage
  *       (first-fit by size), and a conv with a residual sum writes into the residual's buffer when nothing
- *       reads the residual later. A {@link Frame} holds one such arena, the scratchpad and every
+ *       reads the residual later; at batch 1 a Concat's inputs are written into their slices of its
+ *       output where the layout allows (see {@link #placeConcatInputs}). A {@link Frame} holds one such arena, the scratchpad and every
  *       primitive's argument list, bound once. Runs borrow a frame (one per concurrent run, reused), so a
  *       steady-state run allocates nothing but its results (Java-kernel nodes allocate their outputs).</li>
  * </ul>
@@ -51,7 +57,10 @@ final class CompiledPlan implements AutoCloseable {
         int def = -1;      // instruction that writes it (-1: a graph input, written before the program)
         int last = -1;     // last instruction that reads it (Integer.MAX_VALUE: a result)
         Slot sharesWith;   // storage owner when this slot reuses another's buffer
-        long offset;
+        Slot viewOf;       // the Concat output this slot is a channel slice of (concat in place)
+        long viewOffset;   // bytes from the start of viewOf
+        boolean hostsViews; // some slot is a slice of this one
+        long offset;       // bytes from the start of a frame's activation memory
         int index;
 
         Slot(String name, long[] shape, MemorySegment desc) {
@@ -63,6 +72,25 @@ final class CompiledPlan implements AutoCloseable {
 
         Slot root() {
             return sharesWith == null ? this : sharesWith.root();
+        }
+
+        /** The outermost slot this one is a slice of (itself if none). */
+        Slot host() {
+            return viewOf == null ? this : viewOf.host();
+        }
+
+        /** Bytes from the start of {@link #host()}. */
+        long hostOffset() {
+            return viewOf == null ? 0 : viewOf.hostOffset() + viewOffset;
+        }
+
+        /** The slot whose placement decides this one's bytes. */
+        Slot storage() {
+            return viewOf != null ? host() : root();
+        }
+
+        boolean inView() {
+            return viewOf != null || hostsViews;
         }
     }
 
@@ -91,6 +119,8 @@ final class CompiledPlan implements AutoCloseable {
     private final ArrayDeque<Frame> idle = new ArrayDeque<>();
     private final List<Frame> frames = new ArrayList<>();
     private final List<String> explain = new ArrayList<>();
+    private final Map<Integer, Integer> concatAxis = new HashMap<>(); // program index of a native Concat → its axis
+    private final Set<Integer> inPlace = new HashSet<>();            // Concats whose inputs already sit in their output
     private long frameBytes;
     private long scratchpadBytes = 64;
     private boolean closed;      // guarded by idle
@@ -213,7 +243,7 @@ final class CompiledPlan implements AutoCloseable {
             if (s == null) throw new IllegalStateException("tensor '" + name + "' is not computed by this plan");
             results.put(name, plain(s));
         }
-        planMemory();
+        planMemory(opt.concatInPlace());
     }
 
     private static boolean convFusable(Node conv, Map<String, long[]> shapes, Function<String, Value> constant) {
@@ -287,6 +317,11 @@ final class CompiledPlan implements AutoCloseable {
         if (op != null) {
             String out = outputOverride != null ? outputOverride : node.outputs().get(0);
             emitNative(op, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (fused)" : "");
+            if (node.opType().equals("Concat") && runtime.size() > 1 && runtime.size() == node.inputs().size()) {
+                int rank = shapes.get(out).length;
+                int axis = (int) node.attributes().getInt("axis", 0);
+                concatAxis.put(program.size() - 1, axis < 0 ? axis + rank : axis);
+            }
             return;
         }
         if (fusedRelu != null) throw new IllegalStateException("BatchNormalization " + node.label() + " was chosen for ReLU fusion but has no native form");
@@ -368,24 +403,25 @@ final class CompiledPlan implements AutoCloseable {
      * dies there; results live to the end; then groups are placed first-fit, largest first, so that two
      * groups share bytes only if their lifetimes do not overlap.
      */
-    private void planMemory() {
+    private void planMemory(boolean concatInPlace) {
         for (Slot r : results.values()) r.last = Integer.MAX_VALUE;
         for (Slot s : slots) if (s.last < s.def) s.last = s.def; // written but never read
+        if (concatInPlace) placeConcatInputs();
         for (int i = 0; i < program.size(); i++) {
             if (program.get(i) instanceof NativeInstr ni && ni.op().reusesInput() >= 0) {
                 Slot residual = ni.inputs()[ni.op().reusesInput()];
                 if (residual.last == i && residual.def >= 0 && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)
-                        && MemoryDescs.equal(residual.desc, ni.output().desc)) {
+                        && MemoryDescs.equal(residual.desc, ni.output().desc) && !residual.inView() && !ni.output().inView()) {
                     ni.output().sharesWith = residual.root();
                 }
             }
         }
-        Map<Slot, long[]> groups = new LinkedHashMap<>(); // root → {def, last, bytes}
+        Map<Slot, long[]> groups = new LinkedHashMap<>(); // storage owner → {def, last, bytes}
         for (Slot s : slots) {
-            long[] g = groups.computeIfAbsent(s.root(), r -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE, 0});
+            long[] g = groups.computeIfAbsent(s.storage(), r -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE, 0});
             g[0] = Math.min(g[0], s.def);
             g[1] = Math.max(g[1], s.last);
-            g[2] = Math.max(g[2], align(s.bytes));
+            g[2] = Math.max(g[2], align(s.hostOffset() + s.bytes));
         }
         List<Map.Entry<Slot, long[]>> order = new ArrayList<>(groups.entrySet());
         order.sort(Comparator.comparingLong((Map.Entry<Slot, long[]> e) -> -e.getValue()[2]));
@@ -404,7 +440,92 @@ final class CompiledPlan implements AutoCloseable {
             placed.add(new long[] {offset, g[2], g[0], g[1]});
             frameBytes = Math.max(frameBytes, offset + g[2]);
         }
-        for (Slot s : slots) s.offset = s.root().offset;
+        for (Slot s : slots) s.offset = s.viewOf != null ? s.host().offset + s.hostOffset() : s.root().offset;
+    }
+
+    /**
+     * Concat in place. At batch 1, in a layout whose channel blocks are outermost (plain NCHW, or
+     * {@code nChw8c}/{@code nChw16c} with every part a whole number of blocks), channels {@code [c, c+k)} of a
+     * 1×C×H×W tensor are the contiguous bytes {@code [c·H·W, (c+k)·H·W)·4}: a Concat's input is then
+     * exactly a slice of its output. Each input slot becomes a view at that offset, so its producer writes
+     * there and the Concat has nothing left to do. Concats are visited last first, so DenseNet's chain
+     * (each layer concatenates all earlier features: every Concat's inputs are a prefix of the next one's)
+     * lands in the block's last Concat, and the earlier Concats become prefix views of it. Anything that
+     * does not fit (an input already placed elsewhere at another offset, a graph input, a repeated input,
+     * batch > 1, other layouts) keeps its copying Concat.
+     */
+    private void placeConcatInputs() {
+        List<Integer> order = new ArrayList<>(concatAxis.keySet());
+        order.sort(Comparator.reverseOrder());
+        for (int i : order) {
+            NativeInstr concat = (NativeInstr) program.get(i);
+            Slot out = concat.output();
+            long[] offsets = channelSliceOffsets(concat, concatAxis.get(i));
+            if (offsets == null) continue;
+            Slot[] in = concat.inputs();
+            boolean nonePlaced = true, allPlaced = true;
+            for (Slot x : in) {
+                boolean placed = x.viewOf != null;
+                nonePlaced &= !placed;
+                allPlaced &= placed;
+            }
+            if (nonePlaced) {
+                for (int k = 0; k < in.length; k++) {
+                    in[k].viewOf = out;
+                    in[k].viewOffset = offsets[k];
+                }
+                out.hostsViews = true;
+            } else if (allPlaced) {
+                // Already written, in order, into one host (DenseNet's prefix): the output is that range of it.
+                Slot host = in[0].host();
+                long base = in[0].hostOffset() - offsets[0];
+                boolean consistent = base >= 0;
+                for (int k = 0; k < in.length && consistent; k++) consistent = in[k].host() == host && in[k].hostOffset() - offsets[k] == base;
+                if (!consistent) continue;
+                if (out.viewOf == null && !out.hostsViews && out != host) {
+                    out.viewOf = host;
+                    out.viewOffset = base;
+                    host.hostsViews = true;
+                } else if (!(out.host() == host && out.hostOffset() == base)) {
+                    continue;
+                }
+            } else {
+                continue;
+            }
+            inPlace.add(i);
+            explain.set(i, explain.get(i) + " (in place: its inputs are written into their slices)");
+        }
+    }
+
+    /**
+     * Byte offset of each input inside the Concat's output when every input is a channel slice of it
+     * (see {@link #placeConcatInputs}); null when not.
+     */
+    private long[] channelSliceOffsets(NativeInstr concat, int axis) {
+        Slot out = concat.output();
+        if (axis != 1 || out.shape.length != 4 || out.shape[0] != 1 || out.desc == null) return null;
+        long plane = out.shape[2] * out.shape[3] * Float.BYTES;
+        int[][] tags = {{dnnl_nchw(), 1}, {dnnl_nChw8c(), 8}, {dnnl_nChw16c(), 16}};
+        for (int[] tag : tags) {
+            if (!hasLayout(out, tag[0], tag[1])) continue;
+            long[] offsets = new long[concat.inputs().length];
+            Set<Slot> seen = new HashSet<>();
+            long channel = 0;
+            for (int k = 0; k < offsets.length; k++) {
+                Slot x = concat.inputs()[k];
+                if (x.def < 0 || !seen.add(x) || x.hostsViews || !hasLayout(x, tag[0], tag[1])) return null;
+                offsets[k] = channel * plane;
+                channel += x.shape[1];
+            }
+            return channel == out.shape[1] ? offsets : null;
+        }
+        return null;
+    }
+
+    /** {@code s} is 1×C×H×W in {@code tag} with C a whole number of {@code block}s (so no padding). */
+    private boolean hasLayout(Slot s, int tag, int block) {
+        return s.desc != null && s.shape.length == 4 && s.shape[0] == 1 && s.shape[1] % block == 0
+                && MemoryDescs.equal(s.desc, MemoryDescs.create(arena, s.shape, tag));
     }
 
     private static long align(long bytes) {
@@ -422,7 +543,7 @@ final class CompiledPlan implements AutoCloseable {
                 MemorySegment base = memory.allocate(Math.max(64, frameBytes), 64);
                 MemorySegment scratch = memory.allocate(scratchpadBytes, 64);
                 for (Slot s : slots) segments[s.index] = base.asSlice(s.offset, s.bytes);
-                for (int i = 0; i < program.size(); i++) bound[i] = bind(program.get(i), scratch);
+                for (int i = 0; i < program.size(); i++) bound[i] = inPlace.contains(i) ? () -> {} : bind(program.get(i), scratch);
             } catch (RuntimeException e) {
                 close();
                 throw e;

@@ -4,7 +4,7 @@ package dev.jdnn.graph;
  * What a native session does to a graph when it prepares it. Each switch exists for debugging and for
  * the fused-vs-unfused comparison; results agree with every combination (within float rounding).
  *
- * @param compile        run the graph as a {@link CompiledPlan}: oneDNN chooses blocked layouts and
+ * @param compile        run the graph as a {@link CompiledPlan}: oneDNN chooses layouts (NHWC or blocked) and
  *                       tensors stay in them between native ops (reordered only at inputs, outputs, taps
  *                       and Java-only ops); intermediate buffers are planned by liveness and preallocated;
  *                       every primitive is created up front, and a run allocates nothing but its result.
@@ -17,33 +17,42 @@ package dev.jdnn.graph;
  * @param autotune       time oneDNN's two best-ranked convolution kernels for each conv when the plan
  *                       is prepared and keep the faster (costs a few runs of each conv at prepare time;
  *                       needs {@code compile})
+ * @param concatInPlace  at batch 1, let the ops that produce a channel Concat's inputs write straight into
+ *                       their slices of its output, so the Concat copies nothing (GoogLeNet's inception
+ *                       outputs, DenseNet's growing feature maps; needs {@code compile})
  */
-public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune) {
+public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune,
+                            boolean concatInPlace) {
     /** Every fusion (the default); autotune off: it measured no reliable gain on ResNet-50 here and slows preparing. */
     public static Optimizations all() {
-        return new Optimizations(true, true, true, true, false);
+        return new Optimizations(true, true, true, true, false, true);
     }
 
-    /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive. */
+    /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive, every Concat copies. */
     public static Optimizations unfused() {
-        return new Optimizations(true, false, false, false, false);
+        return new Optimizations(true, false, false, false, false, false);
     }
 
     /** The simple node-by-node path on plain tensors. */
     public static Optimizations none() {
-        return new Optimizations(false, false, false, false, false);
+        return new Optimizations(false, false, false, false, false, false);
     }
 
     public Optimizations withAutotune(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace);
+    }
+
+    public Optimizations withConcatInPlace(boolean on) {
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on);
     }
 
     @Override
     public String toString() {
         if (!compile) return "none";
         String tune = autotune ? " (autotune)" : "";
-        if (foldBatchNorm && fuseActivation && fuseAdd) return "all" + tune;
-        if (!foldBatchNorm && !fuseActivation && !fuseAdd) return "unfused" + tune;
-        return "compile" + (foldBatchNorm ? "+foldBatchNorm" : "") + (fuseActivation ? "+fuseActivation" : "") + (fuseAdd ? "+fuseAdd" : "") + tune;
+        if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune;
+        if (!foldBatchNorm && !fuseActivation && !fuseAdd && !concatInPlace) return "unfused" + tune;
+        return "compile" + (foldBatchNorm ? "+foldBatchNorm" : "") + (fuseActivation ? "+fuseActivation" : "") + (fuseAdd ? "+fuseAdd" : "")
+                + (concatInPlace ? "+concatInPlace" : "") + tune;
     }
 }

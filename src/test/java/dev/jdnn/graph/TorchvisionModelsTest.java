@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +51,7 @@ class TorchvisionModelsTest {
             return dirs.sorted().toList().stream().map(d -> d.getFileName().toString()).flatMap(d -> Stream.of(
                     Arguments.of(d, Backend.NATIVE, Optimizations.all()),
                     Arguments.of(d, Backend.NATIVE, Optimizations.unfused()),
-                    Arguments.of(d, Backend.NATIVE, new Optimizations(true, true, false, false, false)),
+                    Arguments.of(d, Backend.NATIVE, new Optimizations(true, true, false, false, false, false)),
                     Arguments.of(d, Backend.NATIVE, Optimizations.none()),
                     Arguments.of(d, Backend.JAVA, Optimizations.none())));
         }
@@ -215,6 +216,35 @@ class TorchvisionModelsTest {
             List<String> plain = unfused.explain(shapes, List.of("output"));
             assertTrue(plain.stream().noneMatch(l -> l.contains("folded") || l.contains("post-op")), "unfused has no fusion: " + plain);
             assertTrue(plain.size() > plan.size());
+        }
+    }
+
+    @Test
+    void concatInPlaceWritesInputsIntoTheirSlicesAndChangesNoValue() throws IOException {
+        // GoogLeNet's transform_input: three 1×1×64×64 planes (/Add*, plain NCHW) concatenated along channels.
+        // At batch 1 each plane is a contiguous slice of the output, so the producers write there directly.
+        Path dir = DIR.resolve("googlenet_eval");
+        List<String> requested = List.of("output", "/Concat_output_0", "/Add_1_output_0");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session inPlace = model.session(Session.Options.defaults());
+             Session copying = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withConcatInPlace(false)));
+             Tensor batch = Fixtures.tensor(dir.resolve("input.npy"));
+             Tensor x = Tensor.of(Arrays.copyOf(batch.toArray(), 3 * 64 * 64), 1, 3, 64, 64); // the fixture's first image
+             Result a = inPlace.run(Map.of("input", x), requested);
+             Result b = copying.run(Map.of("input", x), requested)) {
+            String concat = inPlace.explain(Map.of("input", x.shape()), requested).stream()
+                    .filter(l -> l.contains("/Concat:")).findFirst().orElseThrow();
+            assertTrue(concat.contains("(in place"), concat);
+            assertTrue(copying.explain(Map.of("input", x.shape()), requested).stream().noneMatch(l -> l.contains("(in place")));
+            for (String name : requested) assertArrayEquals(b.get(name).toArray(), a.get(name).toArray(), name);
+            float[] expected = array(dir.resolve("output.npy"));
+            assertClose(Arrays.copyOf(expected, expected.length / 2), a.get("output").toArray(), TOLERANCE, "output of the first image");
+            // The middle plane is the middle channel of the concat: the slice and the view agree.
+            float[] all = a.get("/Concat_output_0").toArray();
+            float[] middle = a.get("/Add_1_output_0").toArray();
+            assertArrayEquals(middle, Arrays.copyOfRange(all, middle.length, 2 * middle.length));
+            // Batch 2: channel slices are no longer contiguous, so the Concat copies.
+            assertTrue(inPlace.explain(Map.of("input", new long[] {2, 3, 64, 64}), requested).stream().noneMatch(l -> l.contains("(in place")));
         }
     }
 
