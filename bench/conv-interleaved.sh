@@ -9,7 +9,7 @@ tmp="$(mktemp -d)"
 for layer in stem7x7s2_3to64_224 3x3_64to64_56 1x1_256to64_56 3x3_256to256_14; do
   for batch in 1 8; do
     for threads in 1 2; do
-      "$here/run.sh" 'dev.jdnn.bench.ConvBench' -p layer=$layer -p batch=$batch -p threads=$threads -wi 3 -i 10 \
+      "$here/run.sh" 'dev.jdnn.bench.ConvBench' -p layer=$layer -p batch=$batch -p threads=$threads \
         -rf json -rff "$tmp/$layer-$batch-$threads.json" > "$tmp/$layer-$batch-$threads.log"
     done
   done

@@ -3,6 +3,7 @@
 
     bench/python/conv_report.py results.json --peak 99.9
 
+Time is JMH's median (p50) for sample-time results, its mean for average-time ones.
 GFLOP/s = 2·N·K·C/g·R·S·OH·OW / time; --peak is bench/peak/run.sh's single-core number, and the
 percentage of peak is against peak × threads. ratio = unfused time / fused time (> 1: fused is faster).
 """
@@ -33,7 +34,8 @@ def main():
     for r in json.load(open(args.results)):
         name = r["benchmark"].rsplit(".", 1)[1]
         p = r["params"]
-        ms = r["primaryMetric"]["score"]
+        m = r["primaryMetric"]
+        ms = m["scorePercentiles"]["50.0"] if r.get("mode") == "sample" else m["score"]
         if name == "createFusedConvBn":
             create[(p["layer"], int(p["batch"]))] = ms
             continue

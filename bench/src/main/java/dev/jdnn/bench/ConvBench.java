@@ -26,12 +26,12 @@ import org.openjdk.jmh.annotations.*;
  * neither pays plain-NCHW reorders. Everything is compiled in the trial setup; the measured methods
  * only execute. GFLOP/s = 2·N·K·C/g·R·S·OH·OW / time (bench/python/conv_report.py).
  */
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime) // every call timed: the report uses the median, which a noisy neighbour's burst moves least
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Thread)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Measurement(iterations = 10, time = 1)
 public class ConvBench {
     @Param({"stem7x7s2_3to64_224", "3x3_64to64_56", "1x1_256to64_56", "3x3_256to256_14"})
     String layer;
