@@ -318,9 +318,7 @@ final class CompiledPlan implements AutoCloseable {
             String out = outputOverride != null ? outputOverride : node.outputs().get(0);
             emitNative(op, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (fused)" : "");
             if (node.opType().equals("Concat") && runtime.size() > 1 && runtime.size() == node.inputs().size()) {
-                int rank = shapes.get(out).length;
-                int axis = (int) node.attributes().getInt("axis", 0);
-                concatAxis.put(program.size() - 1, axis < 0 ? axis + rank : axis);
+                concatAxis.put(program.size() - 1, Ops.axis(node.attributes().getInt("axis", 0), shapes.get(out).length, node));
             }
             return;
         }
@@ -440,7 +438,7 @@ final class CompiledPlan implements AutoCloseable {
             placed.add(new long[] {offset, g[2], g[0], g[1]});
             frameBytes = Math.max(frameBytes, offset + g[2]);
         }
-        for (Slot s : slots) s.offset = s.viewOf != null ? s.host().offset + s.hostOffset() : s.root().offset;
+        for (Slot s : slots) s.offset = s.storage().offset + s.hostOffset();
     }
 
     /**

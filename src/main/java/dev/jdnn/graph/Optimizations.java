@@ -18,8 +18,10 @@ package dev.jdnn.graph;
  *                       is prepared and keep the faster (costs a few runs of each conv at prepare time;
  *                       needs {@code compile})
  * @param concatInPlace  at batch 1, let the ops that produce a channel Concat's inputs write straight into
- *                       their slices of its output, so the Concat copies nothing (GoogLeNet's inception
- *                       outputs, DenseNet's growing feature maps; needs {@code compile})
+ *                       their slices of its output, so the Concat copies nothing; only where the layout
+ *                       makes a channel range contiguous (plain NCHW, {@code nChw8c}/{@code nChw16c}), which
+ *                       on AVX2 with oneDNN 3.13 is GoogLeNet's input Concat but not the NHWC inception or
+ *                       DenseNet Concats (needs {@code compile})
  */
 public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune,
                             boolean concatInPlace) {

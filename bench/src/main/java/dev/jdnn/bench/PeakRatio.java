@@ -1,7 +1,6 @@
 package dev.jdnn.bench;
 
 import dev.jdnn.dnnl.Dnnl;
-import dev.jdnn.ops.conv.Conv2dParams;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -56,9 +55,7 @@ public final class PeakRatio {
         bench.threads = threads;
         bench.setUp();
         try {
-            Conv2dParams p = ConvLayers.params(c.layer());
-            long[] out = bench.fusedConv.outputShape();
-            double gflop = 2.0 * out[0] * out[1] * out[2] * out[3] * p.inChannels() / p.groups() * p.kernelH() * p.kernelW() / 1e9;
+            double gflop = ConvLayers.params(c.layer()).flops(ConvLayers.input(c.layer(), c.batch())) / 1e9;
             for (int i = 0; i < 20; i++) {
                 bench.nativeConvBnFused();
                 bench.nativeConvBnReluUnfused();

@@ -83,7 +83,7 @@ public final class Ops {
     }
 
     /** Normalises a possibly negative axis against a rank, or throws naming the node. */
-    static int axis(long axis, int rank, Node node) {
+    public static int axis(long axis, int rank, Node node) {
         long a = axis < 0 ? axis + rank : axis;
         if (a < 0 || a >= rank) {
             throw new IllegalArgumentException(node.opType() + " node " + node.label() + ": axis " + axis + " is out of range for rank " + rank);

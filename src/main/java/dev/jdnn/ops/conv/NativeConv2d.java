@@ -168,8 +168,8 @@ public final class NativeConv2d implements AutoCloseable {
     /**
      * The fastest of oneDNN's first {@code maxCandidates} implementations that keep the first choice's
      * source and destination layouts and ISA, timed here on scratch buffers (best of a few runs each).
-     * oneDNN ranks candidates by heuristics; on AVX2 the older direct JIT kernel beats the brgemm one
-     * on some shapes (ResNet-50 measured ~7% faster in sum when each conv takes the faster of the two).
+     * oneDNN ranks candidates by heuristics; on these AVX2 machines the alternatives measured within
+     * noise of its first choice (README, Benchmarks), which is why plans use this only when asked.
      */
     public static NativeConv2d tuned(Conv2d conv, long[] inputShape, PostOps postOps, int maxCandidates) {
         NativeConv2d best = new NativeConv2d(conv, inputShape, postOps, 0);
