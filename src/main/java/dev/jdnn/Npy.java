@@ -37,7 +37,10 @@ public final class Npy {
         }
     }
 
-    /** Reads a float32 C-order array into a new tensor (owned by the caller). */
+    /**
+     * Reads a C-order array into a new tensor (owned by the caller): little-endian float32, int64, int32,
+     * int8, uint8 or bool.
+     */
     public static Tensor read(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer prefix = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
@@ -68,9 +71,10 @@ public final class Npy {
             String header = new String(headerBytes.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
 
             String descr = find(file, DESCR, header, "descr");
-            if (!descr.equals("<f4")) {
-                throw new NpyFormatException(file, "dtype " + descr + " is not supported; jdnn reads little-endian float32 ('<f4'): "
-                        + "save with array.astype(numpy.float32)");
+            DataType dtype = DataType.fromNpy(descr);
+            if (dtype == null) {
+                throw new NpyFormatException(file, "dtype " + descr + " is not supported; jdnn reads little-endian float32 ('<f4'), "
+                        + "int64 ('<i8'), int32 ('<i4'), int8, uint8 and bool: save with array.astype(numpy.float32)");
             }
             if (find(file, FORTRAN, header, "fortran_order").equals("True")) {
                 throw new NpyFormatException(file, "Fortran-order arrays are not supported; save numpy.ascontiguousarray(array)");
@@ -78,12 +82,12 @@ public final class Npy {
             long[] shape = parseShape(file, find(file, SHAPE, header, "shape"));
 
             long dataStart = headerStart + headerLength;
-            long bytes = Tensor.elementCount(shape) * Float.BYTES;
+            long bytes = Math.multiplyExact(Tensor.elementCount(shape), (long) dtype.bytes());
             if (channel.size() - dataStart != bytes) {
                 throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " needs " + bytes
                         + " bytes of data, file has " + (channel.size() - dataStart));
             }
-            Tensor tensor = Tensor.zeros(shape);
+            Tensor tensor = Tensor.zeros(dtype, shape);
             if (bytes > 0) {
                 try (Arena mapping = Arena.ofConfined()) {
                     MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, bytes, mapping);
@@ -94,14 +98,14 @@ public final class Npy {
         }
     }
 
-    /** Writes a tensor as a version 1.0 {@code .npy} file of little-endian float32 in C order. */
+    /** Writes a tensor as a version 1.0 {@code .npy} file, little-endian in C order, of the tensor's element type. */
     public static void write(Path file, Tensor tensor) throws IOException {
         long[] shape = tensor.shape();
         StringBuilder dims = new StringBuilder();
         for (long d : shape) dims.append(d).append(", ");
         String shapeText = shape.length == 1 ? "(" + shape[0] + ",)"
                 : "(" + (shape.length == 0 ? "" : dims.substring(0, dims.length() - 2)) + ")";
-        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shapeText + ", }";
+        String dict = "{'descr': '" + tensor.dtype().npyDescr() + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
         // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64, as numpy writes it.
         int unpadded = 10 + dict.length() + 1;
         int padding = (64 - unpadded % 64) % 64;

@@ -8,8 +8,10 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * A dense, row-major (C order) float32 tensor in off-heap memory. Any rank from 0 up; images use
- * the NCHW convention ({@code N×C×H×W}).
+ * A dense, row-major (C order) tensor in off-heap memory. Any rank from 0 up; images use the NCHW
+ * convention ({@code N×C×H×W}). Elements are float32 unless made with another {@link DataType}
+ * ({@link #zeros(DataType, long...)}, {@link #ofLongs}): int64/int32/int8/uint8/bool tensors carry
+ * indices, masks and shapes, and are read with {@link #toLongArray()}; the float accessors refuse them.
  *
  * <p>Ownership: a tensor made by {@link #zeros}, {@link #of} or {@link #copyOf} owns its memory
  * (a shared {@link Arena}, 64-byte aligned) and frees it on {@link #close()}. A tensor made by
@@ -25,13 +27,15 @@ public final class Tensor implements AutoCloseable {
     public static final long ALIGNMENT = 64;
 
     private final long[] shape;
+    private final DataType dtype;
     private final MemorySegment data;
     private final Arena arena;     // non-null only for the owner of the memory
     private final Tensor owner;    // the tensor whose lifetime bounds this one (itself for roots)
     private volatile boolean closed;
 
-    private Tensor(long[] shape, MemorySegment data, Arena arena, Tensor owner) {
+    private Tensor(long[] shape, DataType dtype, MemorySegment data, Arena arena, Tensor owner) {
         this.shape = shape;
+        this.dtype = dtype;
         this.data = data;
         this.arena = arena;
         this.owner = owner == null ? this : owner;
@@ -39,11 +43,33 @@ public final class Tensor implements AutoCloseable {
 
     /** A new tensor of zeros. */
     public static Tensor zeros(long... shape) {
+        return zeros(DataType.FLOAT, shape);
+    }
+
+    /** A new tensor of zeros (false for bool) of the given element type. */
+    public static Tensor zeros(DataType dtype, long... shape) {
         long[] dims = checkShape(shape);
         long count = elementCount(dims);
+        long bytes = Math.multiplyExact(count, (long) dtype.bytes());
         Arena arena = Arena.ofShared();
-        MemorySegment data = arena.allocate(Math.max(1, count) * Float.BYTES, ALIGNMENT); // allocate() zeroes
-        return new Tensor(dims, data.asSlice(0, count * Float.BYTES), arena, null);
+        MemorySegment data = arena.allocate(Math.max(1, bytes), ALIGNMENT); // allocate() zeroes
+        return new Tensor(dims, dtype, data.asSlice(0, bytes), arena, null);
+    }
+
+    /**
+     * A new integer or bool tensor holding {@code values}, each stored as {@code dtype} stores it
+     * (narrow types wrap as a C cast does, bool is {@code v != 0}).
+     */
+    public static Tensor ofLongs(long[] values, DataType dtype, long... shape) {
+        if (dtype.isFloat()) throw new IllegalArgumentException("ofLongs makes integer or bool tensors; use Tensor.of(float[], shape)");
+        long[] dims = checkShape(shape);
+        if (values.length != elementCount(dims)) {
+            throw new IllegalArgumentException("shape " + format(dims) + " holds " + elementCount(dims)
+                    + " elements, got " + values.length + " values");
+        }
+        Tensor tensor = zeros(dtype, dims);
+        for (int i = 0; i < values.length; i++) tensor.putLong(i, values[i]);
+        return tensor;
     }
 
     /** A new tensor holding a copy of {@code values}, whose length must equal the shape's element count. */
@@ -60,7 +86,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A new tensor with the same shape and values as {@code source}. */
     public static Tensor copyOf(Tensor source) {
-        Tensor tensor = zeros(source.shape());
+        Tensor tensor = zeros(source.dtype, source.shape());
         tensor.copyFrom(source);
         return tensor;
     }
@@ -71,20 +97,30 @@ public final class Tensor implements AutoCloseable {
      * tensor does not free it.
      */
     public static Tensor wrap(MemorySegment segment, long... shape) {
+        return wrap(segment, DataType.FLOAT, shape);
+    }
+
+    /** {@link #wrap(MemorySegment, long...)} for any element type; the segment must be aligned to the element size. */
+    public static Tensor wrap(MemorySegment segment, DataType dtype, long... shape) {
         long[] dims = checkShape(shape);
-        long bytes = elementCount(dims) * Float.BYTES;
+        long bytes = Math.multiplyExact(elementCount(dims), (long) dtype.bytes());
         if (!segment.isNative()) {
             throw new IllegalArgumentException("can only wrap native (off-heap) segments; use Tensor.of(float[], shape) for arrays");
         }
         if (segment.byteSize() != bytes) {
-            throw new IllegalArgumentException("shape " + format(dims) + " needs " + bytes + " bytes, segment has "
+            throw new IllegalArgumentException("shape " + format(dims) + " of " + dtype.onnxName() + " needs " + bytes + " bytes, segment has "
                     + segment.byteSize());
         }
-        if (segment.address() % Float.BYTES != 0) {
+        if (segment.address() % dtype.bytes() != 0) {
             throw new IllegalArgumentException("segment address 0x" + Long.toHexString(segment.address())
-                    + " is not 4-byte aligned, as float32 data must be");
+                    + " is not " + dtype.bytes() + "-byte aligned, as " + dtype.onnxName() + " data must be");
         }
-        return new Tensor(dims, segment, null, null);
+        return new Tensor(dims, dtype, segment, null, null);
+    }
+
+    /** The element type (float32 unless made otherwise). */
+    public DataType dtype() {
+        return dtype;
     }
 
     /** Dimensions (a copy). */
@@ -104,14 +140,14 @@ public final class Tensor implements AutoCloseable {
         return elementCount(shape);
     }
 
-    /** The data as a native segment of {@code elementCount() * 4} bytes. */
+    /** The data as a native segment of {@code elementCount() * dtype().bytes()} bytes. */
     public MemorySegment segment() {
         ensureOpen();
         return data;
     }
 
     public float[] toArray() {
-        ensureOpen();
+        ensureFloat();
         if (elementCount() > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("tensor " + format(shape) + " is too large for a float[]");
         }
@@ -120,7 +156,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Overwrites every element from {@code values}, which must have exactly {@link #elementCount()} elements. */
     public Tensor copyFrom(float[] values) {
-        ensureOpen();
+        ensureFloat();
         if (values.length != elementCount()) {
             throw new IllegalArgumentException("tensor " + format(shape) + " has " + elementCount()
                     + " elements, got " + values.length + " values");
@@ -133,8 +169,8 @@ public final class Tensor implements AutoCloseable {
     public Tensor copyFrom(Tensor source) {
         ensureOpen();
         source.ensureOpen();
-        if (!Arrays.equals(shape, source.shape)) {
-            throw new IllegalArgumentException("cannot copy " + format(source.shape) + " into " + format(shape));
+        if (!Arrays.equals(shape, source.shape) || dtype != source.dtype) {
+            throw new IllegalArgumentException("cannot copy " + describe(source) + " into " + describe(this));
         }
         MemorySegment.copy(source.data, 0, data, 0, data.byteSize());
         return this;
@@ -142,28 +178,70 @@ public final class Tensor implements AutoCloseable {
 
     /** The element at a full index ({@code rank()} coordinates). */
     public float get(long... index) {
-        ensureOpen();
+        ensureFloat();
         return data.getAtIndex(ValueLayout.JAVA_FLOAT, offset(index));
     }
 
     public Tensor set(float value, long... index) {
-        ensureOpen();
+        ensureFloat();
         data.setAtIndex(ValueLayout.JAVA_FLOAT, offset(index), value);
         return this;
     }
 
     /** Flat element access (row-major position). */
     public float getFlat(long position) {
-        ensureOpen();
+        ensureFloat();
         Objects.checkIndex(position, elementCount());
         return data.getAtIndex(ValueLayout.JAVA_FLOAT, position);
     }
 
     public Tensor setFlat(long position, float value) {
-        ensureOpen();
+        ensureFloat();
         Objects.checkIndex(position, elementCount());
         data.setAtIndex(ValueLayout.JAVA_FLOAT, position, value);
         return this;
+    }
+
+    /**
+     * Every element as a long (integer and bool tensors; bool is 0 or 1). Float tensors are refused:
+     * converting them is {@code Cast}'s business, with its rounding rules.
+     */
+    public long[] toLongArray() {
+        ensureOpen();
+        if (dtype.isFloat()) throw new IllegalStateException("tensor " + format(shape) + " is float32; use toArray()");
+        long n = elementCount();
+        if (n > Integer.MAX_VALUE - 8) throw new IllegalStateException("tensor " + format(shape) + " is too large for a long[]");
+        long[] out = new long[(int) n];
+        for (int i = 0; i < out.length; i++) out[i] = getLong(i);
+        return out;
+    }
+
+    /** Flat element of an integer or bool tensor, as a long. */
+    public long getLongFlat(long position) {
+        ensureOpen();
+        if (dtype.isFloat()) throw new IllegalStateException("tensor " + format(shape) + " is float32; use getFlat()");
+        Objects.checkIndex(position, elementCount());
+        return getLong(position);
+    }
+
+    private long getLong(long i) {
+        return switch (dtype) {
+            case INT64 -> data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+            case INT32 -> data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+            case INT8 -> data.get(ValueLayout.JAVA_BYTE, i);
+            case UINT8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+            case BOOL -> data.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+            case FLOAT -> throw new IllegalStateException("float tensor");
+        };
+    }
+
+    private void putLong(long i, long v) {
+        long w = dtype.wrap(v);
+        switch (dtype) {
+            case INT64 -> data.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, w);
+            case INT32 -> data.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) w);
+            default -> data.set(ValueLayout.JAVA_BYTE, i, (byte) w);
+        }
     }
 
     /**
@@ -195,7 +273,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("cannot reshape " + format(shape) + " (" + elementCount()
                     + " elements) to " + format(dims) + " (" + elementCount(dims) + " elements)");
         }
-        return new Tensor(dims, data, null, owner);
+        return new Tensor(dims, dtype, data, null, owner);
     }
 
     /** A view of items {@code [from, to)} along the first axis (a batch slice; contiguous, no copy). */
@@ -207,8 +285,8 @@ public final class Tensor implements AutoCloseable {
         }
         long[] dims = shape.clone();
         dims[0] = to - from;
-        long itemBytes = elementCount() / shape[0] * Float.BYTES;
-        return new Tensor(dims, data.asSlice(from * itemBytes, (to - from) * itemBytes), null, owner);
+        long itemBytes = elementCount() / shape[0] * dtype.bytes();
+        return new Tensor(dims, dtype, data.asSlice(from * itemBytes, (to - from) * itemBytes), null, owner);
     }
 
     public boolean isClosed() {
@@ -228,6 +306,15 @@ public final class Tensor implements AutoCloseable {
     void ensureOpen() {
         if (closed) throw new IllegalStateException("tensor " + format(shape) + " is closed");
         if (owner.closed) throw new IllegalStateException("tensor " + format(shape) + " is a view of a closed tensor");
+    }
+
+    private void ensureFloat() {
+        ensureOpen();
+        if (!dtype.isFloat()) throw new IllegalStateException("tensor " + format(shape) + " holds " + dtype.onnxName() + ", not float32; use toLongArray()");
+    }
+
+    private static String describe(Tensor t) {
+        return (t.dtype.isFloat() ? "" : t.dtype.onnxName()) + format(t.shape);
     }
 
     private long offset(long[] index) {
@@ -268,6 +355,6 @@ public final class Tensor implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Tensor" + format(shape) + (isClosed() ? " (closed)" : "");
+        return "Tensor" + (dtype.isFloat() ? "" : "<" + dtype.onnxName() + ">") + format(shape) + (isClosed() ? " (closed)" : "");
     }
 }

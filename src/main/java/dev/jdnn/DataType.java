@@ -1,0 +1,79 @@
+package dev.jdnn;
+
+/**
+ * Element types a {@link Tensor} can hold: float32 for activations and weights, and the integer and
+ * boolean types that shape arithmetic, indices, masks and ArgMax results use. Anything else ONNX has
+ * (float16, bfloat16, double, strings, complex) is refused with a message naming the type.
+ */
+public enum DataType {
+    FLOAT(1, 4, "<f4"),
+    UINT8(2, 1, "|u1"),
+    INT8(3, 1, "|i1"),
+    INT32(6, 4, "<i4"),
+    INT64(7, 8, "<i8"),
+    BOOL(9, 1, "|b1");
+
+    private final int onnx;
+    private final int bytes;
+    private final String npy;
+
+    DataType(int onnx, int bytes, String npy) {
+        this.onnx = onnx;
+        this.bytes = bytes;
+        this.npy = npy;
+    }
+
+    /** ONNX's {@code TensorProto.DataType} code. */
+    public int onnxCode() {
+        return onnx;
+    }
+
+    /** Bytes per element. */
+    public int bytes() {
+        return bytes;
+    }
+
+    /** NumPy's {@code descr} for this type (little-endian). */
+    public String npyDescr() {
+        return npy;
+    }
+
+    public boolean isFloat() {
+        return this == FLOAT;
+    }
+
+    /** The type with ONNX code {@code code}, or null if jdnn does not hold that type. */
+    public static DataType fromOnnx(int code) {
+        for (DataType t : values()) if (t.onnx == code) return t;
+        return null;
+    }
+
+    /** The type with NumPy {@code descr} (e.g. {@code <i8}), or null. */
+    public static DataType fromNpy(String descr) {
+        String d = descr.replace('=', '<');
+        for (DataType t : values()) {
+            if (t.npy.equals(d) || (t.bytes == 1 && t.npy.substring(1).equals(d.substring(1)))) return t;
+        }
+        return null;
+    }
+
+    /**
+     * {@code v} as this type stores it: two's-complement wrap-around for the narrow integer types (as a
+     * C cast does), 0 or 1 for bool, unchanged for int64. Float is not an integer type.
+     */
+    public long wrap(long v) {
+        return switch (this) {
+            case INT64 -> v;
+            case INT32 -> (int) v;
+            case INT8 -> (byte) v;
+            case UINT8 -> v & 0xFF;
+            case BOOL -> v != 0 ? 1 : 0;
+            case FLOAT -> throw new IllegalStateException("float is not an integer type");
+        };
+    }
+
+    /** Lower-case ONNX-style name (float, int64, bool, ...). */
+    public String onnxName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

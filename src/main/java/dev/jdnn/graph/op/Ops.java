@@ -1,0 +1,174 @@
+package dev.jdnn.graph.op;
+
+import dev.jdnn.DataType;
+import dev.jdnn.Tensor;
+import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.Function;
+
+/** Small helpers the op classes share: steps, value access, errors, axes, broadcasting. */
+public final class Ops {
+    private Ops() {}
+
+    /** A step with fixed output shapes and types and a run function. */
+    public static Op.Step step(List<long[]> outputShapes, List<DataType> outputTypes, Function<List<Value>, List<Value>> run) {
+        List<long[]> shapes = Collections.unmodifiableList(new ArrayList<>(outputShapes));
+        List<DataType> types = Collections.unmodifiableList(new ArrayList<>(outputTypes));
+        return new Op.Step() {
+            @Override public List<long[]> outputShapes() { return shapes; }
+            @Override public List<DataType> outputTypes() { return types; }
+            @Override public List<Value> run(List<Value> inputs) { return run.apply(inputs); }
+        };
+    }
+
+    /** A step with one output of the given shape and type. */
+    public static Op.Step step(long[] outputShape, DataType type, Function<List<Value>, Value> run) {
+        return step(List.of(outputShape), List.of(type), in -> List.of(run.apply(in)));
+    }
+
+    /** A step with one float32 output. */
+    public static Op.Step step(long[] outputShape, Function<List<Value>, Value> run) {
+        return step(outputShape, DataType.FLOAT, run);
+    }
+
+    /** The float tensor of input i. */
+    public static Tensor floats(List<Value> inputs, int i, Node node) {
+        Value v = inputs.get(i);
+        if (v instanceof Value.Floats f) return f.tensor();
+        throw error(node, "input " + i + " must be float32" + (v == null ? ", it is missing" : ", got " + v.type().onnxName()));
+    }
+
+    /** The integer/bool data of input i (not copied: do not modify). */
+    public static long[] longs(List<Value> inputs, int i, Node node) {
+        Value v = inputs.get(i);
+        if (v instanceof Value.Longs l) return l.view();
+        throw error(node, "input " + i + " must be an integer or bool tensor" + (v == null ? ", it is missing" : ", got " + v.type().onnxName()));
+    }
+
+    public static Value.Floats result(float[] data, long[] shape) {
+        return new Value.Floats(Tensor.of(data, shape));
+    }
+
+    public static Value.Longs result(DataType type, long[] data, long[] shape) {
+        return new Value.Longs(type, shape, data);
+    }
+
+    /** Element count of a shape; throws on overflow. */
+    public static long count(long[] shape) {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        return n;
+    }
+
+    /** Element count that a Java array can hold; throws naming the node otherwise. */
+    public static int arraySize(long[] shape, Node node) {
+        long n = count(shape);
+        if (n > Integer.MAX_VALUE - 8) throw error(node, "tensor " + format(shape) + " has " + n + " elements, more than jdnn's Java kernels hold");
+        return (int) n;
+    }
+
+    /** Normalises a possibly negative axis against a rank, or throws naming the node. */
+    public static int axis(long axis, int rank, Node node) {
+        long a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) {
+            throw error(node, "axis " + axis + " is out of range for rank " + rank);
+        }
+        return (int) a;
+    }
+
+    public static IllegalArgumentException error(Node node, String message) {
+        return new IllegalArgumentException(node.opType() + " node " + node.label() + ": " + message);
+    }
+
+    public static String format(long[] shape) {
+        return Arrays.toString(shape);
+    }
+
+    /** A fresh copy, so no two names ever share storage. */
+    public static Value copy(Value v) {
+        if (v instanceof Value.Floats f) return new Value.Floats(Tensor.copyOf(f.tensor()));
+        return v; // immutable
+    }
+
+    /** {@code f} applied to every element (computed in double, rounded once to float). */
+    public static Value map(Tensor x, DoubleUnaryOperator f) {
+        float[] a = x.toArray();
+        for (int i = 0; i < a.length; i++) a[i] = (float) f.applyAsDouble(a[i]);
+        return result(a, x.shape());
+    }
+
+    /** Numpy-style multidirectional broadcasting of two shapes. */
+    public static long[] broadcast(long[] a, long[] b, Node node) {
+        int rank = Math.max(a.length, b.length);
+        long[] out = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            long da = i < rank - a.length ? 1 : a[i - (rank - a.length)];
+            long db = i < rank - b.length ? 1 : b[i - (rank - b.length)];
+            if (da != db && da != 1 && db != 1) {
+                throw error(node, "shapes " + format(a) + " and " + format(b) + " cannot be broadcast together");
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    /** For each output position, the flat index into an input of shape {@code in} broadcast to {@code out}. */
+    public static int[] broadcastIndex(long[] in, long[] out) {
+        int n = (int) count(out);
+        int rank = out.length;
+        long[] strides = new long[rank];
+        long s = 1;
+        for (int i = in.length - 1; i >= 0; i--) {
+            int o = i + rank - in.length;
+            strides[o] = in[i] == 1 ? 0 : s;
+            s *= in[i];
+        }
+        int[] index = new int[n];
+        long[] coord = new long[rank];
+        long offset = 0;
+        for (int i = 0; i < n; i++) {
+            index[i] = (int) offset;
+            for (int d = rank - 1; d >= 0; d--) {
+                coord[d]++;
+                offset += strides[d];
+                if (coord[d] < out[d]) break;
+                offset -= strides[d] * coord[d];
+                coord[d] = 0;
+            }
+        }
+        return index;
+    }
+
+    /** Row-major strides (in elements) of a shape. */
+    public static long[] strides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= shape[i];
+        }
+        return s;
+    }
+
+    /** An ints attribute of exactly {@code n} values, or {@code n} copies of {@code fallback} when absent. */
+    public static long[] ints(Node node, String name, int n, long fallback) {
+        long[] v = node.attributes().getInts(name, null);
+        if (v == null) {
+            v = new long[n];
+            Arrays.fill(v, fallback);
+        }
+        if (v.length != n) throw error(node, name + " has " + v.length + " values, expected " + n);
+        return v;
+    }
+
+    /** A long attribute or value that must fit an int (for loop bounds and oneDNN dims); throws naming it otherwise. */
+    public static int toInt(long v, Node node, String what) {
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw error(node, what + " " + v + " is out of range");
+        return (int) v;
+    }
+}

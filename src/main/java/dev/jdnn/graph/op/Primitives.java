@@ -1,0 +1,191 @@
+package dev.jdnn.graph.op;
+
+import static dev.jdnn.bindings.dnnl_h.*;
+
+import dev.jdnn.dnnl.Dnnl;
+import dev.jdnn.dnnl.Engine;
+import dev.jdnn.dnnl.Execution;
+import dev.jdnn.dnnl.MemoryDescs;
+import dev.jdnn.dnnl.Primitive;
+import dev.jdnn.graph.NativeOp;
+import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToIntFunction;
+
+/**
+ * The oneDNN building blocks op classes lower to: a primitive with its argument kinds and constants
+ * ({@link PrimitiveOp}), an eltwise primitive, a binary primitive, and the layout-preserving identity
+ * and plain copy used by shape-only ops.
+ */
+public final class Primitives {
+    private Primitives() {}
+
+    /**
+     * One primitive with its argument kinds: runtime inputs, the output, constants bound once, scratchpad.
+     * Usage: {@code new PrimitiveOp(description)}, then {@link #create}, then set {@link #inputKinds},
+     * {@link #inputDescs}, {@link #outputKind}, {@link #outputDesc} (and constants); close it on failure.
+     */
+    public static final class PrimitiveOp implements NativeOp {
+        public record Constant(int kind, MemorySegment desc, MemorySegment data) {}
+
+        public final Arena arena = Arena.ofShared();
+        public Primitive primitive;
+        public String description;
+        public int[] inputKinds;
+        public MemorySegment[] inputDescs;
+        public int outputKind;
+        public MemorySegment outputDesc;
+        public final List<Constant> constants = new ArrayList<>();
+        public long scratchpadBytes;
+        public int reusesInput = -1;   // oneDNN runs this primitive in place (dst = src) correctly
+
+        public PrimitiveOp(String description) {
+            this.description = description;
+        }
+
+        /** Creates the primitive (pd out-pointer → status) and reads its scratchpad size; closes on failure. */
+        public PrimitiveOp create(String function, ToIntFunction<MemorySegment> createDesc) {
+            try {
+                primitive = Primitive.create(function, description, createDesc);
+                scratchpadBytes = MemoryDescs.size(primitive.queryDesc(dnnl_query_scratchpad_md(), 0));
+                description += " [" + primitive.implementation() + "]";
+                return this;
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** A float32 constant argument (1-D, plain). */
+        public PrimitiveOp constant(int kind, float[] values) {
+            MemorySegment desc = MemoryDescs.plain(arena, new long[] {values.length});
+            constants.add(new Constant(kind, desc, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values)));
+            return this;
+        }
+
+        /** A float32 constant argument with its own descriptor (e.g. a broadcast operand). */
+        public PrimitiveOp constant(int kind, MemorySegment desc, float[] values) {
+            constants.add(new Constant(kind, desc, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values)));
+            return this;
+        }
+
+        @Override public MemorySegment inputDesc(int i) { return inputDescs[i]; }
+        @Override public MemorySegment outputDesc() { return outputDesc; }
+        @Override public long scratchpadBytes() { return scratchpadBytes; }
+        @Override public int reusesInput() { return reusesInput; }
+        @Override public String description() { return description; }
+
+        @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+            Execution e = new Execution(primitive, inputKinds.length + constants.size() + 2);
+            try {
+                for (int i = 0; i < inputKinds.length; i++) e.arg(inputKinds[i], inputDescs[i]).set(inputKinds[i], inputs[i]);
+                e.arg(outputKind, outputDesc).set(outputKind, output);
+                for (Constant c : constants) e.arg(c.kind(), c.desc()).set(c.kind(), c.data());
+                if (scratchpadBytes > 0) {
+                    e.arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0)).set(DNNL_ARG_SCRATCHPAD(), scratchpad);
+                }
+            } catch (RuntimeException ex) {
+                e.close();
+                throw ex;
+            }
+            return new Bound() {
+                @Override public void run() { e.run(); }
+                @Override public void close() { e.close(); }
+            };
+        }
+
+        @Override public void close() {
+            if (primitive != null) primitive.close();
+            arena.close();
+        }
+    }
+
+    /** A primitive attribute with a user-managed scratchpad (every frame of a compiled plan brings its own). */
+    public static MemorySegment userScratchpad(Arena arena, String description) {
+        MemorySegment attr = Dnnl.create(arena, "dnnl_primitive_attr_create", description,
+                out -> dnnl_primitive_attr_create(out), a -> dnnl_primitive_attr_destroy(a));
+        Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user()), "dnnl_primitive_attr_set_scratchpad_mode", description);
+        return attr;
+    }
+
+    /** A float32 constant input's data, or an error naming the node. */
+    public static float[] array(List<Value> constants, int i, Node node) {
+        if (!(constants.get(i) instanceof Value.Floats f)) throw Ops.error(node, "input " + i + " must be a float32 constant");
+        return f.tensor().toArray();
+    }
+
+    /** oneDNN descriptors cover rank 1..6 with positive dimensions. */
+    public static boolean nativeShape(long[] shape) {
+        if (shape == null || shape.length < 1 || shape.length > 6) return false;
+        for (long d : shape) if (d <= 0) return false;
+        return true;
+    }
+
+    /** {@code alg(x; alpha, beta)} element-wise in the input's layout (runs in place). */
+    public static NativeOp eltwise(Node node, PostOp a, long[] shape, MemorySegment srcDesc) {
+        String description = node.label() + ": eltwise " + a.algorithm() + "(" + a.alpha() + ", " + a.beta() + ") " + MemoryDescs.dims(shape);
+        PrimitiveOp op = new PrimitiveOp(description);
+        try {
+            MemorySegment attr = userScratchpad(op.arena, description);
+            MemorySegment engine = Engine.cpu();
+            op.create("dnnl_eltwise_forward_primitive_desc_create", o -> dnnl_eltwise_forward_primitive_desc_create(o, engine,
+                    dnnl_forward_inference(), a.algorithm().dnnl(), srcDesc, srcDesc, a.alpha(), a.beta(), attr));
+            op.reusesInput = 0;
+            op.inputKinds = new int[] {DNNL_ARG_SRC()};
+            op.inputDescs = new MemorySegment[] {srcDesc};
+            op.outputKind = DNNL_ARG_DST();
+            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
+            return op;
+        } catch (RuntimeException e) {
+            op.close();
+            throw e;
+        }
+    }
+
+    /** An op that passes its input through unchanged, in whatever layout it has (runs in place when it can). */
+    public static NativeOp identity(Node node, long[] shape, MemorySegment desc) {
+        long bytes = MemoryDescs.size(desc);
+        String description = node.label() + ": " + node.opType() + " (identity) " + MemoryDescs.dims(shape);
+        return new NativeOp() {
+            @Override public MemorySegment inputDesc(int i) { return desc; }
+            @Override public MemorySegment outputDesc() { return desc; }
+            @Override public long scratchpadBytes() { return 0; }
+            @Override public int reusesInput() { return 0; }
+            @Override public String description() { return description; }
+            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+                MemorySegment src = inputs[0];
+                return () -> {
+                    if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
+                };
+            }
+            @Override public void close() { }
+        };
+    }
+
+    /** Shape-only ops (Flatten, Reshape, ...): a plain copy, since row-major data does not change. */
+    public static NativeOp copy(Node node, long[] in, long[] out) {
+        Arena arena = Arena.ofShared();
+        MemorySegment inDesc = MemoryDescs.plain(arena, in);
+        MemorySegment outDesc = MemoryDescs.plain(arena, out);
+        String description = node.label() + ": " + node.opType() + " (copy) " + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
+        long bytes = Ops.count(out) * Float.BYTES;
+        return new NativeOp() {
+            @Override public MemorySegment inputDesc(int i) { return inDesc; }
+            @Override public MemorySegment outputDesc() { return outDesc; }
+            @Override public long scratchpadBytes() { return 0; }
+            @Override public String description() { return description; }
+            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+                MemorySegment src = inputs[0];
+                return () -> {
+                    if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
+                };
+            }
+            @Override public void close() { arena.close(); }
+        };
+    }
+}
