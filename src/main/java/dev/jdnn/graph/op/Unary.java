@@ -22,13 +22,13 @@ import java.util.function.LongUnaryOperator;
  * rounded once to float32) and, where oneDNN computes the same function, its eltwise algorithm — then
  * the node runs as a oneDNN eltwise primitive, or as a post-op of the conv before it in a compiled plan.
  *
- * <p>Native only where oneDNN 3.x (AVX2 JIT) agrees with the exact function to 1e-6 relative wherever
- * |y| ≥ 0.1 and to 1e-6·max(1, |y|) absolute everywhere (measured over [−20, 20] in
- * {@code EltwiseAlgorithmTest}; the remaining differences are float32 cancellation that ONNX's own float
- * formulas share, e.g. Elu's {@code e^x − 1} near 0, or GELU's tail below |y| = 1e-3). Java only,
- * because oneDNN approximates: Log (2.7e-5 relative error near x = 1), Softplus and Mish (≈2e-6
- * absolute); and those oneDNN has no single algorithm for: Erf, Selu, Celu (alpha ≠ 1), Softsign,
- * ThresholdedRelu, Floor, Ceil, Sign. Abs, Neg and Sign also take integer tensors (Java, wrapping as
+ * <p>Native only where oneDNN 3.13 agrees with the exact function to 1.5e-6 relative wherever |y| ≥ 0.1
+ * and to 1.5e-6·max(1, |y|) absolute everywhere, on AVX-512 and AVX2 (measured over [−20, 20] in
+ * {@code EltwiseAlgorithmTest}; worst is gelu_erf, 1.2e-6 relative on AVX2; below |y| = 0.1 the
+ * differences are float32 cancellation that ONNX's own float formulas share, e.g. Elu's {@code e^x − 1}
+ * near 0). Java only, because oneDNN approximates more: Log (2.7e-5 relative near x = 1), Softplus and
+ * Mish (2.3e-6, 2.7e-6); and those oneDNN has no single algorithm for: Erf, Selu, Celu (alpha ≠ 1),
+ * Softsign, ThresholdedRelu, Floor, Ceil, Sign. Abs, Neg and Sign also take integer tensors (Java, wrapping as
  * numpy does: Abs(int8 −128) = −128).
  *
  * <p>{@code jdnn.Gelu} and {@code jdnn.Silu} are what {@link dev.jdnn.graph.rewrite.Rewrites} turn the
