@@ -125,12 +125,16 @@ public final class Resize implements Op {
         }
         Ops.arraySize(out, node);
         Taps[] taps = new Taps[out.length];
-        for (int a = 0; a < out.length; a++) taps[a] = taps(spec, a);
+        boolean[] skip = new boolean[out.length];
+        for (int a = 0; a < out.length; a++) {
+            taps[a] = taps(spec, a);
+            skip[a] = taps[a].identity();
+        }
         if (ctx.backend() == Backend.NATIVE && type == DataType.FLOAT && !in.isConstant(0) && nativeAlgorithm(spec, taps) != 0) {
             Step s = nativeStep(node, spec, taps);
             if (s != null) return s;
         }
-        return Ops.step(List.of(out), List.of(type), inputs -> List.of(run(node, spec, taps, inputs.get(0))));
+        return Ops.step(List.of(out), List.of(type), inputs -> List.of(run(node, spec, taps, skip, inputs.get(0))));
     }
 
     @Override
@@ -414,8 +418,11 @@ public final class Resize implements Op {
 
     // ---------------------------------------------------------------- Java kernel
 
-    /** Resizes one value: nearest is a gather (any element type), linear/cubic one axis pass at a time. */
-    static Value run(Node node, Spec s, Taps[] taps, Value xv) {
+    /**
+     * Resizes one value: nearest is a gather (any element type); linear/cubic run one pass per axis,
+     * last axis first as the reference nests them, in double, skipping axes that stay as they are.
+     */
+    static Value run(Node node, Spec s, Taps[] taps, boolean[] skip, Value xv) {
         long[] out = s.out();
         int rank = out.length;
         int count = Ops.arraySize(out, node);
@@ -450,9 +457,12 @@ public final class Resize implements Op {
         for (int i = 0; i < xf.length; i++) cur[i] = xf[i];
         long[] shape = s.in().clone();
         for (int d = rank - 1; d >= 0; d--) {
-            if (taps[d].identity()) continue;
+            if (skip[d]) continue;
+            long[] next = shape.clone();
+            next[d] = out[d];
+            Ops.arraySize(next, node);   // an intermediate (one axis resized) can outgrow both input and output
             cur = pass(cur, shape, d, taps[d], s.extrapolation());
-            shape[d] = out[d];
+            shape = next;
         }
         float[] y = new float[count];
         for (int i = 0; i < count; i++) y[i] = (float) cur[i];

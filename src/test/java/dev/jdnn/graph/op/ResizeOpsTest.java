@@ -150,6 +150,9 @@ class ResizeOpsTest {
                             throw new TestAbortedException("not loadable (yet): " + e.getMessage());
                         }
                         Fixtures.assertClose(want.toArray(), got, 1e-5, model + " on " + c.name());
+                        if (c == CONFIGS.get(0)) {
+                            System.out.println("resize torch: " + model + (resampledNatively(FIXTURES.resolve(model + ".onnx"), x.shape()) ? " -> oneDNN resampling" : " -> Java"));
+                        }
                     }
                 }));
             }
