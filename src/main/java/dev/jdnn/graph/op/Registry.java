@@ -78,6 +78,11 @@ public final class Registry {
         Transpose.register(t);
         Pad.register(t);
         // added ops: one line per class below
+        Variadic.register(t);
+        Compare.register(t);
+        Logical.register(t);
+        Mod.register(t);
+        Where.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
