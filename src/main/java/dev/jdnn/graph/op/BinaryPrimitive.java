@@ -108,7 +108,7 @@ final class BinaryPrimitive implements NativeOp {
 
     private static BinaryPrimitive attempt(String description, long[] out, List<Operand> operands, int[] algorithms, List<float[]> eltwise,
                                            int runtime, boolean allPlain) {
-        BinaryPrimitive p = new BinaryPrimitive(description);
+        BinaryPrimitive p = new BinaryPrimitive(allPlain ? description + " (plain layouts)" : description);
         try {
             p.build(out, operands, algorithms, eltwise, runtime, allPlain);
             return p;

@@ -23,8 +23,8 @@ import java.util.List;
  * {@code maximum}/{@code minimum} and ONNX Runtime do; Sum/Mean accumulate in double and round once.
  * Native (float32, rank 1-6): one oneDNN binary primitive, the inputs folded with binary post-ops
  * (Mean: then divided by n), one input with the output's shape as the primitive's first source, others
- * broadcast over their size-1 dimensions, constants bound once. oneDNN's max/min does not propagate a NaN
- * of its first source, so Max/Min go native only where that cannot matter (see {@link #lower}).
+ * broadcast over their size-1 dimensions, constants bound once. oneDNN's max/min drops a NaN in its first
+ * source, so Max/Min go native only as {@code max(C, x)} with a NaN-free constant C (see {@link #chain}).
  */
 public final class Variadic implements Op {
     private enum Kind { MAX, MIN, SUM, MEAN }
@@ -112,19 +112,49 @@ public final class Variadic implements Op {
     }
 
     /**
-     * The inputs folded into one binary primitive (first source: a runtime input with the output's
-     * shape), or null when there is none or oneDNN cannot run it. {@code descs}: runtime inputs' layouts
-     * (null: plain, node by node).
+     * The inputs folded into one binary primitive, or null when oneDNN cannot run it (or not exactly).
+     * {@code descs}: the runtime inputs' layouts (null: plain, node by node).
+     * <ul>
+     *   <li>Sum, Mean: the first runtime input with the output's shape is the primitive's first source,
+     *       the others (runtime or constant) follow as add post-ops, broadcast; Mean then divides by n
+     *       (a div post-op, exact: numpy's float sum divided by n).</li>
+     *   <li>Max, Min: oneDNN's max/min returns its second source when the first is NaN (measured on 3.13:
+     *       {@code max(NaN, 1) = 1}, {@code max(1, NaN) = NaN}), and a post-op chain carries its accumulator
+     *       as the first source, so only {@code max(C, x)} propagates NaN like numpy: one runtime input x
+     *       as the second source and the constants folded into one NaN-free C as the first (oneDNN's
+     *       reference kernel, since it broadcasts the first source). Two runtime inputs stay in Java.</li>
+     * </ul>
      */
     private BinaryPrimitive chain(Node node, Inputs in, long[] out, List<MemorySegment> descs) {
         int n = in.count();
-        List<BinaryPrimitive.Operand> operands = new ArrayList<>();
-        int first = -1, r = 0;
+        if (n > 16) return null; // oneDNN post-op chains are short
         int[] runtimeIndex = new int[n];
+        int r = 0;
         for (int i = 0; i < n; i++) runtimeIndex[i] = in.isConstant(i) ? -1 : r++;
+        if (r == 0) return null;
+        List<BinaryPrimitive.Operand> operands = new ArrayList<>();
+        String what = node.opType().toLowerCase(java.util.Locale.ROOT);
+        if (kind == Kind.MAX || kind == Kind.MIN) {
+            if (r != 1) return null;
+            List<Value> constants = new ArrayList<>();
+            int x = -1;
+            for (int i = 0; i < n; i++) {
+                if (runtimeIndex[i] >= 0) x = i;
+                else constants.add(in.constant(i));
+            }
+            if (!Arrays.equals(in.shape(x), out)) return null;
+            Inputs folded = Inputs.ofValues(constants);
+            Broadcast.Plan p = Broadcast.plan(node, folded.shapes(), false);
+            float[] c = ((Value.Floats) floats(node, p, constants)).tensor().toArray();
+            for (float v : c) if (Float.isNaN(v)) return null;
+            operands.add(new BinaryPrimitive.Operand(p.out(), c, -1, null));
+            operands.add(new BinaryPrimitive.Operand(in.shape(x), null, 0, descs != null ? descs.get(0) : null));
+            return BinaryPrimitive.create(node, what + " (constant first)", out, operands,
+                    new int[] {kind == Kind.MAX ? dnnl_binary_max() : dnnl_binary_min()}, List.of());
+        }
+        int first = -1;
         for (int i = 0; i < n && first < 0; i++) if (runtimeIndex[i] >= 0 && Arrays.equals(in.shape(i), out)) first = i;
-        if (first < 0 || n > 16) return null;
-        if ((kind == Kind.MAX || kind == Kind.MIN) && !nanSafe(in, first)) return null;
+        if (first < 0) return null;
         List<Integer> order = new ArrayList<>(List.of(first));
         for (int i = 0; i < n; i++) if (i != first) order.add(i);
         for (int i : order) {
@@ -133,31 +163,13 @@ public final class Variadic implements Op {
             MemorySegment desc = runtimeIndex[i] >= 0 && descs != null ? descs.get(runtimeIndex[i]) : null;
             operands.add(new BinaryPrimitive.Operand(in.shape(i), data, runtimeIndex[i], desc));
         }
-        int alg = switch (kind) {
-            case MAX -> dnnl_binary_max();
-            case MIN -> dnnl_binary_min();
-            default -> dnnl_binary_add();
-        };
         int[] algorithms = new int[operands.size() - 1];
-        Arrays.fill(algorithms, alg);
+        Arrays.fill(algorithms, dnnl_binary_add());
         if (kind == Kind.MEAN) {
-            // Divide by n exactly (numpy's mean of float32 inputs: the float sum divided by n).
             operands.add(new BinaryPrimitive.Operand(new long[0], new float[] {n}, -1, null));
             algorithms = Arrays.copyOf(algorithms, algorithms.length + 1);
             algorithms[algorithms.length - 1] = dnnl_binary_div();
         }
-        return BinaryPrimitive.create(node, node.opType().toLowerCase(java.util.Locale.ROOT), out, operands, algorithms, List.of());
+        return BinaryPrimitive.create(node, what, out, operands, algorithms, List.of());
     }
-
-    /**
-     * Whether oneDNN's max/min (which returns its second source when the first is NaN) gives numpy's
-     * NaN-propagating result: only when every operand after the first is a constant without NaN... and
-     * the first cannot be NaN, which is unknowable for runtime data. So: never, unless oneDNN propagates.
-     */
-    private static boolean nanSafe(Inputs in, int first) {
-        return NAN_PROPAGATING;
-    }
-
-    /** Set from measurement of oneDNN 3.13's binary max/min on NaN operands (see BinaryOpsTest). */
-    static final boolean NAN_PROPAGATING = false;
 }
