@@ -221,6 +221,35 @@ public final class ConvTranspose implements Op {
                 false, lowering.fused());
     }
 
+    /** Whether a compiled plan can run this ConvTranspose natively (and so fold a BatchNormalization into it): runtime float X, constant float W and B. */
+    public static boolean chainable(Node convT, Inputs in) {
+        if (!in.has(0) || in.isConstant(0) || in.type(0) != DataType.FLOAT) return false;
+        if (!(in.constant(1) instanceof Value.Floats) || (in.has(2) && !(in.constant(2) instanceof Value.Floats))) return false;
+        for (int i = 1; i < convT.outputs().size(); i++) if (!convT.outputs().get(i).isEmpty()) return false;
+        return nativeShapes(geometry(convT, in));
+    }
+
+    /**
+     * ConvTranspose with an optional inference BatchNormalization (constant γ, β, mean, var: its inputs 1–4
+     * in {@code bnConstants}) folded into its weights and bias ({@link #foldBatchNorm}) and an optional
+     * activation as a post-op: {@code N×C×… → N×K×…}, one oneDNN deconvolution. Only for {@link #chainable} nodes.
+     */
+    public static NativeOp lowerChain(Node convT, Inputs in, Node batchNorm, List<Value> bnConstants, PostOp activation) {
+        Geometry g = geometry(convT, in);
+        float[] w = Primitives.array(in.constants(), 1, convT);
+        float[] b = in.has(2) ? Primitives.array(in.constants(), 2, convT) : null;
+        Node named = convT;
+        if (batchNorm != null) {
+            Folded f = foldBatchNorm(w, g.weightShape(), g.group(), b, Primitives.array(bnConstants, 1, batchNorm),
+                    Primitives.array(bnConstants, 2, batchNorm), Primitives.array(bnConstants, 3, batchNorm),
+                    Primitives.array(bnConstants, 4, batchNorm), batchNorm.attributes().getFloat("epsilon", 1e-5f));
+            w = f.weights();
+            b = f.bias();
+            named = new Node(convT.label() + " + " + batchNorm.label() + " (folded)", convT.opType(), convT.inputs(), convT.outputs(), convT.attributes());
+        }
+        return primitive(named, g, w, b, false, activation);
+    }
+
     /**
      * Whether oneDNN can run this geometry: descriptors of rank ≤ 6 with positive dims, and an output
      * extension past the natural size (a negative end pad) smaller than the stride, which oneDNN requires

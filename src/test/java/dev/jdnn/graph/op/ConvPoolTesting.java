@@ -106,6 +106,17 @@ final class ConvPoolTesting {
             NativeOp lowered = op.lower(node, in, new Op.Lowering(List.of(plainIn), List.of(outShape), new Op.Context(Backend.NATIVE, opset), fused));
             if (lowered == null) return null;
             try (lowered) {
+                return runNative(lowered, x, outShape);
+            }
+        }
+    }
+
+    /** Runs a lowered op on one plain input: reordered into its layout, the output reordered back to plain. */
+    static float[] runNative(NativeOp lowered, Tensor x, long[] outShape) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment plainIn = MemoryDescs.plain(a, x.shape());
+            MemorySegment plainOut = MemoryDescs.plain(a, outShape);
+            {
                 MemorySegment inDesc = lowered.inputDesc(0) == null ? plainIn : lowered.inputDesc(0);
                 MemorySegment outDesc = lowered.outputDesc() == null ? plainOut : lowered.outputDesc();
                 MemorySegment src = a.allocate(Math.max(64, MemoryDescs.size(inDesc)), 64);

@@ -154,6 +154,22 @@ class ConvTransposeOpsTest {
                         unfused[i] = (float) ((y[i] - mean[ch]) / Math.sqrt(var[ch] + eps) * gamma[ch] + beta[ch]);
                     }
                     Fixtures.assertClose(unfused, got, 1e-5, c.name() + " folded vs unfused Java");
+                    // The compiled plan's chain: BN folded and ReLU fused into one deconvolution.
+                    Inputs plainIn = inputs(plain, false, true, true);
+                    assertTrue(ConvTranspose.chainable(convT(c.attributes(), c.bias()), plainIn));
+                    List<Value> bn = new ArrayList<>(List.of(c.value("x"), floats(gamma, c.k()), floats(beta, c.k()), floats(mean, c.k()), floats(var, c.k())));
+                    Node bnNode = node("BatchNormalization", 5, 1, attrs("epsilon", (float) eps));
+                    float[] relu = c.npy("bn_y");
+                    for (int i = 0; i < relu.length; i++) relu[i] = Math.max(0, relu[i]);
+                    try (Tensor in = Tensor.copyOf(((Value.Floats) plain.get(0)).tensor());
+                         dev.jdnn.graph.NativeOp chain = ConvTranspose.lowerChain(convT(c.attributes(), c.bias()), plainIn, bnNode, bn,
+                                 new PostOp(EltwiseAlgorithm.RELU, 0f, 0f))) {
+                        assertTrue(chain.description().contains("(folded)"), chain.description());
+                        Fixtures.assertClose(relu, runNative(chain, in, ConvTranspose.geometry(convT(c.attributes(), c.bias()), plainIn).outputShape()), 1e-5,
+                                c.name() + " lowerChain relu(bn(convT))");
+                    } finally {
+                        close(bn);
+                    }
                 } finally {
                     close(folded);
                     close(plain);
