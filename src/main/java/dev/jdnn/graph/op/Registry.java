@@ -79,6 +79,12 @@ public final class Registry {
         Pad.register(t);
         // added ops: one line per class below
         ConvTranspose.register(t);
+        Resize.register(t);
+        Variadic.register(t);
+        Compare.register(t);
+        Logical.register(t);
+        Mod.register(t);
+        Where.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
