@@ -78,6 +78,7 @@ public final class Registry {
         Transpose.register(t);
         Pad.register(t);
         // added ops: one line per class below
+        ConvTranspose.register(t);
         Resize.register(t);
         Variadic.register(t);
         Compare.register(t);
