@@ -10,7 +10,7 @@ public final class Rewrites {
 
     static final List<Rewrite> ALL = List.of(
             // one line per rewrite class below
-            new SplitParts(),
+            new SplitParts()
     );
 
     /** Applies every rewrite in order. */

@@ -32,6 +32,6 @@ public final class SplitParts implements Rewrite {
                 nodes.add(new Node(n.label() + "#" + i, "jdnn.SplitPart", n.inputs(), List.of(out), Split.partAttributes(n, i, parts)));
             }
         }
-        return any ? new Graph(graph.inputs(), graph.outputs(), nodes, graph.constants()) : graph;
+        return any ? graph.withNodes(nodes) : graph;
     }
 }
