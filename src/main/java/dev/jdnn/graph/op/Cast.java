@@ -94,7 +94,7 @@ public final class Cast implements Op {
     /** One float converted to an integer type as numpy does on x86-64 (before the 8-bit wrap). */
     static long fromFloat(float x, DataType to) {
         return switch (to) {
-            case BOOL -> x != 0 || Float.isNaN(x) ? 1 : 0;
+            case BOOL -> x != 0 ? 1 : 0; // NaN != 0 is true
             case INT64 -> x >= -0x1p63f && x < 0x1p63f ? (long) x : Long.MIN_VALUE;
             case INT32, INT8, UINT8 -> x >= -0x1p31f && x < 0x1p31f ? (long) (int) x : Integer.MIN_VALUE;
             case FLOAT -> throw new IllegalArgumentException("float is not an integer type");

@@ -37,7 +37,7 @@ public final class NonZero implements Op {
             for (int i = 0; i < n; i++) if (nz[i] = d[i] != 0) count++;
         } else {
             float[] d = ((Value.Floats) x).tensor().toArray();
-            for (int i = 0; i < n; i++) if (nz[i] = d[i] != 0 || Float.isNaN(d[i])) count++;
+            for (int i = 0; i < n; i++) if (nz[i] = d[i] != 0) count++; // NaN != 0 too
         }
         long[] out = new long[rank * count];
         long[] coord = new long[rank];

@@ -88,7 +88,7 @@ public final class Slice implements Op {
             // ⌈(e − b)/st⌉ without overflow: |e − b| ≤ n + 1 after clamping, so a larger |step| takes one element.
             long span = e - b;
             long mag = st > 0 ? Math.min(st, n + 2) : Math.min(-(st + 1), n + 1) + 1;
-            long count = st > 0 ? (span <= 0 ? 0 : (span + mag - 1) / mag) : (span >= 0 ? 0 : (-span + mag - 1) / mag);
+            long count = n == 0 ? 0 : st > 0 ? (span <= 0 ? 0 : (span + mag - 1) / mag) : (span >= 0 ? 0 : (-span + mag - 1) / mag);
             start[a] = count == 0 ? 0 : b;
             step[a] = count <= 1 ? 1 : st;
             out[a] = count;

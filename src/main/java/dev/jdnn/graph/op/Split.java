@@ -52,6 +52,7 @@ public final class Split implements Op {
         long dim = x[axis];
         long[] split;
         if (ctx.opset() < 13) {
+            if (in.has(1)) throw Ops.error(node, "split is an attribute before opset 13, not an input (this model is opset " + ctx.opset() + ")");
             split = node.attributes().getInts("split", null);
         } else {
             if (node.attributes().has("split")) throw Ops.error(node, "split is an input since opset 13, not an attribute");

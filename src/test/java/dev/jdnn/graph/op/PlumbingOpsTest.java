@@ -339,6 +339,8 @@ class PlumbingOpsTest {
         // empty: x[2:1] along axis 0 → 0×4
         y = run("Slice", 13, Map.of(), 1, x, vec(2), vec(1), vec(0)).get(0);
         assertArrayEquals(new long[] {0, 4}, y.shape());
+        // an empty axis stays empty with a negative step
+        assertArrayEquals(new long[] {0, 4}, run("Slice", 13, Map.of(), 1, iota(0, 4), vec(-1), vec(Long.MIN_VALUE), vec(0), vec(-1)).get(0).shape());
         // opset 9 attributes; int8 data keeps its type and values
         Value b = longs(DataType.INT8, new long[] {5}, -128, -1, 0, 1, 127);
         y = run("Slice", 9, Map.of("starts", new long[] {-4}, "ends", new long[] {-1}), 1, b).get(0);
