@@ -87,6 +87,12 @@ public final class Registry {
         Range.register(t);
         Size.register(t);
         NonZero.register(t);
+        Resize.register(t);
+        Variadic.register(t);
+        Compare.register(t);
+        Logical.register(t);
+        Mod.register(t);
+        Where.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
