@@ -8,7 +8,8 @@ import dev.jdnn.graph.Value;
  * NonZero (9+): the coordinates of the non-zero elements of {@code X} (any element type; NaN counts as
  * non-zero), in row-major order, as int64 {@code [rank, n]} (a scalar counts as rank 1, as numpy does).
  * The output's shape depends on the data, and jdnn fixes shapes when a plan is prepared, so the input
- * must be known then (an initializer, or folded from shapes); otherwise the node is refused.
+ * must be known then: an initializer, folded from shapes, or a small graph input the session specialises
+ * the plan on ({@link DataDependentException}).
  */
 public final class NonZero implements Op {
     static void register(Registry.Table t) {
@@ -20,7 +21,8 @@ public final class NonZero implements Op {
         in.require(0, node, "X");
         Value x = in.constant(0);
         if (x == null) {
-            throw Ops.error(node, "its output shape depends on the data of X, which is not known at prepare time; jdnn does not support data-dependent shapes");
+            throw new DataDependentException(node.opType() + " node " + node.label()
+                    + ": its output shape depends on the values of X, which must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
         }
         Value.Longs result = nonZero(x, node);
         return Ops.step(result.shape(), DataType.INT64, v -> nonZero(v.get(0), node));

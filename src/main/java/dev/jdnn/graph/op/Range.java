@@ -8,7 +8,8 @@ import dev.jdnn.graph.Value;
  * Range (11+): {@code out[i] = start + i·delta} for {@code i < max(⌈(limit − start)/delta⌉, 0)}, from three
  * scalars of one numeric type, which the output keeps (float32, int64, int32, int8, uint8; ONNX's spec
  * loop, in the type's own arithmetic). The length depends on the values, and jdnn fixes shapes when a plan
- * is prepared, so the three inputs must be known then (constants, or folded from shapes).
+ * is prepared, so the three inputs must be known then (constants, folded from shapes, or small graph inputs
+ * the session specialises the plan on: {@link DataDependentException}).
  */
 public final class Range implements Op {
     static void register(Registry.Table t) {
@@ -24,7 +25,8 @@ public final class Range implements Op {
             if (Ops.count(s) != 1 || s.length > 1) throw Ops.error(node, names[i] + " must be a scalar, got shape " + Ops.format(s));
             if (in.type(i) != type) throw Ops.error(node, names[i] + " is " + in.type(i).onnxName() + ", start is " + type.onnxName());
             if (!in.isConstant(i)) {
-                throw Ops.error(node, names[i] + " is not known at prepare time; the output length depends on it and jdnn does not support data-dependent shapes");
+                throw new DataDependentException(node.opType() + " node " + node.label() + ": " + names[i]
+                        + " must be known when the plan is prepared, since the output length depends on it (an initializer, computable from shapes, or a small graph input)");
             }
         }
         if (type == DataType.BOOL) throw Ops.error(node, "bool ranges are not supported (ONNX allows numeric types only)");

@@ -124,7 +124,14 @@ public final class Split implements Op {
             int parts = Ops.toInt(a.getInt(PARTS, 0), split, PARTS);
             int part = Ops.toInt(a.getInt(PART, 0), split, PART);
             if (part < 0 || part >= parts) throw Ops.error(split, PART + " " + part + " is out of range for " + parts + " parts");
-            return plan(split, in, ctx, parts).get(part);
+            try {
+                return plan(split, in, ctx, parts).get(part);
+            } catch (DataDependentException e) {
+                // keeps its type: the session answers it by specialising the plan on the split input's value
+                throw new DataDependentException(node.opType() + " node " + node.label() + ": " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw Ops.error(node, e.getMessage());
+            }
         }
     }
 
