@@ -87,6 +87,7 @@ public final class Registry {
         Range.register(t);
         Size.register(t);
         NonZero.register(t);
+        ConvTranspose.register(t);
         Resize.register(t);
         Variadic.register(t);
         Compare.register(t);
