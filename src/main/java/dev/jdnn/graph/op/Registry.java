@@ -78,6 +78,15 @@ public final class Registry {
         Transpose.register(t);
         Pad.register(t);
         // added ops: one line per class below
+        Slice.register(t);
+        Split.register(t);
+        Cast.register(t);
+        Expand.register(t);
+        Tile.register(t);
+        ConstantOfShape.register(t);
+        Range.register(t);
+        Size.register(t);
+        NonZero.register(t);
         ConvTranspose.register(t);
         Resize.register(t);
         Variadic.register(t);

@@ -10,6 +10,7 @@ public final class Rewrites {
 
     static final List<Rewrite> ALL = List.of(
             // one line per rewrite class below
+            new SplitParts()
     );
 
     /** Applies every rewrite in order. */
