@@ -31,8 +31,9 @@ import java.util.function.LongUnaryOperator;
  * Softsign, ThresholdedRelu, Floor, Ceil, Sign. Abs, Neg and Sign also take integer tensors (Java, wrapping as
  * numpy does: Abs(int8 −128) = −128).
  *
- * <p>{@code jdnn.Gelu} and {@code jdnn.Silu} are what {@link dev.jdnn.graph.rewrite.Rewrites} turn the
- * exported Erf form of GELU and {@code x·sigmoid(x)} into; they are registered for every opset.
+ * <p>{@code jdnn.Gelu}, {@code jdnn.Silu} and {@code jdnn.HardSwish} (alpha, beta) are what
+ * {@link dev.jdnn.graph.rewrite.Rewrites} turn the exported Erf form of GELU, {@code x·Sigmoid(x)} and
+ * {@code x·HardSigmoid(x)} into; they are registered for every opset.
  */
 public final class Unary implements Op {
 
@@ -120,6 +121,11 @@ public final class Unary implements Op {
         // jdnn's own types, produced by graph rewrites (any opset).
         add(t, "jdnn.Gelu", 1, Unary::gelu);
         add(t, "jdnn.Silu", 1, fixed(x -> x / (1 + Math.exp(-x)), EltwiseAlgorithm.SWISH, 1, 0));
+        // x·HardSigmoid(x; alpha, beta) (HardSwish as exported before opset 14)
+        add(t, "jdnn.HardSwish", 1, (n, c) -> {
+            float alpha = n.attributes().getFloat("alpha", 1f / 6), beta = n.attributes().getFloat("beta", 0.5f);
+            return new Fn(x -> x * Math.max(0, Math.min(1, alpha * x + beta)), new PostOp(EltwiseAlgorithm.HARDSWISH, alpha, beta));
+        });
     }
 
     /** Gelu (opset 20): approximate = "none" (erf) or "tanh". */

@@ -70,7 +70,7 @@ public final class GeluFusion implements Rewrite {
                 }
             }
             if (matched == null) continue;
-            g.replace(matched, new Node("", "jdnn.Gelu", List.of(x), List.of(y), new Attributes(Map.of())));
+            g.replace(matched, new Node(GraphIndex.name(erf, "jdnn.Gelu"), "jdnn.Gelu", List.of(x), List.of(y), new Attributes(Map.of())));
         }
         return g.result();
     }

@@ -88,6 +88,14 @@ final class GraphIndex {
         return a.equals(tensor) ? b : a;
     }
 
+    /**
+     * The name of a replacement node: "{@code <core node's name> as <type>}" (e.g. "/act/Erf as jdnn.Gelu"),
+     * so explain lines and errors point back at the exported nodes; empty if the core node had no name.
+     */
+    static String name(Node core, String type) {
+        return core.name() == null || core.name().isEmpty() ? "" : core.name() + " as " + type;
+    }
+
     /** Replaces the matched nodes: {@code replacement} stands where the last of them stood, the others go. */
     void replace(List<Integer> matched, Node replacement) {
         int last = matched.stream().mapToInt(Integer::intValue).max().orElseThrow();

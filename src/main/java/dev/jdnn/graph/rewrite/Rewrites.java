@@ -15,6 +15,7 @@ public final class Rewrites {
         ALL.add(new SplitParts());
         ALL.add(new GeluFusion());
         ALL.add(new SiluFusion());
+        ALL.add(new HardSwishFusion());
     }
 
     /** Applies every rewrite in order. */

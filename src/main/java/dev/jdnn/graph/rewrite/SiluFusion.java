@@ -21,7 +21,7 @@ public final class SiluFusion implements Rewrite {
             String x = g.node(i).inputs().get(0), s = g.node(i).outputs().get(0);
             int m = g.soleReader(s);
             if (!g.is(m, "Mul", 2) || !x.equals(GraphIndex.other(g.node(m), s))) continue;
-            g.replace(List.of(i, m), new Node("", "jdnn.Silu", List.of(x), List.of(g.node(m).outputs().get(0)), new Attributes(Map.of())));
+            g.replace(List.of(i, m), new Node(GraphIndex.name(g.node(i), "jdnn.Silu"), "jdnn.Silu", List.of(x), List.of(g.node(m).outputs().get(0)), new Attributes(Map.of())));
         }
         return g.result();
     }

@@ -23,9 +23,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * GeluFusion and SiluFusion on torch exports (nn.GELU at opset 13, the BERT-style x·0.5·(1 + erf(x/√2)),
- * nn.SiLU) and on orderings built here: the rewritten plan has one jdnn.Gelu / jdnn.Silu node where the
- * export had five / two, and computes what the unrewritten graph does (the same model with an intermediate
+ * GeluFusion, SiluFusion and HardSwishFusion on torch exports (nn.GELU at opset 13, the BERT-style
+ * x·0.5·(1 + erf(x/√2)), nn.SiLU) and on orderings built here: the rewritten plan has one jdnn.Gelu /
+ * jdnn.Silu / jdnn.HardSwish node where the export had five / two / two, and computes what the unrewritten graph does (the same model with an intermediate
  * requested as a tap, which the rewrite must leave alone) and what PyTorch computed.
  */
 class GeluSiluRewriteTest {
@@ -45,7 +45,11 @@ class GeluSiluRewriteTest {
                 assertTrue(kept.stream().noneMatch(l -> l.endsWith(": " + fused)), "a requested intermediate blocks the rewrite: " + kept);
             } else {
                 // Compiled: one oneDNN eltwise (or a conv post-op) computes the whole pattern.
-                String alg = fused.equals("jdnn.Gelu") ? "GELU_ERF" : "SWISH";
+                String alg = switch (fused) {
+                    case "jdnn.Gelu" -> "GELU_ERF";
+                    case "jdnn.Silu" -> "SWISH";
+                    default -> "HARDSWISH";
+                };
                 assertTrue(rewritten.stream().anyMatch(l -> l.contains(alg) || l.contains(alg.toLowerCase())), joined);
                 assertTrue(rewritten.stream().noneMatch(l -> l.startsWith("java")), joined);
             }
@@ -136,9 +140,28 @@ class GeluSiluRewriteTest {
         }
     }
 
+    /** x·HardSigmoid(x; alpha, beta), HardSwish as exported before opset 14 (MobileNetV3 at opset 13), either Mul order. */
+    @Test
+    void hardSwishFromHardSigmoidTimesX(@TempDir Path dir) throws IOException {
+        float[] v = grid();
+        for (float[] ab : new float[][] {{1f / 6, 0.5f}, {0.5f, 0.25f}}) {
+            Path p = build(dir, "hs.onnx", n -> {
+                n.add(node("HardSigmoid", List.of("x"), List.of("h"), dev.jdnn.graph.op.TinyModels.attr("alpha", ab[0]),
+                        dev.jdnn.graph.op.TinyModels.attr("beta", ab[1])));
+                n.add(node("Mul", List.of("h", "x"), List.of("y")));
+            });
+            float[] want = new float[v.length];
+            for (int i = 0; i < v.length; i++) want[i] = (float) (v[i] * Math.max(0, Math.min(1, (double) ab[0] * v[i] + ab[1])));
+            try (Tensor x = Tensor.of(v, 1, 64)) {
+                for (Config config : Config.values()) check(p, x, "h", "jdnn.HardSwish", want, config);
+            }
+        }
+    }
+
     @Test
     void nearMissesAreLeftAlone(@TempDir Path dir) throws IOException {
-        // √2 written as 1.41 is not GELU; an Erf output read twice cannot be removed; x·sigmoid(z) is not SiLU.
+        // √2 written as 1.41 is not GELU; an Erf output read twice cannot be removed; x·sigmoid(z) is not SiLU;
+        // z·HardSigmoid(x) is not HardSwish.
         List<Path> models = List.of(
                 build(dir, "d.onnx", n -> {
                     n.add(node("Div", List.of("x", "almost"), List.of("u")));
@@ -159,6 +182,11 @@ class GeluSiluRewriteTest {
                     n.add(node("Mul", List.of("x", "two"), List.of("z")));
                     n.add(node("Sigmoid", List.of("z"), List.of("s")));
                     n.add(node("Mul", List.of("x", "s"), List.of("y")));
+                }),
+                build(dir, "g.onnx", n -> {
+                    n.add(node("Mul", List.of("x", "two"), List.of("z")));
+                    n.add(node("HardSigmoid", List.of("x"), List.of("h")));
+                    n.add(node("Mul", List.of("z", "h"), List.of("y")));
                 }));
         try (Tensor x = Tensor.of(grid(), 1, 64)) {
             for (Path p : models) {
