@@ -78,6 +78,15 @@ public final class Registry {
         Transpose.register(t);
         Pad.register(t);
         // added ops: one line per class below
+        GatherElements.register(t);
+        GatherND.register(t);
+        ScatterElements.register(t);
+        ScatterND.register(t);
+        DepthToSpace.register(t);
+        SpaceToDepth.register(t);
+        Einsum.register(t);
+        Hardmax.register(t);
+        Trilu.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
