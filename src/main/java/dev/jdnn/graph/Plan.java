@@ -31,6 +31,7 @@ public final class Plan implements AutoCloseable {
     private final Map<String, DataType> types = new HashMap<>();
     private final Map<String, Value> folded = new HashMap<>();   // computed at prepare time; owned by the plan
     private final List<Node> nodes = new ArrayList<>();
+    private final Map<String, Integer> foldedOps = new java.util.TreeMap<>();   // op type → nodes computed at prepare
     private final List<Op.Step> steps = new ArrayList<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final Set<String> requested;
@@ -152,6 +153,7 @@ public final class Plan implements AutoCloseable {
             if (n.opType().equals("Shape")) allConstant = true;
             if (allConstant) {
                 // Known now: compute once (Constant nodes, shape arithmetic), keep the results.
+                foldedOps.merge(n.opType(), 1, Integer::sum);
                 try (step) {
                     List<Value> outs = step.run(inputs.constants());
                     for (int i = 0; i < outs.size(); i++) folded.put(n.outputs().get(i), outs.get(i));
@@ -203,8 +205,16 @@ public final class Plan implements AutoCloseable {
 
     /** For a compiled plan, one line per instruction (fusions, layouts, Java fallbacks); else one per node. */
     public List<String> explain() {
-        if (program != null) return program.explain();
-        return nodes.stream().map(n -> "node    " + n.label() + ": " + n.opType()).toList();
+        List<String> lines = new ArrayList<>();
+        if (!foldedOps.isEmpty()) {
+            StringBuilder b = new StringBuilder("folded  " + foldedOps.values().stream().mapToInt(Integer::intValue).sum()
+                    + " nodes computed once at prepare (constants and shape arithmetic):");
+            foldedOps.forEach((op, n) -> b.append(' ').append(op).append(n > 1 ? "×" + n : ""));
+            lines.add(b.toString());
+        }
+        if (program != null) lines.addAll(program.explain());
+        else nodes.forEach(n -> lines.add("node    " + n.label() + ": " + n.opType()));
+        return lines;
     }
 
     /** Per-instruction mean times of a compiled plan over {@code runs} runs, slowest first. */
