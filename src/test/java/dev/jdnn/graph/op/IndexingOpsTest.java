@@ -301,6 +301,52 @@ class IndexingOpsTest {
         assertError("equation is required", () -> run(node("Einsum", 1), 12, m));
     }
 
+    /** A float64 TensorProto (raw or double_data) read as float32. */
+    static Value doubleAsFloat(Path pb) throws java.io.IOException {
+        try (java.io.InputStream in = Files.newInputStream(pb)) {
+            dev.jdnn.onnx.proto.OnnxProto.TensorProto t = dev.jdnn.onnx.proto.OnnxProto.TensorProto.parseFrom(in);
+            assertEquals(11, t.getDataType(), pb + " is float64");
+            long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+            float[] v = new float[(int) Tensor.elementCount(dims)];
+            java.nio.ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < v.length; i++) v[i] = (float) (t.getRawData().isEmpty() ? t.getDoubleData(i) : raw.getDouble(i * 8));
+            return f(v, dims);
+        }
+    }
+
+    /**
+     * ONNX's Einsum node tests are float64, which jdnn does not hold (the conformance run skips them):
+     * their data, rounded to float32, must give their expected outputs to float32 precision, on Java and
+     * node by node on NATIVE.
+     */
+    @TestFactory
+    Stream<DynamicTest> einsumNodeTestsInFloat32() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(NODE_TESTS), NODE_TESTS + " is absent");
+        List<DynamicTest> tests = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(NODE_TESTS).sorted()) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                if (!dir.getFileName().toString().startsWith("test_einsum_")) continue;
+                for (Backend backend : Backend.values()) {
+                    tests.add(DynamicTest.dynamicTest(dir.getFileName() + " in float32 on " + backend, () -> {
+                        dev.jdnn.onnx.proto.OnnxProto.NodeProto n;
+                        try (java.io.InputStream in = Files.newInputStream(dir.resolve("model.onnx"))) {
+                            n = dev.jdnn.onnx.proto.OnnxProto.ModelProto.parseFrom(in).getGraph().getNode(0);
+                        }
+                        String equation = n.getAttributeList().stream().filter(a -> a.getName().equals("equation")).findFirst().orElseThrow().getS().toStringUtf8();
+                        Value[] inputs = new Value[n.getInputCount()];
+                        for (int i = 0; i < inputs.length; i++) inputs[i] = doubleAsFloat(dir.resolve("test_data_set_0/input_" + i + ".pb"));
+                        Value want = doubleAsFloat(dir.resolve("test_data_set_0/output_0.pb"));
+                        Value got = run(node("Einsum", inputs.length, "equation", equation), 12, backend, null, inputs);
+                        assertArrayEquals(want.shape(), got.shape(), equation);
+                        float[] w = floats(want), g = floats(got);
+                        for (int i = 0; i < w.length; i++) assertEquals(w[i], g[i], 1e-5 + 1e-4 * Math.abs(w[i]), equation + " [" + i + "]");
+                    }));
+                }
+            }
+        }
+        return tests.stream();
+    }
+
     // ---- Hardmax, Trilu ----------------------------------------------------------------------------
 
     @Test
