@@ -19,8 +19,8 @@ public final class DepthToSpace implements Op {
     public Step prepare(Node node, Inputs in, Context ctx) {
         long[] x = in.require(0, node, "input");
         if (x.length != 4) throw error(node, "input " + format(x) + " must be 4-D (N×C×H×W)");
-        long bs = node.attributes().getInt("blocksize", 0);
         if (!node.attributes().has("blocksize")) throw error(node, "attribute blocksize is required");
+        long bs = node.attributes().getInt("blocksize", 0);
         if (bs < 1) throw error(node, "attribute blocksize=" + bs + " must be >= 1");
         String mode = node.attributes().getString("mode", "DCR");
         if (ctx.opset() < 11 && node.attributes().has("mode")) throw error(node, "attribute mode is not valid before opset 11");
