@@ -129,7 +129,7 @@ final class RunCommand {
             }
             long[] bytes = session.preparedBytes(shapes, requested);
             out.printf(java.util.Locale.ROOT, "%d instructions (%d native, %d reorders, %d java) for %d graph nodes; optimizations %s%n",
-                    lines.stream().filter(l -> !l.startsWith("folded")).count(), lines.stream().filter(l -> l.startsWith("native")).count(), lines.stream().filter(l -> l.startsWith("reorder")).count(),
+                    lines.stream().filter(l -> !l.startsWith("const")).count(), lines.stream().filter(l -> l.startsWith("native")).count(), lines.stream().filter(l -> l.startsWith("reorder")).count(),
                     lines.stream().filter(l -> l.startsWith("java")).count(), model.operatorCounts().values().stream().mapToInt(Integer::intValue).sum(), optimizations);
             if (bytes[0] >= 0) {
                 out.printf(java.util.Locale.ROOT, "activation memory per run: %.1f MiB (%.1f MiB without liveness sharing)%n", bytes[0] / 1048576.0, bytes[1] / 1048576.0);

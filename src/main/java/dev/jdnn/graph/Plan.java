@@ -40,6 +40,7 @@ public final class Plan implements AutoCloseable {
     private String[] givenNames = {};        // the graph inputs the plan was prepared with, and their shapes
     private long[][] givenShapes = {};
     private DataType[] givenTypes = {};
+    private final Map<String, Value> bound;
     private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
     private volatile boolean closed;
 
@@ -53,6 +54,16 @@ public final class Plan implements AutoCloseable {
      *                      compiled into a {@link CompiledPlan}; the Java backend always runs node by node
      */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Op.Context context, Optimizations optimizations) {
+        this(graph, inputShapes, Map.of(), requested, context, optimizations);
+    }
+
+    /**
+     * @param bound values of graph inputs taken as constants (integer inputs that decide shapes); the plan
+     *              then serves only inputs with exactly these values ({@link #accepts})
+     */
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Map<String, Value> bound, Set<String> requested, Op.Context context,
+                Optimizations optimizations) {
+        this.bound = Map.copyOf(bound);
         Set<String> keep = new HashSet<>(requested);
         keep.addAll(graph.outputs());
         this.graph = Rewrites.apply(graph, keep);
@@ -92,6 +103,7 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("the model has no input named '" + name + "'; its inputs are " + graph.inputs().keySet());
             }
         }
+        bound.forEach(folded::put);
         givenNames = inputShapes.keySet().toArray(String[]::new);
         givenShapes = new long[givenNames.length][];
         givenTypes = new DataType[givenNames.length];
@@ -115,7 +127,7 @@ public final class Plan implements AutoCloseable {
             if (!seen.add(name)) continue;
             Node n = producer.get(name);
             if (n == null) {
-                if (graph.constants().containsKey(name)) continue;
+                if (graph.constants().containsKey(name) || bound.containsKey(name)) continue;
                 if (!graph.inputs().containsKey(name)) throw new IllegalArgumentException("the model has no tensor named '" + name + "'");
                 if (!shapes.containsKey(name)) throw new IllegalArgumentException("input '" + name + "' is needed but was not given");
                 usedInputs.add(name);
@@ -207,7 +219,7 @@ public final class Plan implements AutoCloseable {
     public List<String> explain() {
         List<String> lines = new ArrayList<>();
         if (!foldedOps.isEmpty()) {
-            StringBuilder b = new StringBuilder("folded  " + foldedOps.values().stream().mapToInt(Integer::intValue).sum()
+            StringBuilder b = new StringBuilder("const   " + foldedOps.values().stream().mapToInt(Integer::intValue).sum()
                     + " nodes computed once at prepare (constants and shape arithmetic):");
             foldedOps.forEach((op, n) -> b.append(' ').append(op).append(n > 1 ? "×" + n : ""));
             lines.add(b.toString());
@@ -248,6 +260,17 @@ public final class Plan implements AutoCloseable {
             long[] want = givenShapes[k];
             if (t == null || t.isClosed() || t.rank() != want.length || t.dtype() != givenTypes[k]) return false;
             for (int i = 0; i < want.length; i++) if (t.dim(i) != want[i]) return false;
+            if (!bound.isEmpty()) {
+                Value b = bound.get(givenNames[k]);
+                if (b instanceof Value.Longs l) {
+                    long[] v = l.view();
+                    for (int i = 0; i < v.length; i++) if (t.getLongFlat(i) != v[i]) return false;
+                } else if (b instanceof Value.Floats f) {
+                    for (long i = 0; i < t.elementCount(); i++) {
+                        if (Float.floatToRawIntBits(t.getFlat(i)) != Float.floatToRawIntBits(f.tensor().getFlat(i))) return false;
+                    }
+                }
+            }
         }
         return true;
     }

@@ -8,9 +8,12 @@ import java.util.Set;
 public final class Rewrites {
     private Rewrites() {}
 
-    static final List<Rewrite> ALL = List.of(
-            // one line per rewrite class below
-    );
+    static final List<Rewrite> ALL = new java.util.ArrayList<>();
+
+    static {
+        // One line per rewrite class. Order matters only where patterns overlap.
+        ALL.add(new SplitParts());
+    }
 
     /** Applies every rewrite in order. */
     public static Graph apply(Graph graph, Set<String> keep) {
