@@ -1,11 +1,11 @@
 package dev.jdnn;
 
 import dev.jdnn.graph.Graph;
-import dev.jdnn.graph.Kernel;
+import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.graph.Value;
-import dev.jdnn.graph.ops.Ops;
+import dev.jdnn.graph.op.Registry;
 import dev.jdnn.onnx.OnnxFormatException;
 import dev.jdnn.onnx.OnnxLoader;
 import java.nio.file.Path;
@@ -52,7 +52,11 @@ public final class Model implements AutoCloseable {
         OnnxLoader.Loaded loaded = OnnxLoader.load(file);
         Map<String, List<String>> unsupported = new TreeMap<>();
         for (Node n : loaded.graph().nodes()) {
-            if (Ops.kernel(n.opType()) == null) unsupported.computeIfAbsent(n.opType(), k -> new ArrayList<>()).add(n.label());
+            if (Registry.get(n.opType(), loaded.opset()) == null) {
+                String key = Registry.knows(n.opType()) ? n.opType() + " at opset " + loaded.opset() + " (jdnn runs it at opsets " + Registry.opsets(n.opType()) + ")"
+                        : n.opType();
+                unsupported.computeIfAbsent(key, k -> new ArrayList<>()).add(n.label());
+            }
         }
         if (!unsupported.isEmpty()) {
             loaded.graph().constants().values().forEach(OnnxLoader::release);
@@ -80,6 +84,14 @@ public final class Model implements AutoCloseable {
         return copy;
     }
 
+    /** The element type of each graph input (float32 for image models; int64, int32, int8, uint8 or bool otherwise). */
+    public Map<String, DataType> inputTypes() {
+        ensureOpen();
+        Map<String, DataType> types = new LinkedHashMap<>();
+        graph.inputs().keySet().forEach(k -> types.put(k, graph.inputType(k)));
+        return types;
+    }
+
     /** The declared outputs. */
     public List<String> outputs() {
         return graph.outputs();
@@ -97,7 +109,7 @@ public final class Model implements AutoCloseable {
         ensureOpen();
         Set<String> all = new java.util.LinkedHashSet<>();
         for (Node n : graph.nodes()) for (String out : n.outputs()) if (!out.isEmpty()) all.add(out);
-        try (Plan plan = new Plan(graph, inputShapes, all, new Kernel.Context(Backend.JAVA, opset))) {
+        try (Plan plan = new Plan(graph, inputShapes, all, new Op.Context(Backend.JAVA, opset))) {
             return plan.shapes();
         }
     }

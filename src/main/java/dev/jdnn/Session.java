@@ -1,7 +1,7 @@
 package dev.jdnn;
 
 import dev.jdnn.dnnl.Dnnl;
-import dev.jdnn.graph.Kernel;
+import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.graph.Value;
@@ -86,7 +86,7 @@ public final class Session implements AutoCloseable {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (String name : requested) {
             Value v = values.get(name);
-            tensors.put(name, v instanceof Value.Floats f ? f.tensor() : longsAsFloats((Value.Longs) v));
+            tensors.put(name, v instanceof Value.Floats f ? f.tensor() : Value.toTensor(v));
         }
         return new Result(tensors);
     }
@@ -174,7 +174,7 @@ public final class Session implements AutoCloseable {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (String name : requested) {
             Value v = values.get(name);
-            tensors.put(name, v instanceof Value.Floats f ? f.tensor() : longsAsFloats((Value.Longs) v));
+            tensors.put(name, v instanceof Value.Floats f ? f.tensor() : Value.toTensor(v));
         }
         return tensors;
     }
@@ -184,20 +184,13 @@ public final class Session implements AutoCloseable {
         return run(inputs, model.outputs());
     }
 
-    private static Tensor longsAsFloats(Value.Longs v) {
-        long[] data = v.data();
-        float[] f = new float[data.length];
-        for (int i = 0; i < f.length; i++) f[i] = data[i];
-        return Tensor.of(f, v.shape());
-    }
-
     private synchronized Plan plan(Map<String, long[]> shapes, Set<String> requested) {
         Map<String, List<Long>> key = new TreeMap<>();
         shapes.forEach((k, v) -> key.put(k, Arrays.stream(v).boxed().toList()));
         PlanKey planKey = new PlanKey(key, Set.copyOf(requested));
         Plan plan = plans.get(planKey);
         if (plan == null) {
-            plan = new Plan(model.graph(), shapes, requested, new Kernel.Context(options.backend(), model.opset()), options.optimizations());
+            plan = new Plan(model.graph(), shapes, requested, new Op.Context(options.backend(), model.opset()), options.optimizations());
             plans.put(planKey, plan);
         }
         return plan;

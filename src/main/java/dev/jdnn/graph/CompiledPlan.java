@@ -1,10 +1,17 @@
 package dev.jdnn.graph;
 
+import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
 import dev.jdnn.dnnl.Execution;
 import dev.jdnn.dnnl.MemoryDescs;
-import dev.jdnn.graph.ops.NativeOps;
-import dev.jdnn.graph.ops.Ops;
+import dev.jdnn.graph.op.BatchNormalization;
+import dev.jdnn.graph.op.Concat;
+import dev.jdnn.graph.op.Conv;
+import dev.jdnn.graph.op.Inputs;
+import dev.jdnn.graph.op.Op;
+import dev.jdnn.graph.op.PostOp;
+import dev.jdnn.graph.op.Primitives;
+import dev.jdnn.graph.op.Registry;
 import dev.jdnn.ops.reorder.NativeReorder;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -48,11 +55,15 @@ import static dev.jdnn.bindings.dnnl_h.dnnl_nchw;
  */
 final class CompiledPlan implements AutoCloseable {
 
-    /** One tensor in one layout. {@code desc} null: rank 0 (dense). */
+    /**
+     * One tensor in one layout. {@code desc} null: rank 0 (dense), or a non-float tensor, which lives as a
+     * Java value in the frame ({@link Frame#values}) rather than in planned native memory.
+     */
     static final class Slot {
         final String name;
         final long[] shape;
         final MemorySegment desc;
+        DataType type = DataType.FLOAT;
         final long bytes;
         int def = -1;      // instruction that writes it (-1: a graph input, written before the program)
         int last = -1;     // last instruction that reads it (Integer.MAX_VALUE: a result)
@@ -101,10 +112,10 @@ final class CompiledPlan implements AutoCloseable {
     private record ReorderInstr(NativeReorder reorder, Slot from, Slot to) implements Instr {}
 
     /** A node run by its kernel on plain tensors; {@code inputs} holds a Slot, a constant Value or null per node input. */
-    private record JavaInstr(Node node, Kernel.Step step, Object[] inputs, Slot[] outputs) implements Instr {}
+    private record JavaInstr(Node node, Op.Step step, Object[] inputs, Slot[] outputs) implements Instr {}
 
     /** The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation]. */
-    private record ConvChain(int conv, int batchNorm, int add, int residualInput, int activation, NativeOps.Activation act) {}
+    private record ConvChain(int conv, int batchNorm, int add, int residualInput, int activation, PostOp act) {}
 
     private final Arena arena = Arena.ofShared();
     private final List<Slot> slots = new ArrayList<>();
@@ -121,6 +132,10 @@ final class CompiledPlan implements AutoCloseable {
     private final List<String> explain = new ArrayList<>();
     private final Map<Integer, Integer> concatAxis = new HashMap<>(); // program index of a native Concat → its axis
     private final Set<Integer> inPlace = new HashSet<>();            // Concats whose inputs already sit in their output
+    private Map<String, long[]> shapes;
+    private Map<String, DataType> types;
+    private Function<String, Value> constant;
+    private Op.Context context;
     private long frameBytes;
     private long scratchpadBytes = 64;
     private boolean closed;      // guarded by idle
@@ -134,8 +149,12 @@ final class CompiledPlan implements AutoCloseable {
      * @param runtimeInputs graph inputs that are fed at run time
      * @param requested tensor names to return (outputs or taps); constants among them are not this plan's business
      */
-    CompiledPlan(List<Node> nodes, Map<String, long[]> shapes, Function<String, Value> constant, Set<String> runtimeInputs,
-                 Set<String> requested, Kernel.Context context, Optimizations optimizations) {
+    CompiledPlan(List<Node> nodes, Map<String, long[]> shapes, Map<String, DataType> types, Function<String, Value> constant, Set<String> runtimeInputs,
+                 Set<String> requested, Op.Context context, Optimizations optimizations) {
+        this.shapes = shapes;
+        this.types = types;
+        this.constant = constant;
+        this.context = context;
         try {
             compile(nodes, shapes, constant, runtimeInputs, requested, context, optimizations);
             inputNames = inputs.keySet().toArray(String[]::new);
@@ -149,9 +168,9 @@ final class CompiledPlan implements AutoCloseable {
     }
 
     private void compile(List<Node> nodes, Map<String, long[]> shapes, Function<String, Value> constant, Set<String> runtimeInputs,
-                         Set<String> requested, Kernel.Context context, Optimizations opt) {
+                         Set<String> requested, Op.Context context, Optimizations opt) {
         for (String name : runtimeInputs) {
-            Slot s = newSlot(name, shapes.get(name), plainDesc(shapes.get(name)));
+            Slot s = newSlot(name, shapes.get(name), types.get(name));
             inputs.put(name, s);
             byName.put(name, s);
         }
@@ -173,12 +192,12 @@ final class CompiledPlan implements AutoCloseable {
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             if (claimed.contains(i)) continue;
-            if (n.opType().equals("Conv") && convFusable(n, shapes, constant)) {
+            if (n.opType().equals("Conv") && Conv.chainable(n, inputsOf(n))) {
                 int bn = -1, add = -1, residual = -1, act = -1;
-                NativeOps.Activation activation = null;
+                PostOp activation = null;
                 String out = n.outputs().get(0);
                 int next = soleReader.apply(out);
-                if (opt.foldBatchNorm() && next >= 0 && bnFoldable(nodes.get(next), constant)) {
+                if (opt.foldBatchNorm() && next >= 0 && BatchNormalization.foldable(nodes.get(next), inputsOf(nodes.get(next)))) {
                     bn = next;
                     out = nodes.get(bn).outputs().get(0);
                     next = soleReader.apply(out);
@@ -196,7 +215,7 @@ final class CompiledPlan implements AutoCloseable {
                     }
                 }
                 if (opt.fuseActivation() && next >= 0) {
-                    activation = activationOf(nodes.get(next), shapes, constant, context.opset());
+                    activation = postOpOf(nodes.get(next));
                     if (activation != null) act = next;
                 }
                 // Every 2-D conv with constant weights runs as a chain, possibly of the conv alone.
@@ -207,7 +226,7 @@ final class CompiledPlan implements AutoCloseable {
                     claimed.add(j);
                     if (j != end) absorbed.add(j);
                 }
-            } else if (n.opType().equals("BatchNormalization") && opt.fuseActivation() && bnFoldable(n, constant)) {
+            } else if (n.opType().equals("BatchNormalization") && opt.fuseActivation() && BatchNormalization.foldable(n, inputsOf(n))) {
                 int next = soleReader.apply(n.outputs().get(0));
                 if (next >= 0 && nodes.get(next).opType().equals("Relu")) {
                     bnReluEndingAt.put(next, i);
@@ -226,11 +245,11 @@ final class CompiledPlan implements AutoCloseable {
                 continue;
             }
             Node node = nodes.get(i);
-            NativeOps.Activation fusedRelu = null;
+            PostOp fusedRelu = null;
             if (bnReluEndingAt.containsKey(i)) {
                 Node relu = node;
                 node = nodes.get(bnReluEndingAt.get(i));
-                fusedRelu = new NativeOps.Activation(dev.jdnn.ops.eltwise.EltwiseAlgorithm.RELU, 0f, 0f);
+                fusedRelu = new PostOp(dev.jdnn.ops.eltwise.EltwiseAlgorithm.RELU, 0f, 0f);
                 emitNode(node, relu.outputs().get(0), shapes, constant, context, fusedRelu, relu.label());
                 continue;
             }
@@ -246,42 +265,32 @@ final class CompiledPlan implements AutoCloseable {
         planMemory(opt.concatInPlace());
     }
 
-    private static boolean convFusable(Node conv, Map<String, long[]> shapes, Function<String, Value> constant) {
-        String x = conv.input(0);
-        return x != null && constant.apply(x) == null && shapes.get(x).length == 4
-                && conv.input(1) != null && constant.apply(conv.input(1)) instanceof Value.Floats
-                && (conv.input(2) == null || constant.apply(conv.input(2)) instanceof Value.Floats);
-    }
-
-    private static boolean bnFoldable(Node n, Function<String, Value> constant) {
-        if (!n.opType().equals("BatchNormalization") || n.attributes().getInt("training_mode", 0) == 1) return false;
-        for (int o = 1; o < n.outputs().size(); o++) if (!n.outputs().get(o).isEmpty()) return false;
-        for (int k = 1; k <= 4; k++) if (n.input(k) == null || !(constant.apply(n.input(k)) instanceof Value.Floats)) return false;
-        return true;
-    }
-
-    private static NativeOps.Activation activationOf(Node n, Map<String, long[]> shapes, Function<String, Value> constant, int opset) {
-        List<Value> cs = new ArrayList<>();
-        List<long[]> ss = new ArrayList<>();
+    /** What is known about a node's inputs at compile time (shapes, types, constants). */
+    private Inputs inputsOf(Node n) {
+        List<long[]> inShapes = new ArrayList<>();
+        List<DataType> inTypes = new ArrayList<>();
+        List<Value> constants = new ArrayList<>();
         for (String in : n.inputs()) {
-            cs.add(in.isEmpty() ? null : constant.apply(in));
-            ss.add(in.isEmpty() ? null : shapes.get(in));
+            boolean absent = in.isEmpty();
+            inShapes.add(absent ? null : shapes.get(in));
+            inTypes.add(absent ? null : types.get(in));
+            constants.add(absent ? null : constant.apply(in));
         }
-        return NativeOps.Activation.of(n, cs, ss, opset);
+        return new Inputs(inShapes, inTypes, constants);
+    }
+
+    /** The eltwise function node {@code n} computes as a post-op, or null; only on float tensors. */
+    private PostOp postOpOf(Node n) {
+        Op op = Registry.get(n.opType(), context.opset());
+        if (op == null || n.outputs().isEmpty() || types.get(n.outputs().get(0)) != DataType.FLOAT) return null;
+        return op.postOp(n, inputsOf(n), context);
     }
 
     private void emitConvChain(List<Node> nodes, ConvChain c, Map<String, long[]> shapes, Function<String, Value> constant, boolean autotune) {
         Node conv = nodes.get(c.conv());
         Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
-        List<long[]> convShapes = new ArrayList<>();
-        List<Value> convConstants = new ArrayList<>();
-        for (String in : conv.inputs()) {
-            convShapes.add(in.isEmpty() ? null : shapes.get(in));
-            convConstants.add(in.isEmpty() ? null : constant.apply(in));
-        }
-        List<Value> bnConstants = new ArrayList<>();
-        if (bn != null) for (String in : bn.inputs()) bnConstants.add(in.isEmpty() ? null : constant.apply(in));
-        NativeOp op = NativeOps.convChain(conv, convShapes, convConstants, bn, bnConstants, c.add() >= 0, c.act(), autotune);
+        List<Value> bnConstants = bn != null ? inputsOf(bn).constants() : List.of();
+        NativeOp op = Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), autotune);
         List<String> ins = new ArrayList<>(List.of(conv.input(0)));
         String label = "";
         if (c.add() >= 0) {
@@ -296,50 +305,53 @@ final class CompiledPlan implements AutoCloseable {
     }
 
     private void emitNode(Node node, String outputOverride, Map<String, long[]> shapes, Function<String, Value> constant,
-                          Kernel.Context context, NativeOps.Activation fusedRelu, String fusedLabel) {
-        List<long[]> inShapes = new ArrayList<>();
-        List<Value> constants = new ArrayList<>();
+                          Op.Context context, PostOp fusedRelu, String fusedLabel) {
+        Inputs in = inputsOf(node);
         List<String> runtime = new ArrayList<>();
         List<MemorySegment> descs = new ArrayList<>();
-        for (String in : node.inputs()) {
-            Value c = in.isEmpty() ? null : constant.apply(in);
-            inShapes.add(in.isEmpty() ? null : shapes.get(in));
-            constants.add(c);
-            if (!in.isEmpty() && c == null) {
-                runtime.add(in);
-                descs.add(slot(in).desc);
-            }
+        boolean nativeOk = true;
+        for (int k = 0; k < node.inputs().size(); k++) {
+            String name = node.inputs().get(k);
+            if (name.isEmpty() || in.isConstant(k)) continue;
+            runtime.add(name);
+            Slot s = slot(name);
+            descs.add(s.desc);
+            nativeOk &= s.desc != null && s.type == DataType.FLOAT && Primitives.nativeShape(s.shape);
         }
         List<long[]> outShapes = new ArrayList<>();
         for (String o : node.outputs()) outShapes.add(o.isEmpty() ? null : shapes.get(o));
-        boolean nativeShapes = outShapes.get(0) != null && descs.stream().allMatch(d -> d != null);
-        NativeOp op = nativeShapes ? NativeOps.compile(node, inShapes, constants, descs, outShapes, context.opset(), fusedRelu) : null;
-        if (op != null) {
+        // A NativeOp has one float output; extra outputs (MaxPool's Indices, Split) mean Java.
+        for (int k = 1; k < node.outputs().size(); k++) nativeOk &= node.outputs().get(k).isEmpty();
+        nativeOk &= types.get(node.outputs().get(0)) == DataType.FLOAT && Primitives.nativeShape(outShapes.get(0));
+        Op op = Registry.get(node.opType(), context.opset());
+        NativeOp lowered = nativeOk ? op.lower(node, in, new Op.Lowering(descs, outShapes, context, fusedRelu)) : null;
+        if (lowered != null) {
             String out = outputOverride != null ? outputOverride : node.outputs().get(0);
-            emitNative(op, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (fused)" : "");
+            emitNative(lowered, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (fused)" : "");
             if (node.opType().equals("Concat") && runtime.size() > 1 && runtime.size() == node.inputs().size()) {
-                concatAxis.put(program.size() - 1, Ops.axis(node.attributes().getInt("axis", 0), shapes.get(out).length, node));
+                concatAxis.put(program.size() - 1, Concat.axis(node, shapes.get(out).length));
             }
             return;
         }
         if (fusedRelu != null) throw new IllegalStateException("BatchNormalization " + node.label() + " was chosen for ReLU fusion but has no native form");
-        Kernel.Step step = Ops.kernel(node.opType()).prepare(node, inShapes, constants, context);
+        Op.Step step = op.prepare(node, in, context);
         Object[] args = new Object[node.inputs().size()];
         for (int k = 0; k < args.length; k++) {
-            String in = node.inputs().get(k);
-            if (in.isEmpty()) continue;
-            args[k] = constants.get(k) != null ? constants.get(k) : plain(slot(in));
+            String name = node.inputs().get(k);
+            if (name.isEmpty()) continue;
+            args[k] = in.isConstant(k) ? in.constant(k) : plain(slot(name));
         }
         Slot[] outs = new Slot[node.outputs().size()];
         for (int k = 0; k < outs.length; k++) {
             String o = node.outputs().get(k);
             if (o.isEmpty()) continue;
-            outs[k] = newSlot(o, shapes.get(o), plainDesc(shapes.get(o)));
+            outs[k] = newSlot(o, shapes.get(o), types.get(o));
             outs[k].def = program.size();
             byName.put(o, outs[k]);
         }
         for (Object a : args) if (a instanceof Slot s) s.last = program.size();
-        explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(node.outputs().get(0))));
+        explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(node.outputs().get(0)))
+                + (types.get(node.outputs().get(0)) == DataType.FLOAT ? "" : " " + types.get(node.outputs().get(0)).onnxName()));
         program.add(new JavaInstr(node, step, args, outs));
     }
 
@@ -393,6 +405,13 @@ final class CompiledPlan implements AutoCloseable {
         Slot s = new Slot(name, shape, desc);
         s.index = slots.size();
         slots.add(s);
+        return s;
+    }
+
+    /** A plain slot of any element type (non-float ones hold a Java value per frame, no native memory). */
+    private Slot newSlot(String name, long[] shape, DataType type) {
+        Slot s = newSlot(name, shape, type == DataType.FLOAT ? plainDesc(shape) : null);
+        s.type = type;
         return s;
     }
 
@@ -534,6 +553,7 @@ final class CompiledPlan implements AutoCloseable {
     private final class Frame implements AutoCloseable {
         final Arena memory = Arena.ofShared();
         final MemorySegment[] segments = new MemorySegment[slots.size()];
+        final Value[] values = new Value[slots.size()];   // non-float slots: their current value
         final NativeOp.Bound[] bound = new NativeOp.Bound[program.size()];
 
         Frame() {
@@ -566,24 +586,38 @@ final class CompiledPlan implements AutoCloseable {
             };
         }
 
-        /** A Java kernel over tensors that view this frame's plain slots; its fresh outputs are copied into their slots. */
+        /**
+         * A Java kernel over tensors that view this frame's plain float slots (and the current values of its
+         * non-float slots); its fresh float outputs are copied into their slots, non-float ones kept as values.
+         */
         private NativeOp.Bound javaStep(JavaInstr j) {
             List<Value> args = new ArrayList<>();
-            for (Object a : j.inputs()) {
-                if (a instanceof Slot s) args.add(new Value.Floats(Tensor.wrap(segments[s.index].asSlice(0, Tensor.elementCount(s.shape) * Float.BYTES), s.shape)));
-                else args.add((Value) a);
+            List<Integer> javaSlots = new ArrayList<>();   // argument positions read from values[] per run
+            for (int k = 0; k < j.inputs().length; k++) {
+                Object a = j.inputs()[k];
+                if (a instanceof Slot s && s.type != DataType.FLOAT) {
+                    args.add(null);
+                    javaSlots.add(k);
+                } else if (a instanceof Slot s) {
+                    args.add(new Value.Floats(Tensor.wrap(segments[s.index].asSlice(0, Tensor.elementCount(s.shape) * Float.BYTES), s.shape)));
+                } else {
+                    args.add((Value) a);
+                }
             }
-            List<Value> frozen = java.util.Collections.unmodifiableList(args);
+            int[] fromValues = javaSlots.stream().mapToInt(Integer::intValue).toArray();
+            List<Value> view = java.util.Collections.unmodifiableList(args);
             return () -> {
-                List<Value> outs = j.step().run(frozen);
+                for (int k : fromValues) args.set(k, values[((Slot) j.inputs()[k]).index]);
+                List<Value> outs = j.step().run(view);
                 try {
                     for (int k = 0; k < outs.size(); k++) {
                         Slot s = k < j.outputs().length ? j.outputs()[k] : null;
                         if (s == null) continue;
-                        if (!(outs.get(k) instanceof Value.Floats f)) {
-                            throw new IllegalStateException(j.node().opType() + " node " + j.node().label() + " produced int64 data at run time; jdnn needs int64 values to be known when the model is prepared");
+                        if (outs.get(k) instanceof Value.Floats f) {
+                            MemorySegment.copy(f.tensor().segment(), 0, segments[s.index], 0, f.tensor().elementCount() * Float.BYTES);
+                        } else {
+                            values[s.index] = outs.get(k);
                         }
-                        MemorySegment.copy(f.tensor().segment(), 0, segments[s.index], 0, f.tensor().elementCount() * Float.BYTES);
                     }
                 } finally {
                     outs.forEach(OnnxValues::release);
@@ -651,6 +685,18 @@ final class CompiledPlan implements AutoCloseable {
             for (Map.Entry<String, Slot> e : results.entrySet()) {
                 Slot s = e.getValue();
                 Tensor target = into != null ? into.get(e.getKey()) : null;
+                if (s.type != DataType.FLOAT) {
+                    Tensor t = Value.toTensor(frame.values[s.index]);
+                    if (target == null) {
+                        out.put(e.getKey(), t);
+                    } else {
+                        try (t) {
+                            target.copyFrom(t);
+                        }
+                        out.put(e.getKey(), target);
+                    }
+                    continue;
+                }
                 if (target == null) {
                     target = Tensor.zeros(s.shape);
                 } else if (!Arrays.equals(target.shape(), s.shape)) {
@@ -670,6 +716,10 @@ final class CompiledPlan implements AutoCloseable {
         for (int i = 0; i < inputNames.length; i++) {
             Tensor t = given.get(inputNames[i]);
             if (t == null) throw new IllegalArgumentException("input '" + inputNames[i] + "' is needed but was not given");
+            if (inputSlots[i].type != DataType.FLOAT) {
+                frame.values[inputSlots[i].index] = Value.of(t);
+                continue;
+            }
             MemorySegment.copy(t.segment(), 0, frame.segments[inputSlots[i].index], 0, Tensor.elementCount(inputSlots[i].shape) * Float.BYTES);
         }
     }
@@ -684,9 +734,15 @@ final class CompiledPlan implements AutoCloseable {
                 Tensor target = into.get(resultNames[i]);
                 Slot s = resultSlots[i];
                 if (target == null) throw new IllegalArgumentException("no output tensor given for '" + resultNames[i] + "'");
-                if (target.elementCount() != Tensor.elementCount(s.shape) || target.rank() != s.shape.length) {
-                    throw new IllegalArgumentException("output tensor for '" + resultNames[i] + "' has shape " + Tensor.format(target.shape())
-                            + ", the result has " + Tensor.format(s.shape));
+                if (target.elementCount() != Tensor.elementCount(s.shape) || target.rank() != s.shape.length || target.dtype() != s.type) {
+                    throw new IllegalArgumentException("output tensor for '" + resultNames[i] + "' is " + target
+                            + ", the result is " + s.type.onnxName() + Tensor.format(s.shape));
+                }
+                if (s.type != DataType.FLOAT) {
+                    try (Tensor t = Value.toTensor(frame.values[s.index])) {
+                        MemorySegment.copy(t.segment(), 0, target.segment(), 0, t.segment().byteSize());
+                    }
+                    continue;
                 }
                 MemorySegment.copy(frame.segments[s.index], 0, target.segment(), 0, Tensor.elementCount(s.shape) * Float.BYTES);
             }

@@ -1,7 +1,11 @@
 package dev.jdnn.graph;
 
+import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
-import dev.jdnn.graph.ops.Ops;
+import dev.jdnn.graph.op.Inputs;
+import dev.jdnn.graph.op.Op;
+import dev.jdnn.graph.op.Registry;
+import dev.jdnn.graph.rewrite.Rewrites;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -24,20 +28,22 @@ import java.util.Set;
 public final class Plan implements AutoCloseable {
     private final Graph graph;
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
+    private final Map<String, DataType> types = new HashMap<>();
     private final Map<String, Value> folded = new HashMap<>();   // computed at prepare time; owned by the plan
     private final List<Node> nodes = new ArrayList<>();
-    private final List<Kernel.Step> steps = new ArrayList<>();
+    private final List<Op.Step> steps = new ArrayList<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final Set<String> requested;
     private final String[] requestedNames;
     private final Set<String> usedInputs = new HashSet<>();
     private String[] givenNames = {};        // the graph inputs the plan was prepared with, and their shapes
     private long[][] givenShapes = {};
+    private DataType[] givenTypes = {};
     private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
     private volatile boolean closed;
 
     /** The simple node-by-node plan (no compilation). */
-    public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Kernel.Context context) {
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Op.Context context) {
         this(graph, inputShapes, requested, context, Optimizations.none());
     }
 
@@ -45,17 +51,19 @@ public final class Plan implements AutoCloseable {
      * @param optimizations applied on the native backend: with {@link Optimizations#compile()} the plan is
      *                      compiled into a {@link CompiledPlan}; the Java backend always runs node by node
      */
-    public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Kernel.Context context, Optimizations optimizations) {
-        this.graph = graph;
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Op.Context context, Optimizations optimizations) {
+        Set<String> keep = new HashSet<>(requested);
+        keep.addAll(graph.outputs());
+        this.graph = Rewrites.apply(graph, keep);
         this.requested = Set.copyOf(requested);
         this.requestedNames = this.requested.toArray(String[]::new);
         try {
             boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
-            prepare(inputShapes, compile ? new Kernel.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
+            prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
             if (compile) {
-                program = new CompiledPlan(nodes, shapes, this::constant, usedInputs, this.requested, context, optimizations);
-                steps.forEach(Kernel.Step::close);
+                program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, this.requested, context, optimizations);
+                steps.forEach(Op.Step::close);
                 steps.clear();
             }
         } catch (RuntimeException e) {
@@ -64,7 +72,7 @@ public final class Plan implements AutoCloseable {
         }
     }
 
-    private void prepare(Map<String, long[]> inputShapes, Kernel.Context context) {
+    private void prepare(Map<String, long[]> inputShapes, Op.Context context) {
         for (Map.Entry<String, long[]> declared : graph.inputs().entrySet()) {
             long[] given = inputShapes.get(declared.getKey());
             if (given == null) continue;
@@ -76,6 +84,7 @@ public final class Plan implements AutoCloseable {
                         + ", the model declares " + Tensor.format(want) + " (-1 = any)");
             }
             shapes.put(declared.getKey(), given.clone());
+            types.put(declared.getKey(), graph.inputType(declared.getKey()));
         }
         for (String name : inputShapes.keySet()) {
             if (!graph.inputs().containsKey(name)) {
@@ -84,8 +93,15 @@ public final class Plan implements AutoCloseable {
         }
         givenNames = inputShapes.keySet().toArray(String[]::new);
         givenShapes = new long[givenNames.length][];
-        for (int k = 0; k < givenNames.length; k++) givenShapes[k] = shapes.get(givenNames[k]);
-        graph.constants().forEach((name, value) -> shapes.put(name, value.shape()));
+        givenTypes = new DataType[givenNames.length];
+        for (int k = 0; k < givenNames.length; k++) {
+            givenShapes[k] = shapes.get(givenNames[k]);
+            givenTypes[k] = types.get(givenNames[k]);
+        }
+        graph.constants().forEach((name, value) -> {
+            shapes.put(name, value.shape());
+            types.put(name, value.type());
+        });
 
         // Which nodes the requested tensors depend on.
         Map<String, Node> producer = new HashMap<>();
@@ -109,39 +125,35 @@ public final class Plan implements AutoCloseable {
 
         for (Node n : graph.nodes()) {
             if (!needed.contains(n)) continue;
-            Kernel kernel = Ops.kernel(n.opType());
-            if (kernel == null) throw new IllegalArgumentException("unsupported ONNX operator " + n.opType() + " (node " + n.label() + ")");
-            List<long[]> inShapes = new ArrayList<>();
-            List<Value> constants = new ArrayList<>();
-            boolean allConstant = true;
-            for (String in : n.inputs()) {
-                if (in.isEmpty()) {
-                    inShapes.add(null);
-                    constants.add(null);
-                    continue;
-                }
-                inShapes.add(shapes.get(in));
-                Value c = constant(in);
-                constants.add(c);
-                allConstant &= c != null;
+            Op op = Registry.get(n.opType(), context.opset());
+            if (op == null) {
+                throw new IllegalArgumentException("unsupported ONNX operator " + n.opType() + " at opset " + context.opset() + " (node " + n.label() + ")"
+                        + (Registry.knows(n.opType()) ? "; jdnn runs it at opsets " + Registry.opsets(n.opType()) : ""));
             }
-            Kernel.Step step;
+            Inputs inputs = inputsOf(n);
+            boolean allConstant = true;
+            for (int i = 0; i < n.inputs().size(); i++) if (!n.inputs().get(i).isEmpty()) allConstant &= inputs.isConstant(i);
+            Op.Step step;
             try {
-                step = kernel.prepare(n, inShapes, constants, context);
+                step = op.prepare(n, inputs, context);
             } catch (IllegalArgumentException e) {
                 throw e.getMessage() != null && e.getMessage().startsWith(n.opType()) ? e
                         : new IllegalArgumentException(n.opType() + " node " + n.label() + ": " + e.getMessage(), e);
             }
             List<long[]> outShapes = step.outputShapes();
+            List<DataType> outTypes = step.outputTypes();
             for (int i = 0; i < n.outputs().size() && i < outShapes.size(); i++) {
-                if (!n.outputs().get(i).isEmpty()) shapes.put(n.outputs().get(i), outShapes.get(i));
+                if (!n.outputs().get(i).isEmpty()) {
+                    shapes.put(n.outputs().get(i), outShapes.get(i));
+                    types.put(n.outputs().get(i), outTypes.get(i));
+                }
             }
             // Shape reads only the (known) shape of its input: it is a constant, whatever the input's data.
             if (n.opType().equals("Shape")) allConstant = true;
             if (allConstant) {
                 // Known now: compute once (Constant nodes, shape arithmetic), keep the results.
                 try (step) {
-                    List<Value> outs = step.run(constants);
+                    List<Value> outs = step.run(inputs.constants());
                     for (int i = 0; i < outs.size(); i++) folded.put(n.outputs().get(i), outs.get(i));
                 }
                 continue;
@@ -150,6 +162,21 @@ public final class Plan implements AutoCloseable {
             nodes.add(n);
             steps.add(step);
         }
+    }
+
+    /** What is known about node {@code n}'s inputs now: shapes, types, constant values. */
+    private Inputs inputsOf(Node n) {
+        List<long[]> inShapes = new ArrayList<>();
+        List<DataType> inTypes = new ArrayList<>();
+        List<Value> constants = new ArrayList<>();
+        for (String in : n.inputs()) {
+            boolean absent = in.isEmpty();
+            if (!absent && !shapes.containsKey(in)) throw new IllegalArgumentException("input '" + in + "' of node " + n.label() + " is not computed by any node");
+            inShapes.add(absent ? null : shapes.get(in));
+            inTypes.add(absent ? null : types.get(in));
+            constants.add(absent ? null : constant(in));
+        }
+        return new Inputs(inShapes, inTypes, constants);
     }
 
     private Value constant(String name) {
@@ -162,6 +189,11 @@ public final class Plan implements AutoCloseable {
         Map<String, long[]> copy = new LinkedHashMap<>();
         shapes.forEach((k, v) -> copy.put(k, v.clone()));
         return copy;
+    }
+
+    /** The element type of every tensor this plan knows. */
+    public Map<String, DataType> types() {
+        return new HashMap<>(types);
     }
 
     /** Number of nodes executed per run (after constant folding and pruning), before any fusion. */
@@ -204,7 +236,7 @@ public final class Plan implements AutoCloseable {
         for (int k = 0; k < givenNames.length; k++) {
             Tensor t = inputs.get(givenNames[k]);
             long[] want = givenShapes[k];
-            if (t == null || t.isClosed() || t.rank() != want.length) return false;
+            if (t == null || t.isClosed() || t.rank() != want.length || t.dtype() != givenTypes[k]) return false;
             for (int i = 0; i < want.length; i++) if (t.dim(i) != want[i]) return false;
         }
         return true;
@@ -234,6 +266,9 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("input " + e.getKey() + " has shape " + Tensor.format(t.shape())
                         + ", this plan was prepared for " + Tensor.format(want));
             }
+            if (t.dtype() != types.get(e.getKey())) {
+                throw new IllegalArgumentException("input " + e.getKey() + " holds " + t.dtype().onnxName() + ", the model declares " + types.get(e.getKey()).onnxName());
+            }
         }
     }
 
@@ -260,7 +295,7 @@ public final class Plan implements AutoCloseable {
             Map<String, Value> results = new LinkedHashMap<>();
             for (String name : requested) {
                 Tensor t = computed.get(name);
-                results.put(name, t != null ? new Value.Floats(t) : OnnxValues.copy(constant(name)));
+                results.put(name, t == null ? OnnxValues.copy(constant(name)) : t.dtype().isFloat() ? new Value.Floats(t) : releasing(t));
             }
             return results;
         }
@@ -275,8 +310,12 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("input " + e.getKey() + " has shape " + Tensor.format(e.getValue().shape())
                         + ", this plan was prepared for " + Tensor.format(want));
             }
-            values.put(e.getKey(), new Value.Floats(e.getValue()));
-            borrowed.add(e.getKey());
+            DataType want2 = types.get(e.getKey());
+            if (e.getValue().dtype() != want2) {
+                throw new IllegalArgumentException("input " + e.getKey() + " holds " + e.getValue().dtype().onnxName() + ", the model declares " + want2.onnxName());
+            }
+            values.put(e.getKey(), Value.of(e.getValue()));
+            if (e.getValue().dtype().isFloat()) borrowed.add(e.getKey());
         }
         Map<String, Value> results = new LinkedHashMap<>();
         try {
@@ -323,12 +362,18 @@ public final class Plan implements AutoCloseable {
         }
     }
 
+    private static Value releasing(Tensor t) {
+        try (t) {
+            return Value.of(t);
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
         if (program != null) program.close();
-        steps.forEach(Kernel.Step::close);
+        steps.forEach(Op.Step::close);
         folded.values().forEach(OnnxValues::release);
     }
 }

@@ -1,5 +1,8 @@
 package dev.jdnn.onnx;
 
+import dev.jdnn.DataType;
+import dev.jdnn.graph.op.Registry;
+
 import com.google.protobuf.ByteString;
 import dev.jdnn.Tensor;
 import dev.jdnn.graph.Attributes;
@@ -40,8 +43,8 @@ import java.util.Set;
  * Which operators are supported is the runtime's check, not the loader's.
  */
 public final class OnnxLoader {
-    public static final int MIN_OPSET = 7;
-    public static final int MAX_OPSET = 22;
+    public static final int MIN_OPSET = Registry.MIN_OPSET;
+    public static final int MAX_OPSET = Registry.MAX_OPSET;
 
     private OnnxLoader() {}
 
@@ -79,14 +82,17 @@ public final class OnnxLoader {
         try {
             for (TensorProto t : g.getInitializerList()) constants.put(t.getName(), tensor(t, baseDir, where));
             Map<String, long[]> inputs = new LinkedHashMap<>();
+            Map<String, DataType> inputTypes = new LinkedHashMap<>();
             for (ValueInfoProto v : g.getInputList()) {
                 if (constants.containsKey(v.getName())) continue;
                 int elemType = v.getType().getTensorType().getElemType();
-                if (elemType != TensorProto.DataType.FLOAT_VALUE) {
+                DataType dtype = DataType.fromOnnx(elemType);
+                if (dtype == null) {
                     throw new OnnxFormatException(where + ": input " + v.getName() + " has element type " + dataTypeName(elemType)
-                            + "; jdnn's model inputs are float32");
+                            + ", which is not supported; jdnn's model inputs are float32, int64, int32, int8, uint8 or bool");
                 }
                 inputs.put(v.getName(), shape(v.getType().getTensorType().getShape()));
+                inputTypes.put(v.getName(), dtype);
             }
             List<String> outputs = g.getOutputList().stream().map(ValueInfoProto::getName).toList();
             List<Node> nodes = new ArrayList<>();
@@ -97,7 +103,7 @@ public final class OnnxLoader {
                 }
                 nodes.add(new Node(n.getName(), n.getOpType(), n.getInputList(), n.getOutputList(), attributes(n, baseDir, where)));
             }
-            Graph graph = new Graph(inputs, outputs, topologicalOrder(nodes, inputs.keySet(), constants.keySet(), where), constants);
+            Graph graph = new Graph(inputs, outputs, topologicalOrder(nodes, inputs.keySet(), constants.keySet(), where), constants, inputTypes);
             return new Loaded(graph, opset, model.getProducerName() + " " + model.getProducerVersion());
         } catch (RuntimeException e) {
             constants.values().forEach(OnnxLoader::release);
@@ -194,22 +200,33 @@ public final class OnnxLoader {
             }
             return new Value.Floats(Tensor.of(data, shape));
         }
-        if (type == TensorProto.DataType.INT64_VALUE || type == TensorProto.DataType.INT32_VALUE) {
+        DataType dtype = DataType.fromOnnx(type);
+        if (dtype != null) {
+            if (count > Integer.MAX_VALUE - 8) throw new OnnxFormatException(where + ": tensor " + t.getName() + " has " + count + " elements, too many");
             long[] data = new long[(int) count];
-            boolean wide = type == TensorProto.DataType.INT64_VALUE;
             if (raw != null) {
-                requireBytes(t, raw, count * (wide ? 8 : 4), where);
+                requireBytes(t, raw, count * dtype.bytes(), where);
                 ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < data.length; i++) data[i] = wide ? b.getLong() : b.getInt();
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = switch (dtype) {
+                        case INT64 -> b.getLong();
+                        case INT32 -> b.getInt();
+                        case INT8 -> b.get();
+                        default -> b.get() & 0xFF;  // uint8, bool
+                    };
+                }
+            } else if (dtype == DataType.INT64) {
+                if (t.getInt64DataCount() != count) throw countMismatch(t, t.getInt64DataCount(), count, where);
+                for (int i = 0; i < data.length; i++) data[i] = t.getInt64Data(i);
             } else {
-                int have = wide ? t.getInt64DataCount() : t.getInt32DataCount();
-                if (have != count) throw countMismatch(t, have, count, where);
-                for (int i = 0; i < data.length; i++) data[i] = wide ? t.getInt64Data(i) : t.getInt32Data(i);
+                // int32, int8, uint8 and bool are all stored in int32_data
+                if (t.getInt32DataCount() != count) throw countMismatch(t, t.getInt32DataCount(), count, where);
+                for (int i = 0; i < data.length; i++) data[i] = t.getInt32Data(i);
             }
-            return new Value.Longs(shape, data);
+            return new Value.Longs(dtype, shape, data);
         }
         throw new OnnxFormatException(where + ": tensor " + t.getName() + " has element type " + dataTypeName(type)
-                + "; jdnn supports float32, int64 and int32 tensors");
+                + ", which is not supported; jdnn supports float32, int64, int32, int8, uint8 and bool tensors");
     }
 
     private static ByteString external(TensorProto t, Path baseDir, String where) {

@@ -27,7 +27,8 @@ class NativeLibraryTest {
         } catch (java.io.IOException e) {
             hostHasAvx2 = false;
         }
-        if (hostHasAvx2) assertTrue(Dnnl.effectiveIsa().contains("avx2"), Dnnl.effectiveIsa());
+        // The machines differ between sessions (Zen 2: AVX2; Zen 4: AVX-512): AVX2 or better.
+        if (hostHasAvx2) assertTrue(Dnnl.effectiveIsa().contains("avx2") || Dnnl.effectiveIsa().contains("avx512"), Dnnl.effectiveIsa());
     }
 
     @Test

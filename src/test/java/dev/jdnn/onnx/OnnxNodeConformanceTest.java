@@ -9,7 +9,7 @@ import dev.jdnn.Result;
 import dev.jdnn.Session;
 import dev.jdnn.Tensor;
 import dev.jdnn.graph.Value;
-import dev.jdnn.graph.ops.Ops;
+import dev.jdnn.graph.op.Registry;
 import dev.jdnn.onnx.proto.OnnxProto;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,14 +27,18 @@ import org.opentest4j.TestAbortedException;
 
 /**
  * ONNX's own backend node tests (Debian's libonnx-testdata, installed by .ci/run): every test whose
- * graph uses only operators jdnn supports runs on both backends and must match ONNX's expected outputs
- * within ONNX's tolerance (|a − b| ≤ 1e-7 + 1e-3·|b|). A test is skipped, with the reason, only when it
- * needs something jdnn declares unsupported (non-float inputs, 3-D convolution, an attribute mode).
+ * graph uses only operators jdnn supports (at the test's opset) runs on both backends and must match
+ * ONNX's expected outputs within ONNX's tolerance (|a − b| ≤ 1e-7 + 1e-3·|b|; integer and bool outputs
+ * exactly). A test is skipped, with the reason, only when it needs something jdnn declares unsupported
+ * (an element type jdnn does not hold, 3-D convolution, an attribute mode). {@code -Djdnn.conformance.filter=REGEX}
+ * runs only the test directories whose name matches.
  */
 class OnnxNodeConformanceTest {
     static final Path NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
     static final double RTOL = 1e-3;
     static final double ATOL = 1e-7;
+    static final java.util.regex.Pattern FILTER = System.getProperty("jdnn.conformance.filter", "").isEmpty() ? null
+            : java.util.regex.Pattern.compile(System.getProperty("jdnn.conformance.filter"));
 
     @TestFactory
     Stream<DynamicTest> onnxNodeTests() throws IOException {
@@ -49,7 +53,10 @@ class OnnxNodeConformanceTest {
                     proto = OnnxProto.ModelProto.parseFrom(in);
                 }
                 if (proto.getGraph().getNodeCount() == 0) continue;
-                boolean supported = proto.getGraph().getNodeList().stream().allMatch(n -> Ops.kernel(n.getOpType()) != null);
+                if (FILTER != null && !FILTER.matcher(dir.getFileName().toString()).matches()) continue;
+                int opset = proto.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
+                        .mapToInt(o -> (int) o.getVersion()).findFirst().orElse(1);
+                boolean supported = proto.getGraph().getNodeList().stream().allMatch(n -> Registry.get(n.getOpType(), opset) != null);
                 if (!supported) continue;
                 // Native compiled (oneDNN layouts, native ops), native node by node, and the Java reference.
                 tests.add(DynamicTest.dynamicTest(dir.getFileName() + " on NATIVE compiled", () -> runCase(dir, Backend.NATIVE, Optimizations.all())));
@@ -65,7 +72,8 @@ class OnnxNodeConformanceTest {
             OnnxProto.TensorProto t = OnnxProto.TensorProto.parseFrom(in);
             Value v = OnnxLoader.tensor(t, pb.getParent(), pb.toString());
             if (v instanceof Value.Floats f) return f.tensor();
-            throw new TestAbortedException(pb.getFileName() + " holds int64 data; jdnn's graph inputs and outputs are float32");
+            Value.Longs l = (Value.Longs) v;
+            return Tensor.ofLongs(l.view(), l.type(), l.shape());
         } catch (OnnxFormatException e) {
             throw new TestAbortedException("unsupported data: " + e.getMessage());
         }
@@ -107,6 +115,11 @@ class OnnxNodeConformanceTest {
                     Tensor want = expected.get(i);
                     Tensor got = result.get(outputs.get(i));
                     assertArrayEquals(want.shape(), got.shape(), "shape of output " + outputs.get(i));
+                    assertEquals(want.dtype(), got.dtype(), "element type of output " + outputs.get(i));
+                    if (!want.dtype().isFloat()) {
+                        assertArrayEquals(want.toLongArray(), got.toLongArray(), dir.getFileName() + " output " + outputs.get(i));
+                        continue;
+                    }
                     float[] w = want.toArray(), g = got.toArray();
                     for (int j = 0; j < w.length; j++) {
                         double tolerance = ATOL + RTOL * Math.abs(w[j]);

@@ -91,6 +91,8 @@ public record Inputs(List<long[]> shapes, List<DataType> types, List<Value> cons
 
     /** Input i must be float32 (throws naming the node and the type otherwise). */
     public void requireFloat(int i, Node node, String what) {
-        if (has(i) && type(i) != DataType.FLOAT) throw Ops.error(node, what + " must be float32, got " + type(i).onnxName());
+        if (has(i) && type(i) != DataType.FLOAT) {
+            throw Ops.error(node, what + " of type " + type(i).onnxName() + " is not supported; jdnn runs " + node.opType() + " on float32");
+        }
     }
 }

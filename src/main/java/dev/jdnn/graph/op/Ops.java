@@ -171,4 +171,22 @@ public final class Ops {
         if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw error(node, what + " " + v + " is out of range");
         return (int) v;
     }
+
+    /**
+     * A step whose one output takes element i from {@code source[index[i]]} of input 0 ({@code index[i] < 0}:
+     * the fill value): the shared kernel of the data-movement ops (Transpose, Pad, Gather, ...), for any dtype.
+     */
+    public static Op.Step indexStep(Node node, long[] out, DataType type, int[] index, double fill) {
+        return step(out, type, in -> {
+            Value v = in.get(0);
+            if (v instanceof Value.Longs l) {
+                long[] src = l.view(), dst = new long[index.length];
+                for (int i = 0; i < index.length; i++) dst[i] = index[i] < 0 ? (long) fill : src[index[i]];
+                return new Value.Longs(l.type(), out, dst);
+            }
+            float[] src = floats(in, 0, node).toArray(), dst = new float[index.length];
+            for (int i = 0; i < index.length; i++) dst[i] = index[i] < 0 ? (float) fill : src[index[i]];
+            return result(dst, out);
+        });
+    }
 }

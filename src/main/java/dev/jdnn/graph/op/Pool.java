@@ -1,41 +1,68 @@
-package dev.jdnn.graph.ops;
+package dev.jdnn.graph.op;
 
-import static dev.jdnn.graph.ops.Ops.*;
+import static dev.jdnn.bindings.dnnl_h.*;
+import static dev.jdnn.graph.op.Ops.*;
 
-import dev.jdnn.graph.Kernel;
+import dev.jdnn.DataType;
+import dev.jdnn.dnnl.Engine;
+import dev.jdnn.dnnl.MemoryDescs;
+import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
-import dev.jdnn.graph.Value;
-import java.util.List;
-import java.util.Map;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * MaxPool, AveragePool (1-D and 2-D; pads, strides, dilations for max, ceil_mode, count_include_pad),
- * GlobalAveragePool, GlobalMaxPool and LRN, in plain loops over N×C×H×W (a 1-D pool runs with H = 1).
+ * GlobalAveragePool and GlobalMaxPool: plain loops over N×C×H×W (a 1-D pool runs with H = 1) as the
+ * reference, oneDNN pooling in the producer's layout when compiled.
  */
-final class PoolOps {
-    private PoolOps() {}
+public final class Pool implements Op {
+    private final String type;
 
-    static void register(Map<String, Kernel> k) {
-        k.put("MaxPool", (node, shapes, constants, ctx) -> pool(node, shapes.get(0), true));
-        k.put("AveragePool", (node, shapes, constants, ctx) -> pool(node, shapes.get(0), false));
-        k.put("GlobalAveragePool", (node, shapes, constants, ctx) -> global(node, shapes.get(0), false));
-        k.put("GlobalMaxPool", (node, shapes, constants, ctx) -> global(node, shapes.get(0), true));
-        k.put("LRN", (node, shapes, constants, ctx) -> lrn(node, shapes.get(0)));
+    private Pool(String type) {
+        this.type = type;
+    }
+
+    static void register(Registry.Table t) {
+        for (String type : new String[] {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}) t.add(type, 1, new Pool(type));
+    }
+
+    private boolean max() {
+        return type.equals("MaxPool") || type.equals("GlobalMaxPool");
+    }
+
+    private boolean global() {
+        return type.startsWith("Global");
+    }
+
+    @Override
+    public Step prepare(Node node, Inputs in, Context ctx) {
+        long[] x = in.require(0, node, "X");
+        in.requireFloat(0, node, "X");
+        return global() ? global(node, x, max()) : pool(node, x, max());
+    }
+
+    @Override
+    public NativeOp lower(Node node, Inputs in, Lowering lowering) {
+        long[] x = in.shape(0);
+        if (x.length != 4 || lowering.runtimeDescs().size() != 1 || in.isConstant(0)) return null;
+        return global() ? lowerGlobal(node, x, lowering.output(), lowering.desc(0), max())
+                : lowerPool(node, x, lowering.output(), lowering.desc(0), max());
     }
 
     /** Pool geometry in 2-D: kernel, stride, dilation, pads (top, left, bottom, right), output size. */
     record Geometry(int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int pb, int pr, int oh, int ow) {}
 
-    static Kernel.Step pool(Node node, long[] x, boolean max) {
+    static Step pool(Node node, long[] x, boolean max) {
         if (x.length != 3 && x.length != 4) throw error(node, "jdnn pools 1-D and 2-D inputs; got " + format(x));
         if (node.outputs().size() > 1 && !node.outputs().get(1).isEmpty()) throw error(node, "the Indices output is not supported");
         int spatial = x.length - 2;
         long[] kernel = node.attributes().getInts("kernel_shape", null);
         if (kernel == null || kernel.length != spatial) throw error(node, "kernel_shape must have " + spatial + " values");
-        long[] strides = ConvOps.ints(node, "strides", spatial, 1);
-        long[] dilations = ConvOps.ints(node, "dilations", spatial, 1);
+        long[] strides = ints(node, "strides", spatial, 1);
+        long[] dilations = ints(node, "dilations", spatial, 1);
         if (!max && (dilations[0] != 1 || dilations[spatial - 1] != 1)) throw error(node, "AveragePool dilations are not supported");
-        long[] pads = ConvOps.pads(node, x, kernel, strides, dilations);
+        long[] pads = Conv.pads(node, x, kernel, strides, dilations);
         boolean ceil = node.attributes().getInt("ceil_mode", 0) == 1;
         boolean includePad = node.attributes().getInt("count_include_pad", 0) == 1;
         if (node.attributes().getInt("storage_order", 0) != 0) throw error(node, "storage_order=1 is not supported");
@@ -101,7 +128,7 @@ final class PoolOps {
         return out;
     }
 
-    static Kernel.Step global(Node node, long[] x, boolean max) {
+    static Step global(Node node, long[] x, boolean max) {
         if (x.length < 3) throw error(node, "input " + format(x) + " must be N×C×spatial...");
         long[] out = x.clone();
         for (int i = 2; i < out.length; i++) out[i] = 1;
@@ -122,35 +149,55 @@ final class PoolOps {
         });
     }
 
-    /** LRN across channels: {@code y = x / (bias + alpha/size · Σ x²)^beta} over [c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉]. */
-    static Kernel.Step lrn(Node node, long[] x) {
-        if (x.length < 3) throw error(node, "input " + format(x) + " must be N×C×spatial...");
-        long size = node.attributes().getInt("size", -1);
-        if (size < 1) throw error(node, "size must be given and >= 1");
-        double alpha = node.attributes().getFloat("alpha", 1e-4f);
-        double beta = node.attributes().getFloat("beta", 0.75f);
-        double bias = node.attributes().getFloat("bias", 1f);
-        int n = (int) x[0], c = (int) x[1];
-        int spatial = (int) (count(x) / ((long) n * c));
-        int before = (int) ((size - 1) / 2), after = (int) (size - 1 - before);
-        return step(x, in -> {
-            float[] src = floats(in, 0, node).toArray();
-            float[] dst = new float[src.length];
-            for (int b = 0; b < n; b++) {
-                for (int ch = 0; ch < c; ch++) {
-                    for (int i = 0; i < spatial; i++) {
-                        double sum = 0;
-                        for (int j = Math.max(0, ch - before); j <= Math.min(c - 1, ch + after); j++) {
-                            double v = src[(b * c + j) * spatial + i];
-                            sum += v * v;
-                        }
-                        int at = (b * c + ch) * spatial + i;
-                        dst[at] = (float) (src[at] / Math.pow(bias + alpha / size * sum, beta));
-                    }
-                }
-            }
-            return result(dst, x);
-        });
+
+    /** Pooling, 2-D: ONNX's ceil_mode becomes extra end padding; oneDNN's padding value is −∞ for max and excluded or counted for average. */
+    static NativeOp lowerPool(Node node, long[] x, long[] out, MemorySegment srcDesc, boolean max) {
+        long[] kernel = node.attributes().getInts("kernel_shape", null);
+        long[] strides = ints(node, "strides", 2, 1);
+        long[] dilations = ints(node, "dilations", 2, 1);
+        long[] pads = Conv.pads(node, x, kernel, strides, dilations);
+        boolean includePad = node.attributes().getInt("count_include_pad", 0) == 1;
+        long[] padEnd = new long[2];
+        for (int i = 0; i < 2; i++) {
+            long extent = (kernel[i] - 1) * dilations[i] + 1;
+            padEnd[i] = (out[i + 2] - 1) * strides[i] + extent - x[i + 2] - pads[i];
+            if (padEnd[i] < 0) return null;
+            // Counting padding: only when oneDNN's padded area is ONNX's (ceil_mode's overhang is not counted).
+            if (!max && includePad && padEnd[i] != pads[i + 2]) return null;
+        }
+        int alg = max ? dnnl_pooling_max() : includePad ? dnnl_pooling_avg_include_padding() : dnnl_pooling_avg_exclude_padding();
+        return poolPrimitive(node.label() + ": " + node.opType() + " " + MemoryDescs.dims(x) + " -> " + MemoryDescs.dims(out),
+                x, out, srcDesc, alg, strides, kernel, new long[] {dilations[0] - 1, dilations[1] - 1}, new long[] {pads[0], pads[1]}, padEnd);
+    }
+
+    static NativeOp lowerGlobal(Node node, long[] x, long[] out, MemorySegment srcDesc, boolean max) {
+        return poolPrimitive(node.label() + ": " + node.opType() + " " + MemoryDescs.dims(x) + " -> " + MemoryDescs.dims(out),
+                x, out, srcDesc, max ? dnnl_pooling_max() : dnnl_pooling_avg_exclude_padding(),
+                new long[] {1, 1}, new long[] {x[2], x[3]}, new long[2], new long[2], new long[2]);
+    }
+
+    private static NativeOp poolPrimitive(String description, long[] x, long[] out, MemorySegment srcDesc, int alg,
+                                          long[] strides, long[] kernel, long[] dilation, long[] padBegin, long[] padEnd) {
+        Primitives.PrimitiveOp op = new Primitives.PrimitiveOp("pooling " + description);
+        try {
+            Arena a = op.arena;
+            MemorySegment src = srcDesc;
+            MemorySegment dstAny = MemoryDescs.any(a, out);
+            MemorySegment s = a.allocateFrom(C_LONG, strides), k = a.allocateFrom(C_LONG, kernel), d = a.allocateFrom(C_LONG, dilation);
+            MemorySegment pl = a.allocateFrom(C_LONG, padBegin), pr = a.allocateFrom(C_LONG, padEnd);
+            MemorySegment attr = Primitives.userScratchpad(a, description);
+            MemorySegment engine = Engine.cpu();
+            op.create("dnnl_pooling_forward_primitive_desc_create", out1 -> dnnl_pooling_forward_primitive_desc_create(out1, engine,
+                    dnnl_forward_inference(), alg, src, dstAny, s, k, d, pl, pr, attr));
+            op.inputKinds = new int[] {DNNL_ARG_SRC()};
+            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
+            op.outputKind = DNNL_ARG_DST();
+            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
+            return op;
+        } catch (RuntimeException e) {
+            op.close();
+            throw e;
+        }
     }
 
 }

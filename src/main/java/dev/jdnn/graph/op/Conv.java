@@ -1,0 +1,205 @@
+package dev.jdnn.graph.op;
+
+import static dev.jdnn.graph.op.Ops.*;
+
+import dev.jdnn.Backend;
+import dev.jdnn.DataType;
+import dev.jdnn.Tensor;
+import dev.jdnn.graph.NativeOp;
+import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
+import dev.jdnn.ops.conv.BnFolding;
+import dev.jdnn.ops.conv.Conv2d;
+import dev.jdnn.ops.conv.Conv2dParams;
+import dev.jdnn.ops.conv.NativeConv2d;
+import dev.jdnn.ops.conv.ReferenceConv2d;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Conv, 1-D and 2-D: {@code X N×C×(L | H×W) (x) W K×C/g×(k | R×S) [+ B] → Y N×K×(OL | OH×OW)}, on jdnn's
+ * conv family ({@link Conv2d}: oneDNN, or the plain-loop {@link ReferenceConv2d}). A 1-D conv runs as 2-D
+ * with height 1. In a compiled plan a conv with constant weights is lowered by {@link #lowerChain}
+ * together with what the plan fuses into it: a following inference BatchNormalization (folded into
+ * the weights), a residual Add (sum post-op) and an activation (eltwise post-op).
+ */
+public final class Conv implements Op {
+    static void register(Registry.Table t) {
+        t.add("Conv", 1, new Conv());
+    }
+
+    /** Checked geometry of one conv node for given input and weight shapes. */
+    record Geometry(Conv2dParams params, boolean oneD, long[] in4, long[] out4, long[] out) {}
+
+    /** Begin/end padding per spatial axis from ONNX's pads or auto_pad (SAME_UPPER, SAME_LOWER, VALID). */
+    public static long[] pads(Node node, long[] in, long[] kernel, long[] strides, long[] dilations) {
+        int spatial = kernel.length;
+        String autoPad = node.attributes().getString("auto_pad", "NOTSET");
+        long[] pads = new long[2 * spatial];
+        switch (autoPad) {
+            case "NOTSET" -> {
+                long[] given = node.attributes().getInts("pads", new long[2 * spatial]);
+                if (given.length != 2 * spatial) throw error(node, "pads has " + given.length + " values, expected " + 2 * spatial);
+                pads = given;
+            }
+            case "VALID" -> { }
+            case "SAME_UPPER", "SAME_LOWER" -> {
+                for (int i = 0; i < spatial; i++) {
+                    long out = (in[i + 2] + strides[i] - 1) / strides[i];
+                    long total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i + 2]);
+                    long small = total / 2;
+                    pads[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
+                    pads[i + spatial] = total - pads[i];
+                }
+            }
+            default -> throw error(node, "auto_pad " + autoPad + " is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+        }
+        for (long p : pads) if (p < 0) throw error(node, "negative pads " + format(pads));
+        return pads;
+    }
+
+    static Geometry geometry(Node node, long[] x, long[] w) {
+        if (x.length != 3 && x.length != 4) throw error(node, "jdnn runs 1-D and 2-D convolutions; input " + format(x) + " has rank " + x.length);
+        if (w.length != x.length) throw error(node, "weights " + format(w) + " and input " + format(x) + " differ in rank");
+        int spatial = x.length - 2;
+        long[] kernel = Arrays.copyOfRange(w, 2, 2 + spatial);
+        long[] given = node.attributes().getInts("kernel_shape", null);
+        if (given != null && !Arrays.equals(given, kernel)) throw error(node, "kernel_shape " + format(given) + " does not match weights " + format(w));
+        long[] strides = ints(node, "strides", spatial, 1);
+        long[] dilations = ints(node, "dilations", spatial, 1);
+        long[] pads = pads(node, x, kernel, strides, dilations);
+        long group = node.attributes().getInt("group", 1);
+        if (group < 1 || group > x[1] || x[1] % group != 0 || w[0] % group != 0) {
+            throw error(node, "group " + group + " must be >= 1 and divide the input channels " + x[1] + " and the output channels " + w[0]);
+        }
+        if (w[1] != x[1] / group) {
+            throw error(node, "weights " + format(w) + " do not fit input channels " + x[1] + " with group " + group);
+        }
+        boolean oneD = spatial == 1;
+        Conv2dParams params = oneD
+                ? new Conv2dParams(toInt(x[1], node, "channels"), toInt(w[0], node, "output channels"), 1, toInt(kernel[0], node, "kernel"), 1,
+                        toInt(strides[0], node, "stride"), 0, toInt(pads[0], node, "pad"), 0, toInt(pads[1], node, "pad"), 1,
+                        toInt(dilations[0], node, "dilation"), (int) group)
+                : new Conv2dParams(toInt(x[1], node, "channels"), toInt(w[0], node, "output channels"), toInt(kernel[0], node, "kernel"),
+                        toInt(kernel[1], node, "kernel"), toInt(strides[0], node, "stride"), toInt(strides[1], node, "stride"),
+                        toInt(pads[0], node, "pad"), toInt(pads[1], node, "pad"), toInt(pads[2], node, "pad"), toInt(pads[3], node, "pad"),
+                        toInt(dilations[0], node, "dilation"), toInt(dilations[1], node, "dilation"), (int) group);
+        long[] in4 = oneD ? new long[] {x[0], x[1], 1, x[2]} : x;
+        long[] out4 = params.outputShape(in4);
+        long[] out = oneD ? new long[] {out4[0], out4[1], out4[3]} : out4;
+        return new Geometry(params, oneD, in4, out4, out);
+    }
+
+    @Override
+    public Step prepare(Node node, Inputs in, Context ctx) {
+        long[] x = in.require(0, node, "X");
+        long[] w = in.require(1, node, "W");
+        in.requireFloat(0, node, "X");
+        in.requireFloat(1, node, "W");
+        Geometry g = geometry(node, x, w);
+        boolean hasBias = in.has(2);
+        if (hasBias && (in.shape(2).length != 1 || in.shape(2)[0] != w[0])) throw error(node, "bias " + format(in.shape(2)) + " must have " + w[0] + " values");
+
+        // Weights known now (the usual case, initializers): compile the native convolution once.
+        NativeConv2d compiled = null;
+        if (ctx.backend() == Backend.NATIVE && in.isConstant(1) && (!hasBias || in.isConstant(2))) {
+            compiled = new NativeConv2d(layer(g.params(), in.constant(1), hasBias ? in.constant(2) : null, node), g.in4(), NativeConv2d.PostOps.NONE);
+        }
+        NativeConv2d prepared = compiled;
+        return new Step() {
+            @Override public List<long[]> outputShapes() { return List.of(g.out()); }
+            @Override public List<DataType> outputTypes() { return List.of(DataType.FLOAT); }
+
+            @Override public List<Value> run(List<Value> inputs) {
+                Tensor input = floats(inputs, 0, node).reshape(g.in4());
+                Tensor y = Tensor.zeros(g.out4());
+                if (prepared != null) {
+                    prepared.run(input, null, y);
+                } else {
+                    Conv2d conv = layer(g.params(), inputs.get(1), hasBias ? inputs.get(2) : null, node);
+                    if (ctx.backend() == Backend.NATIVE) {
+                        try (NativeConv2d once = new NativeConv2d(conv, g.in4(), NativeConv2d.PostOps.NONE)) {
+                            once.run(input, null, y);
+                        }
+                    } else {
+                        ReferenceConv2d.run(conv, input, y);
+                    }
+                }
+                if (g.oneD()) {
+                    Tensor y3 = Tensor.copyOf(y.reshape(g.out()));
+                    y.close();
+                    return List.of(new Value.Floats(y3));
+                }
+                return List.of(new Value.Floats(y));
+            }
+
+            @Override public void close() {
+                if (prepared != null) prepared.close();
+            }
+        };
+    }
+
+    static Conv2d layer(Conv2dParams params, Value weights, Value bias, Node node) {
+        if (!(weights instanceof Value.Floats w)) throw error(node, "weights must be float32");
+        float[] b = null;
+        if (bias != null) {
+            if (!(bias instanceof Value.Floats bf)) throw error(node, "bias must be float32");
+            b = bf.tensor().toArray();
+        }
+        return new Conv2d(params, w.tensor().toArray(), b);
+    }
+
+    /** Whether a compiled plan can run this conv as a native chain: 2-D, runtime input, constant float weights and bias. */
+    public static boolean chainable(Node conv, Inputs in) {
+        return in.has(0) && !in.isConstant(0) && in.shape(0).length == 4 && in.type(0) == DataType.FLOAT
+                && in.constant(1) instanceof Value.Floats && (!in.has(2) || in.constant(2) instanceof Value.Floats);
+    }
+
+    /**
+     * Conv (2-D, constant weights and bias) with an optional inference BatchNormalization folded into its
+     * weights ({@link BnFolding}), an optional residual sum and an optional activation as post-ops:
+     * {@code N×C×H×W → N×K×OH×OW}. Runtime inputs: x, then the residual when {@code residual}.
+     */
+    public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation, boolean autotune) {
+        Geometry g = geometry(conv, in.shape(0), in.shape(1));
+        Conv2dParams params = g.params();
+        Conv2d layer = layer(params, in.constant(1), in.has(2) ? in.constant(2) : null, conv);
+        String label = conv.label();
+        if (batchNorm != null) {
+            float eps = batchNorm.attributes().getFloat("epsilon", 1e-5f);
+            layer = BnFolding.fold(params, layer.weights(), layer.hasBias() ? layer.bias() : null,
+                    Primitives.array(bnConstants, 1, batchNorm), Primitives.array(bnConstants, 2, batchNorm),
+                    Primitives.array(bnConstants, 3, batchNorm), Primitives.array(bnConstants, 4, batchNorm), eps);
+            label += " + " + batchNorm.label() + " (folded)";
+        }
+        NativeConv2d.PostOps post = activation == null
+                ? new NativeConv2d.PostOps(residual, null, 0f, 0f)
+                : new NativeConv2d.PostOps(residual, activation.algorithm(), activation.alpha(), activation.beta());
+        long[] x = in.shape(0);
+        NativeConv2d compiled = autotune ? NativeConv2d.tuned(layer, x, post, 2) : new NativeConv2d(layer, x, post);
+        String description = label + ": " + compiled.description() + " [" + compiled.implementation() + "]";
+        return new NativeOp() {
+            @Override public MemorySegment inputDesc(int i) { return i == 0 ? compiled.srcDesc() : compiled.dstDesc(); }
+            @Override public MemorySegment outputDesc() { return compiled.dstDesc(); }
+            @Override public long scratchpadBytes() { return compiled.scratchpadBytes(); }
+            @Override public int reusesInput() { return residual ? 1 : -1; }
+            @Override public String description() { return description; }
+
+            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+                var execution = compiled.bind(inputs[0], output, scratchpad);
+                MemorySegment sum = residual && inputs[1].address() != output.address() ? inputs[1] : null;
+                return new Bound() {
+                    @Override public void run() {
+                        // oneDNN's sum post-op adds what dst holds before the convolution writes it.
+                        if (sum != null) MemorySegment.copy(sum, 0, output, 0, output.byteSize());
+                        execution.run();
+                    }
+                    @Override public void close() { execution.close(); }
+                };
+            }
+
+            @Override public void close() { compiled.close(); }
+        };
+    }
+}

@@ -1,0 +1,87 @@
+package dev.jdnn.graph.op;
+
+import static dev.jdnn.graph.op.Ops.*;
+
+import dev.jdnn.dnnl.MemoryDescs;
+import dev.jdnn.graph.NativeOp;
+import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Gather along an axis with constant indices ({@code data[..., indices, ...]}), any dtype; compiled, one
+ * constant index on a float tensor is a copy of one slab per outer index.
+ */
+public final class Gather implements Op {
+    static void register(Registry.Table t) {
+        t.add("Gather", 1, new Gather());
+    }
+
+    @Override
+    public Step prepare(Node node, Inputs in, Context ctx) {
+        return gather(node, in, ctx);
+    }
+
+    @Override
+    public NativeOp lower(Node node, Inputs in, Lowering lowering) {
+        if (lowering.runtimeDescs().size() != 1 || in.isConstant(0) || !in.type(0).isFloat()) return null;
+        return gatherOne(node, in.shape(0), in.constants(), lowering.output());
+    }
+
+    static Step gather(Node node, Inputs in, Context ctx) {
+        long[] data = in.require(0, node, "data");
+        int axis = axis(node.attributes().getInt("axis", 0), data.length, node);
+        long[] indices = in.constantLongs(1, node, "indices");
+        long[] ishape = in.require(1, node, "indices");
+        long[] out = new long[data.length - 1 + ishape.length];
+        System.arraycopy(data, 0, out, 0, axis);
+        System.arraycopy(ishape, 0, out, axis, ishape.length);
+        System.arraycopy(data, axis + 1, out, axis + ishape.length, data.length - axis - 1);
+        long outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= data[d];
+        for (int d = axis + 1; d < data.length; d++) inner *= data[d];
+        int[] index = new int[(int) count(out)];
+        int at = 0;
+        for (long a = 0; a < outer; a++) {
+            for (long idx : indices) {
+                long j = idx < 0 ? idx + data[axis] : idx;
+                if (j < 0 || j >= data[axis]) throw error(node, "index " + idx + " is out of range for axis " + axis + " of size " + data[axis]);
+                for (long c = 0; c < inner; c++) index[at++] = (int) ((a * data[axis] + j) * inner + c);
+            }
+        }
+        return indexStep(node, out, in.type(0), index, 0);
+    }
+
+
+    /** Gather of one constant index along an axis of a plain tensor: a copy of one slab per outer index. */
+    private static NativeOp gatherOne(Node node, long[] in, List<Value> constants, long[] out) {
+        if (!(constants.get(1) instanceof Value.Longs idx) || idx.data().length != 1) return null;
+        int axis = axis(node.attributes().getInt("axis", 0), in.length, node);
+        long index = idx.data()[0] < 0 ? idx.data()[0] + in[axis] : idx.data()[0];
+        if (index < 0 || index >= in[axis]) return null; // the Java kernel reports it
+        long outer = 1, inner = Float.BYTES;
+        for (int i = 0; i < axis; i++) outer *= in[i];
+        for (int i = axis + 1; i < in.length; i++) inner *= in[i];
+        long slabs = outer, slab = inner, stride = in[axis] * inner, first = index * inner;
+        Arena arena = Arena.ofShared();
+        MemorySegment inDesc = MemoryDescs.plain(arena, in);
+        MemorySegment outDesc = MemoryDescs.plain(arena, out);
+        String description = node.label() + ": Gather index " + index + " of axis " + axis + " (copy) " + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
+        return new NativeOp() {
+            @Override public MemorySegment inputDesc(int i) { return inDesc; }
+            @Override public MemorySegment outputDesc() { return outDesc; }
+            @Override public long scratchpadBytes() { return 0; }
+            @Override public String description() { return description; }
+            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+                MemorySegment src = inputs[0];
+                return () -> {
+                    for (long o = 0; o < slabs; o++) MemorySegment.copy(src, o * stride + first, output, o * slab, slab);
+                };
+            }
+            @Override public void close() { arena.close(); }
+        };
+    }
+
+}
