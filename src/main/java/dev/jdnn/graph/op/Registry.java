@@ -78,6 +78,13 @@ public final class Registry {
         Transpose.register(t);
         Pad.register(t);
         // added ops: one line per class below
+        Reduce.register(t);
+        ArgMinMax.register(t);
+        TopK.register(t);
+        LayerNormalization.register(t);
+        InstanceNormalization.register(t);
+        GroupNormalization.register(t);
+        LpNormalization.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */

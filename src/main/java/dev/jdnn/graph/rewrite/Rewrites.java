@@ -10,6 +10,7 @@ public final class Rewrites {
 
     static final List<Rewrite> ALL = List.of(
             // one line per rewrite class below
+            new LayerNormPattern()
     );
 
     /** Applies every rewrite in order. */
