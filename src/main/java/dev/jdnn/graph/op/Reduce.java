@@ -32,9 +32,11 @@ import java.util.List;
  * int8/uint8 for Max and Min from opset 12 and bool from opset 20. An empty reduction gives the
  * identity of the operation (0, 1, −∞/+∞ or the type's limits, NaN for Mean).
  *
- * <p>Java: plain loops accumulating in double (long for integers). Native: oneDNN's reduction primitive
- * (sum, mean, max, min, mul, Lp norms; LogSum as sum with a log post-op) on float32 up to rank 6, in the
- * producer's layout when oneDNN takes it, else on plain data; LogSumExp stays on Java.
+ * <p>Java: plain loops accumulating in double (long for integers). Native (float32, rank ≤ 6; LogSumExp
+ * stays on Java): Mean or Max over every spatial dim of {@code N×C×spatial} (MNASNet's ReduceMean over
+ * [2, 3]) as oneDNN global pooling in the producer's layout; otherwise oneDNN's reduction primitive (sum,
+ * mean, max, min, mul, Lp norms; LogSum as sum with a log post-op), on plain data when the reduced dims
+ * are the innermost ones (oneDNN 3.13's only jit case), else in the producer's layout (its ref kernel).
  */
 public final class Reduce implements Op {
     enum Kind { SUM, MEAN, MAX, MIN, PROD, L1, L2, SUM_SQUARE, LOG_SUM, LOG_SUM_EXP }
@@ -273,11 +275,50 @@ public final class Reduce implements Op {
         };
         float power = kind == Kind.L1 ? 1f : 2f;
         boolean keepdims = out.length == x.length;
+        boolean[] r = p.reduced();
+        // oneDNN 3.13 has jit reductions only for plain data reduced over its innermost dims (elsewhere: ref:any).
+        // Mean/Max over every spatial dim is a global pooling, which runs jit in whatever layout the producer chose.
+        boolean spatial = x.length >= 3 && x.length <= 5 && !r[0] && !r[1];
+        for (int i = 2; i < x.length; i++) spatial &= r[i];
+        if (spatial && (kind == Kind.MEAN || kind == Kind.MAX)) return globalPool(node, x, p.kept(), out, lowering.desc(0), keepdims);
+        boolean trailing = true;
+        for (int i = 1; i < x.length; i++) trailing &= r[i] || !r[i - 1];
+        if (trailing) return primitive(node, x, p.kept(), out, null, alg, power, keepdims);
         try {
             return primitive(node, x, p.kept(), out, lowering.desc(0), alg, power, keepdims);
         } catch (DnnlException e) {
-            // oneDNN has no kernel for this source layout: reduce plain data (the plan reorders to it).
             return primitive(node, x, p.kept(), out, null, alg, power, keepdims);
+        }
+    }
+
+    /** Mean or Max over all spatial dims of N×C×spatial as oneDNN global pooling (kernel = the spatial size) in the source's layout. */
+    private NativeOp globalPool(Node node, long[] x, long[] kept, long[] out, MemorySegment srcDesc, boolean keepdims) {
+        String description = node.label() + ": reduction " + kind.name().toLowerCase(java.util.Locale.ROOT) + " as global pooling "
+                + MemoryDescs.dims(x) + " -> " + MemoryDescs.dims(out);
+        Primitives.PrimitiveOp op = new Primitives.PrimitiveOp(description);
+        try {
+            Arena a = op.arena;
+            int spatial = x.length - 2;
+            long[] kernel = Arrays.copyOfRange(x, 2, x.length);
+            long[] ones = new long[spatial], zeros = new long[spatial];
+            Arrays.fill(ones, 1);
+            MemorySegment dst = keepdims ? MemoryDescs.any(a, kept) : MemoryDescs.plain(a, kept);
+            MemorySegment s = a.allocateFrom(C_LONG, ones), k = a.allocateFrom(C_LONG, kernel), d = a.allocateFrom(C_LONG, zeros);
+            MemorySegment pl = a.allocateFrom(C_LONG, zeros), pr = a.allocateFrom(C_LONG, zeros);
+            MemorySegment attr = Primitives.userScratchpad(a, description);
+            MemorySegment engine = Engine.cpu();
+            int alg = kind == Kind.MAX ? dnnl_pooling_max() : dnnl_pooling_avg_exclude_padding();
+            op.create("dnnl_pooling_forward_primitive_desc_create", o -> dnnl_pooling_forward_primitive_desc_create(o, engine,
+                    dnnl_forward_inference(), alg, srcDesc, dst, s, k, d, pl, pr, attr));
+            op.inputKinds = new int[] {DNNL_ARG_SRC()};
+            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
+            op.outputKind = DNNL_ARG_DST();
+            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
+            if (keepdims) return op;
+            return NormPrimitives.reshaped(op, op.inputDescs[0], MemoryDescs.plain(a, out));
+        } catch (RuntimeException e) {
+            op.close();
+            throw e;
         }
     }
 
