@@ -1,6 +1,7 @@
 package dev.jdnn;
 
 import dev.jdnn.dnnl.Dnnl;
+import dev.jdnn.graph.op.DataDependentException;
 import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
@@ -53,7 +54,11 @@ public final class Session implements AutoCloseable {
         public Options withOptimizations(Optimizations o) { return new Options(backend, threads, o); }
     }
 
-    private record PlanKey(Map<String, List<Long>> shapes, Set<String> requested) {}
+    /** @param values the integer inputs a plan was specialised for (empty for most models) */
+    private record PlanKey(Map<String, List<Long>> shapes, Map<String, List<Long>> values, Set<String> requested) {}
+
+    /** Integer inputs up to this many elements may be bound into a plan when an op needs their values to prepare. */
+    static final int MAX_BOUND_ELEMENTS = 4096;
 
     private final Model model;
     private final Options options;
@@ -165,7 +170,7 @@ public final class Session implements AutoCloseable {
             if (e.getValue().isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
             shapes.put(e.getKey(), e.getValue().shape());
         }
-        Plan plan = plan(shapes, new LinkedHashSet<>(requested));
+        Plan plan = plan(shapes, new LinkedHashSet<>(requested), inputs);
         lastPlan = plan;
         return plan;
     }
@@ -185,15 +190,47 @@ public final class Session implements AutoCloseable {
     }
 
     private synchronized Plan plan(Map<String, long[]> shapes, Set<String> requested) {
+        return plan(shapes, requested, null);
+    }
+
+    /**
+     * The plan for these shapes and names, prepared on first use. When an op needs the value of an input
+     * to prepare (a shape, axes or pads fed by a graph input: {@link DataDependentException}) and the inputs
+     * are known, the plan is prepared for the values of the small integer inputs, and cached per value.
+     */
+    private synchronized Plan plan(Map<String, long[]> shapes, Set<String> requested, Map<String, Tensor> inputs) {
         Map<String, List<Long>> key = new TreeMap<>();
         shapes.forEach((k, v) -> key.put(k, Arrays.stream(v).boxed().toList()));
-        PlanKey planKey = new PlanKey(key, Set.copyOf(requested));
-        Plan plan = plans.get(planKey);
-        if (plan == null) {
-            plan = new Plan(model.graph(), shapes, requested, new Op.Context(options.backend(), model.opset()), options.optimizations());
-            plans.put(planKey, plan);
+        Map<String, Value> bound = boundValues(inputs);
+        Map<String, List<Long>> values = new TreeMap<>();
+        bound.forEach((k, v) -> values.put(k, Arrays.stream(((Value.Longs) v).view()).boxed().toList()));
+        Op.Context context = new Op.Context(options.backend(), model.opset());
+        PlanKey unbound = new PlanKey(key, Map.of(), Set.copyOf(requested));
+        Plan plan = plans.get(unbound);
+        if (plan != null) return plan;
+        PlanKey specialised = new PlanKey(key, values, Set.copyOf(requested));
+        plan = plans.get(specialised);
+        if (plan != null) return plan;
+        try {
+            plan = new Plan(model.graph(), shapes, requested, context, options.optimizations());
+            plans.put(unbound, plan);
+        } catch (DataDependentException e) {
+            if (bound.isEmpty()) throw e;
+            plan = new Plan(model.graph(), shapes, bound, requested, context, options.optimizations());
+            plans.put(specialised, plan);
         }
         return plan;
+    }
+
+    /** The integer graph inputs small enough to specialise a plan on, as values (empty if none or unknown). */
+    private static Map<String, Value> boundValues(Map<String, Tensor> inputs) {
+        if (inputs == null) return Map.of();
+        Map<String, Value> bound = new TreeMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            Tensor t = e.getValue();
+            if (!t.dtype().isFloat() && t.elementCount() <= MAX_BOUND_ELEMENTS) bound.put(e.getKey(), Value.of(t));
+        }
+        return bound;
     }
 
     /** Number of prepared plans (input shapes × requested sets) in the cache. */

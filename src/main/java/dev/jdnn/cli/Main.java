@@ -34,6 +34,7 @@ public final class Main {
         try {
             return switch (rest[0]) {
                 case "info" -> info(out);
+                case "ops" -> ops(out);
                 case "demo" -> DemoCommand.run(Args.parse(commandArgs, DemoCommand.OPTIONS), out);
                 case "run" -> RunCommand.run(Args.parse(commandArgs, RunCommand.OPTIONS), out);
                 case "names" -> RunCommand.names(Args.parse(commandArgs, RunCommand.NAMES_OPTIONS), out);
@@ -56,6 +57,21 @@ public final class Main {
         }
     }
 
+    /** Every operator jdnn runs, with the opsets each implementation accepts and the class that holds it. */
+    static int ops(PrintStream out) {
+        var entries = dev.jdnn.graph.op.Registry.entries();
+        int count = 0;
+        for (var e : entries.entrySet()) {
+            if (e.getKey().startsWith("jdnn.")) continue; // internal ops that rewrites produce
+            for (var entry : e.getValue()) {
+                out.printf(java.util.Locale.ROOT, "%-28s opsets %-8s %s%n", e.getKey(), entry.range(), entry.op().getClass().getSimpleName());
+            }
+            count++;
+        }
+        out.println(count + " ONNX operators (default domain, opsets " + dev.jdnn.graph.op.Registry.MIN_OPSET + "-" + dev.jdnn.graph.op.Registry.MAX_OPSET + ")");
+        return OK;
+    }
+
     static void usage(PrintStream out) {
         out.println("""
                 jdnn %s - CNN inference for the JVM on oneDNN
@@ -65,11 +81,13 @@ public final class Main {
                               runs the embedded GoogLeNet on native (fused, unfused) and Java, checks each against
                               PyTorch's output and its conv1.bn hook, and prints their latencies
                   info        jdnn and oneDNN versions, library path, ISA, threads
+                  ops         every ONNX operator jdnn runs, with its opsets
                   run         --model M.onnx --input NAME=x.npy [--input ...] --output-dir DIR
                               [--tap TENSOR ...] [--backend native|java] [--threads N] [--optimizations all|unfused|none]
                               writes one .npy per output and tap, and index.tsv (tensor name -> file)
                   names       --model M.onnx [--input-shape NAME=1,3,224,224 ...]
-                              lists every tensor name with its shape (symbolic dims taken as 1)
+                              lists every tensor name with its shape (symbolic dims taken as 1; any of them, batch,
+                              height, width or sequence, can be set with --input-shape)
                   explain     --model M.onnx [--input-shape NAME=8,3,224,224 ...] [--tap TENSOR ...] [--optimizations ...]
                               what the native backend runs: fused convs and their oneDNN kernels, reorders,
                               Java fallbacks, activation memory per run

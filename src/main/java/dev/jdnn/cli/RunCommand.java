@@ -111,6 +111,11 @@ final class RunCommand {
                 try {
                     java.util.Random random = new java.util.Random(42);
                     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                        dev.jdnn.DataType type = model.inputTypes().getOrDefault(e.getKey(), dev.jdnn.DataType.FLOAT);
+                        if (type != dev.jdnn.DataType.FLOAT) {
+                            inputs.put(e.getKey(), Tensor.zeros(type, e.getValue())); // indices and masks: zeros are always valid
+                            continue;
+                        }
                         float[] data = new float[(int) Tensor.elementCount(e.getValue())];
                         for (int i = 0; i < data.length; i++) data[i] = (float) random.nextGaussian();
                         inputs.put(e.getKey(), Tensor.of(data, e.getValue()));
@@ -124,7 +129,7 @@ final class RunCommand {
             }
             long[] bytes = session.preparedBytes(shapes, requested);
             out.printf(java.util.Locale.ROOT, "%d instructions (%d native, %d reorders, %d java) for %d graph nodes; optimizations %s%n",
-                    lines.size(), lines.stream().filter(l -> l.startsWith("native")).count(), lines.stream().filter(l -> l.startsWith("reorder")).count(),
+                    lines.stream().filter(l -> !l.startsWith("const")).count(), lines.stream().filter(l -> l.startsWith("native")).count(), lines.stream().filter(l -> l.startsWith("reorder")).count(),
                     lines.stream().filter(l -> l.startsWith("java")).count(), model.operatorCounts().values().stream().mapToInt(Integer::intValue).sum(), optimizations);
             if (bytes[0] >= 0) {
                 out.printf(java.util.Locale.ROOT, "activation memory per run: %.1f MiB (%.1f MiB without liveness sharing)%n", bytes[0] / 1048576.0, bytes[1] / 1048576.0);

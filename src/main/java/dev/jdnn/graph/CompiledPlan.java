@@ -398,7 +398,8 @@ final class CompiledPlan implements AutoCloseable {
     }
 
     private MemorySegment plainDesc(long[] shape) {
-        return shape.length == 0 ? null : MemoryDescs.plain(arena, shape);
+        // Rank 0 and empty tensors have no oneDNN descriptor: they live densely and only Java ops touch them.
+        return shape.length == 0 || Tensor.elementCount(shape) == 0 ? null : MemoryDescs.plain(arena, shape);
     }
 
     private Slot newSlot(String name, long[] shape, MemorySegment desc) {

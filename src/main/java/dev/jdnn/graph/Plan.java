@@ -31,6 +31,7 @@ public final class Plan implements AutoCloseable {
     private final Map<String, DataType> types = new HashMap<>();
     private final Map<String, Value> folded = new HashMap<>();   // computed at prepare time; owned by the plan
     private final List<Node> nodes = new ArrayList<>();
+    private final Map<String, Integer> foldedOps = new java.util.TreeMap<>();   // op type → nodes computed at prepare
     private final List<Op.Step> steps = new ArrayList<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final Set<String> requested;
@@ -39,6 +40,7 @@ public final class Plan implements AutoCloseable {
     private String[] givenNames = {};        // the graph inputs the plan was prepared with, and their shapes
     private long[][] givenShapes = {};
     private DataType[] givenTypes = {};
+    private final Map<String, Value> bound;
     private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
     private volatile boolean closed;
 
@@ -52,6 +54,16 @@ public final class Plan implements AutoCloseable {
      *                      compiled into a {@link CompiledPlan}; the Java backend always runs node by node
      */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Op.Context context, Optimizations optimizations) {
+        this(graph, inputShapes, Map.of(), requested, context, optimizations);
+    }
+
+    /**
+     * @param bound values of graph inputs taken as constants (integer inputs that decide shapes); the plan
+     *              then serves only inputs with exactly these values ({@link #accepts})
+     */
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Map<String, Value> bound, Set<String> requested, Op.Context context,
+                Optimizations optimizations) {
+        this.bound = Map.copyOf(bound);
         Set<String> keep = new HashSet<>(requested);
         keep.addAll(graph.outputs());
         this.graph = Rewrites.apply(graph, keep);
@@ -91,6 +103,7 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("the model has no input named '" + name + "'; its inputs are " + graph.inputs().keySet());
             }
         }
+        bound.forEach(folded::put);
         givenNames = inputShapes.keySet().toArray(String[]::new);
         givenShapes = new long[givenNames.length][];
         givenTypes = new DataType[givenNames.length];
@@ -114,7 +127,7 @@ public final class Plan implements AutoCloseable {
             if (!seen.add(name)) continue;
             Node n = producer.get(name);
             if (n == null) {
-                if (graph.constants().containsKey(name)) continue;
+                if (graph.constants().containsKey(name) || bound.containsKey(name)) continue;
                 if (!graph.inputs().containsKey(name)) throw new IllegalArgumentException("the model has no tensor named '" + name + "'");
                 if (!shapes.containsKey(name)) throw new IllegalArgumentException("input '" + name + "' is needed but was not given");
                 usedInputs.add(name);
@@ -152,6 +165,7 @@ public final class Plan implements AutoCloseable {
             if (n.opType().equals("Shape")) allConstant = true;
             if (allConstant) {
                 // Known now: compute once (Constant nodes, shape arithmetic), keep the results.
+                foldedOps.merge(n.opType(), 1, Integer::sum);
                 try (step) {
                     List<Value> outs = step.run(inputs.constants());
                     for (int i = 0; i < outs.size(); i++) folded.put(n.outputs().get(i), outs.get(i));
@@ -203,8 +217,16 @@ public final class Plan implements AutoCloseable {
 
     /** For a compiled plan, one line per instruction (fusions, layouts, Java fallbacks); else one per node. */
     public List<String> explain() {
-        if (program != null) return program.explain();
-        return nodes.stream().map(n -> "node    " + n.label() + ": " + n.opType()).toList();
+        List<String> lines = new ArrayList<>();
+        if (!foldedOps.isEmpty()) {
+            StringBuilder b = new StringBuilder("const   " + foldedOps.values().stream().mapToInt(Integer::intValue).sum()
+                    + " nodes computed once at prepare (constants and shape arithmetic):");
+            foldedOps.forEach((op, n) -> b.append(' ').append(op).append(n > 1 ? "×" + n : ""));
+            lines.add(b.toString());
+        }
+        if (program != null) lines.addAll(program.explain());
+        else nodes.forEach(n -> lines.add("node    " + n.label() + ": " + n.opType()));
+        return lines;
     }
 
     /** Per-instruction mean times of a compiled plan over {@code runs} runs, slowest first. */
@@ -238,6 +260,10 @@ public final class Plan implements AutoCloseable {
             long[] want = givenShapes[k];
             if (t == null || t.isClosed() || t.rank() != want.length || t.dtype() != givenTypes[k]) return false;
             for (int i = 0; i < want.length; i++) if (t.dim(i) != want[i]) return false;
+            if (!bound.isEmpty() && bound.get(givenNames[k]) instanceof Value.Longs b) {
+                long[] v = b.view();
+                for (int i = 0; i < v.length; i++) if (t.getLongFlat(i) != v[i]) return false;
+            }
         }
         return true;
     }

@@ -31,6 +31,17 @@ class MainTest {
     }
 
     @Test
+    void opsListsEveryRegisteredOperatorWithItsOpsets() {
+        Result r = run("ops");
+        assertEquals(0, r.code(), r.err());
+        for (String op : dev.jdnn.graph.op.Registry.supported()) {
+            if (!op.startsWith("jdnn.")) assertTrue(r.out().contains(op + " "), op + " missing from:\n" + r.out());
+        }
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("Conv ") && l.contains("opsets 7+")), r.out());
+        assertFalse(r.out().contains("jdnn."), "internal rewrite ops are not listed");
+    }
+
+    @Test
     void demoRunsTheEmbeddedModelOnEveryBackendAndAgreesWithPyTorch() {
         Result r = run("demo", "--threads", "1", "--iterations", "2");
         assertEquals(0, r.code(), r.out() + r.err());

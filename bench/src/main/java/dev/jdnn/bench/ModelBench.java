@@ -32,7 +32,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class ModelBench {
-    @Param({"resnet18", "resnet50", "googlenet", "densenet121"})
+    @Param({"resnet18", "resnet50", "googlenet", "densenet121", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0",
+            "convnext_tiny", "deeplabv3_mobilenet_v3_large"})
     String model;
 
     @Param({"1", "8"})
@@ -55,9 +56,14 @@ public class ModelBench {
         return file;
     }
 
-    static float[] input(int batch) {
+    /** Input side: 224, or 520 for the DeepLabV3 segmenter (torchvision's evaluation size). */
+    static int side(String model) {
+        return model.startsWith("deeplabv3") ? 520 : 224;
+    }
+
+    static float[] input(int batch, int side) {
         Random random = new Random(42);
-        float[] x = new float[batch * 3 * 224 * 224];
+        float[] x = new float[batch * 3 * side * side];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         return x;
     }
@@ -76,7 +82,7 @@ public class ModelBench {
             jdnnModel = Model.load(modelFile(model));
             jdnn = jdnnModel.session(new Session.Options(Backend.NATIVE, threads, Optimizations.all()));
             String inputName = jdnnModel.inputs().keySet().iterator().next();
-            jdnnInput = Tensor.of(input(batch), batch, 3, 224, 224);
+            jdnnInput = Tensor.of(input(batch, side(model)), batch, 3, side(model), side(model));
             jdnnInputs = Map.of(inputName, jdnnInput);
             String outputName = jdnnModel.outputs().get(0);
             jdnnOutput = Tensor.zeros(jdnnModel.tensorShapes(Map.of(inputName, jdnnInput.shape())).get(outputName));
@@ -89,7 +95,7 @@ public class ModelBench {
         options.setInterOpNumThreads(1);
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         ort = env.createSession(modelFile(model).toString(), options);
-        ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(input(batch)), new long[] {batch, 3, 224, 224});
+        ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(input(batch, side(model))), new long[] {batch, 3, side(model), side(model)});
         ortInputs = Map.of(ort.getInputNames().iterator().next(), ortInput);
     }
 
@@ -116,7 +122,7 @@ public class ModelBench {
     @Benchmark
     public float onnxRuntime() throws OrtException {
         try (OrtSession.Result result = ort.run(ortInputs)) {
-            return ((float[][]) result.get(0).getValue())[0][0];
+            return ((OnnxTensor) result.get(0)).getFloatBuffer().get(0);
         }
     }
 }

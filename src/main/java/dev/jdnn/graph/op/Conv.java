@@ -68,7 +68,18 @@ public final class Conv implements Op {
         if (given != null && !Arrays.equals(given, kernel)) throw error(node, "kernel_shape " + format(given) + " does not match weights " + format(w));
         long[] strides = ints(node, "strides", spatial, 1);
         long[] dilations = ints(node, "dilations", spatial, 1);
+        for (int i = 0; i < spatial; i++) {
+            if (kernel[i] < 1) throw error(node, "kernel " + format(kernel) + " must be >= 1 in every axis");
+            if (strides[i] < 1) throw error(node, "strides " + format(strides) + " must be >= 1");
+            if (dilations[i] < 1) throw error(node, "dilations " + format(dilations) + " must be >= 1");
+        }
         long[] pads = pads(node, x, kernel, strides, dilations);
+        for (int i = 0; i < spatial; i++) {
+            long extent = (kernel[i] - 1) * dilations[i] + 1;
+            if (x[i + 2] + pads[i] + pads[i + spatial] < extent) {
+                throw error(node, "kernel extent " + extent + " is larger than the padded input " + (x[i + 2] + pads[i] + pads[i + spatial]) + " in spatial axis " + i);
+            }
+        }
         long group = node.attributes().getInt("group", 1);
         if (group < 1 || group > x[1] || x[1] % group != 0 || w[0] % group != 0) {
             throw error(node, "group " + group + " must be >= 1 and divide the input channels " + x[1] + " and the output channels " + w[0]);

@@ -75,7 +75,8 @@ public record Inputs(List<long[]> shapes, List<DataType> types, List<Value> cons
         Value v = constant(i);
         if (v instanceof Value.Longs l) return l.data();
         if (v == null) {
-            throw Ops.error(node, what + " must be a constant (an initializer or computable from shapes); jdnn does not support data-dependent " + what);
+            throw new DataDependentException(node.opType() + " node " + node.label() + ": " + what
+                    + " must be known when the plan is prepared (an initializer, computable from shapes, or a small integer graph input)");
         }
         throw Ops.error(node, what + " must be an integer tensor, got " + v.type().onnxName());
     }
@@ -86,7 +87,11 @@ public record Inputs(List<long[]> shapes, List<DataType> types, List<Value> cons
         Value v = constant(i);
         if (v instanceof Value.Floats f && f.tensor().elementCount() == 1) return f.tensor().getFlat(0);
         if (v instanceof Value.Longs l && l.view().length == 1) return l.view()[0];
-        throw Ops.error(node, what + " must be a constant scalar");
+        if (v == null) {
+            throw new DataDependentException(node.opType() + " node " + node.label() + ": " + what
+                    + " must be known when the plan is prepared (an initializer, computable from shapes, or a small integer graph input)");
+        }
+        throw Ops.error(node, what + " must be a scalar");
     }
 
     /** Input i must be float32 (throws naming the node and the type otherwise). */

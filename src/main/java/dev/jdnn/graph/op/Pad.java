@@ -35,7 +35,8 @@ public final class Pad implements Op {
         float value;
         if (ctx.opset() >= 11) {
             pads = in.constantLongs(1, node, "pads");
-            value = in.constantScalar(2, node, "constant_value", 0f);
+            // constant_value may be computed at run time: then it is read per run below.
+            value = in.has(2) && !in.isConstant(2) ? Float.NaN : in.constantScalar(2, node, "constant_value", 0f);
             if (node.input(3) != null) throw error(node, "the axes input is not supported");
         } else {
             pads = node.attributes().getInts("pads", null);
@@ -75,6 +76,13 @@ public final class Pad implements Op {
                 if (++coord[d] < out[d]) break;
                 coord[d] = 0;
             }
+        }
+        if (in.has(2) && !in.isConstant(2) && ctx.opset() >= 11) {
+            return step(java.util.List.of(out), java.util.List.of(in.type(0)), inputs -> {
+                Value v = inputs.get(2);
+                double fill = v instanceof Value.Floats f ? f.tensor().getFlat(0) : ((Value.Longs) v).view()[0];
+                return indexStep(node, out, in.type(0), index, fill).run(inputs);
+            });
         }
         return indexStep(node, out, in.type(0), index, value);
     }

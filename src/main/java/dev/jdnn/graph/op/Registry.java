@@ -85,6 +85,7 @@ public final class Registry {
         InstanceNormalization.register(t);
         GroupNormalization.register(t);
         LpNormalization.register(t);
+        Resize.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
