@@ -203,7 +203,7 @@ public final class Session implements AutoCloseable {
         shapes.forEach((k, v) -> key.put(k, Arrays.stream(v).boxed().toList()));
         Map<String, Value> bound = boundValues(inputs);
         Map<String, List<Long>> values = new TreeMap<>();
-        bound.forEach((k, v) -> values.put(k, Arrays.stream(((Value.Longs) v).view()).boxed().toList()));
+        bound.forEach((k, v) -> values.put(k, v instanceof Value.Longs l ? Arrays.stream(l.view()).boxed().toList() : floatBits(((Value.Floats) v).tensor())));
         Op.Context context = new Op.Context(options.backend(), model.opset());
         PlanKey unbound = new PlanKey(key, Map.of(), Set.copyOf(requested));
         Plan plan = plans.get(unbound);
@@ -214,23 +214,34 @@ public final class Session implements AutoCloseable {
         try {
             plan = new Plan(model.graph(), shapes, requested, context, options.optimizations());
             plans.put(unbound, plan);
+            bound.values().forEach(dev.jdnn.onnx.OnnxLoader::release);
         } catch (DataDependentException e) {
             if (bound.isEmpty()) throw e;
-            plan = new Plan(model.graph(), shapes, bound, requested, context, options.optimizations());
+            plan = new Plan(model.graph(), shapes, bound, requested, context, options.optimizations());  // takes the values
             plans.put(specialised, plan);
         }
         return plan;
     }
 
-    /** The integer graph inputs small enough to specialise a plan on, as values (empty if none or unknown). */
+    /**
+     * The graph inputs small enough to specialise a plan on (shape, axes, scales or pads vectors fed as
+     * inputs), as values owned by the caller (copies); empty if none or unknown.
+     */
     private static Map<String, Value> boundValues(Map<String, Tensor> inputs) {
         if (inputs == null) return Map.of();
         Map<String, Value> bound = new TreeMap<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
             Tensor t = e.getValue();
-            if (!t.dtype().isFloat() && t.elementCount() <= MAX_BOUND_ELEMENTS) bound.put(e.getKey(), Value.of(t));
+            if (t.elementCount() > MAX_BOUND_ELEMENTS || t.isClosed()) continue;
+            bound.put(e.getKey(), t.dtype().isFloat() ? new Value.Floats(Tensor.copyOf(t)) : Value.of(t));
         }
         return bound;
+    }
+
+    private static List<Long> floatBits(Tensor t) {
+        List<Long> bits = new ArrayList<>();
+        for (long i = 0; i < t.elementCount(); i++) bits.add((long) Float.floatToRawIntBits(t.getFlat(i)));
+        return bits;
     }
 
     /** Number of prepared plans (input shapes × requested sets) in the cache. */

@@ -7,6 +7,7 @@ import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.graph.op.BatchNormalization;
 import dev.jdnn.graph.op.Concat;
 import dev.jdnn.graph.op.Conv;
+import dev.jdnn.graph.op.ConvTranspose;
 import dev.jdnn.graph.op.Inputs;
 import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.op.PostOp;
@@ -114,7 +115,7 @@ final class CompiledPlan implements AutoCloseable {
     /** A node run by its kernel on plain tensors; {@code inputs} holds a Slot, a constant Value or null per node input. */
     private record JavaInstr(Node node, Op.Step step, Object[] inputs, Slot[] outputs) implements Instr {}
 
-    /** The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation]. */
+    /** The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation]; a ConvTranspose chain has no add. */
     private record ConvChain(int conv, int batchNorm, int add, int residualInput, int activation, PostOp act) {}
 
     private final Arena arena = Arena.ofShared();
@@ -192,7 +193,9 @@ final class CompiledPlan implements AutoCloseable {
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             if (claimed.contains(i)) continue;
-            if (n.opType().equals("Conv") && Conv.chainable(n, inputsOf(n))) {
+            boolean transposed = n.opType().equals("ConvTranspose") && Registry.get("ConvTranspose", context.opset()) != null
+                    && ConvTranspose.chainable(n, inputsOf(n));
+            if (n.opType().equals("Conv") && Conv.chainable(n, inputsOf(n)) || transposed) {
                 int bn = -1, add = -1, residual = -1, act = -1;
                 PostOp activation = null;
                 String out = n.outputs().get(0);
@@ -202,7 +205,7 @@ final class CompiledPlan implements AutoCloseable {
                     out = nodes.get(bn).outputs().get(0);
                     next = soleReader.apply(out);
                 }
-                if (opt.fuseAdd() && next >= 0 && nodes.get(next).opType().equals("Add")) {
+                if (opt.fuseAdd() && !transposed && next >= 0 && nodes.get(next).opType().equals("Add")) {
                     Node a = nodes.get(next);
                     int other = a.inputs().get(0).equals(out) ? 1 : 0;
                     String residualName = a.inputs().get(other);
@@ -290,7 +293,8 @@ final class CompiledPlan implements AutoCloseable {
         Node conv = nodes.get(c.conv());
         Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
         List<Value> bnConstants = bn != null ? inputsOf(bn).constants() : List.of();
-        NativeOp op = Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), autotune);
+        NativeOp op = conv.opType().equals("ConvTranspose") ? ConvTranspose.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.act())
+                : Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), autotune);
         List<String> ins = new ArrayList<>(List.of(conv.input(0)));
         String label = "";
         if (c.add() >= 0) {

@@ -260,9 +260,16 @@ public final class Plan implements AutoCloseable {
             long[] want = givenShapes[k];
             if (t == null || t.isClosed() || t.rank() != want.length || t.dtype() != givenTypes[k]) return false;
             for (int i = 0; i < want.length; i++) if (t.dim(i) != want[i]) return false;
-            if (!bound.isEmpty() && bound.get(givenNames[k]) instanceof Value.Longs b) {
-                long[] v = b.view();
-                for (int i = 0; i < v.length; i++) if (t.getLongFlat(i) != v[i]) return false;
+            if (!bound.isEmpty()) {
+                Value b = bound.get(givenNames[k]);
+                if (b instanceof Value.Longs l) {
+                    long[] v = l.view();
+                    for (int i = 0; i < v.length; i++) if (t.getLongFlat(i) != v[i]) return false;
+                } else if (b instanceof Value.Floats f) {
+                    for (long i = 0; i < t.elementCount(); i++) {
+                        if (Float.floatToRawIntBits(t.getFlat(i)) != Float.floatToRawIntBits(f.tensor().getFlat(i))) return false;
+                    }
+                }
             }
         }
         return true;

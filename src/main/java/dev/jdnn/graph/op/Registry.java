@@ -85,7 +85,22 @@ public final class Registry {
         InstanceNormalization.register(t);
         GroupNormalization.register(t);
         LpNormalization.register(t);
+        Slice.register(t);
+        Split.register(t);
+        Cast.register(t);
+        Expand.register(t);
+        Tile.register(t);
+        ConstantOfShape.register(t);
+        Range.register(t);
+        Size.register(t);
+        NonZero.register(t);
+        ConvTranspose.register(t);
         Resize.register(t);
+        Variadic.register(t);
+        Compare.register(t);
+        Logical.register(t);
+        Mod.register(t);
+        Where.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */

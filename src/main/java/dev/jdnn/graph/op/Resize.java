@@ -308,7 +308,7 @@ public final class Resize implements Op {
         Value v = in.constant(i);
         if (v == null) {
             if (unused) return null;   // e.g. a runtime roi that only tf_crop_and_resize would read
-            throw Ops.error(node, what + " (input " + i + ") must be a constant (an initializer or computable from shapes); jdnn does not support data-dependent " + what);
+            throw new DataDependentException(node.opType() + " node " + node.label() + ": " + what + " (input " + i + ") must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
         }
         if (v instanceof Value.Floats f) return f.tensor().toArray();
         throw Ops.error(node, what + " (input " + i + ") must be float32, got " + v.type().onnxName());

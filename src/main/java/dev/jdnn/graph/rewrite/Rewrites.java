@@ -12,6 +12,12 @@ public final class Rewrites {
             // one line per rewrite class below
             new LayerNormPattern()
     );
+    static final List<Rewrite> ALL = new java.util.ArrayList<>();
+
+    static {
+        // One line per rewrite class. Order matters only where patterns overlap.
+        ALL.add(new SplitParts());
+    }
 
     /** Applies every rewrite in order. */
     public static Graph apply(Graph graph, Set<String> keep) {
