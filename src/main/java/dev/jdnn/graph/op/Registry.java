@@ -87,6 +87,13 @@ public final class Registry {
         Einsum.register(t);
         Hardmax.register(t);
         Trilu.register(t);
+        Reduce.register(t);
+        ArgMinMax.register(t);
+        TopK.register(t);
+        LayerNormalization.register(t);
+        InstanceNormalization.register(t);
+        GroupNormalization.register(t);
+        LpNormalization.register(t);
         Slice.register(t);
         Split.register(t);
         Cast.register(t);
