@@ -16,6 +16,7 @@ public final class Rewrites {
         ALL.add(new GeluFusion());
         ALL.add(new SiluFusion());
         ALL.add(new HardSwishFusion());
+        ALL.add(new LayerNormPattern());
     }
 
     /** Applies every rewrite in order. */
