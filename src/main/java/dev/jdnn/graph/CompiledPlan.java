@@ -189,7 +189,7 @@ final class CompiledPlan implements AutoCloseable {
         };
 
         Map<Integer, ConvChain> chainEndingAt = new HashMap<>();
-        Map<Integer, Integer> bnReluEndingAt = new HashMap<>(); // relu node → bn node
+        Map<Integer, Integer> fusedEndingAt = new HashMap<>(); // activation node → the node whose primitive runs it as a post-op
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             if (claimed.contains(i)) continue;
@@ -229,10 +229,13 @@ final class CompiledPlan implements AutoCloseable {
                     claimed.add(j);
                     if (j != end) absorbed.add(j);
                 }
-            } else if (n.opType().equals("BatchNormalization") && opt.fuseActivation() && BatchNormalization.foldable(n, inputsOf(n))) {
+            } else if (opt.fuseActivation() && n.outputs().size() == 1 && types.get(n.outputs().get(0)) == DataType.FLOAT) {
+                // Any other op whose primitive takes an eltwise post-op (batch norm + ReLU, Gemm/MatMul + activation).
                 int next = soleReader.apply(n.outputs().get(0));
-                if (next >= 0 && nodes.get(next).opType().equals("Relu")) {
-                    bnReluEndingAt.put(next, i);
+                PostOp p = next >= 0 ? postOpOf(nodes.get(next)) : null;
+                Op op = Registry.get(n.opType(), context.opset());
+                if (p != null && op != null && op.fusesPostOp(n, inputsOf(n), p)) {
+                    fusedEndingAt.put(next, i);
                     absorbed.add(i);
                     claimed.add(i);
                     claimed.add(next);
@@ -248,12 +251,14 @@ final class CompiledPlan implements AutoCloseable {
                 continue;
             }
             Node node = nodes.get(i);
-            PostOp fusedRelu = null;
-            if (bnReluEndingAt.containsKey(i)) {
-                Node relu = node;
-                node = nodes.get(bnReluEndingAt.get(i));
-                fusedRelu = new PostOp(dev.jdnn.ops.eltwise.EltwiseAlgorithm.RELU, 0f, 0f);
-                emitNode(node, relu.outputs().get(0), shapes, constant, context, fusedRelu, relu.label());
+            if (fusedEndingAt.containsKey(i)) {
+                Node activation = node;
+                Node producer = nodes.get(fusedEndingAt.get(i));
+                // Emitted at the activation's place: nothing but the activation reads the producer's output.
+                if (!emitNode(producer, activation.outputs().get(0), shapes, constant, context, postOpOf(activation), activation.label())) {
+                    emitNode(producer, null, shapes, constant, context, null, null);   // no native form after all: unfused
+                    emitNode(activation, null, shapes, constant, context, null, null);
+                }
                 continue;
             }
             emitNode(node, null, shapes, constant, context, null, null);
@@ -308,7 +313,12 @@ final class CompiledPlan implements AutoCloseable {
         emitNative(op, ins, out, shapes.get(out), label);
     }
 
-    private void emitNode(Node node, String outputOverride, Map<String, long[]> shapes, Function<String, Value> constant,
+    /**
+     * Emits one node: its native lowering when it has one, else its Java step on plain tensors. With
+     * {@code fused} (an activation to run as a post-op, writing {@code outputOverride}) it emits only a
+     * native lowering and returns false when there is none, so the caller can emit the pair unfused.
+     */
+    private boolean emitNode(Node node, String outputOverride, Map<String, long[]> shapes, Function<String, Value> constant,
                           Op.Context context, PostOp fusedRelu, String fusedLabel) {
         Inputs in = inputsOf(node);
         List<String> runtime = new ArrayList<>();
@@ -331,13 +341,13 @@ final class CompiledPlan implements AutoCloseable {
         NativeOp lowered = nativeOk ? op.lower(node, in, new Op.Lowering(descs, outShapes, context, fusedRelu)) : null;
         if (lowered != null) {
             String out = outputOverride != null ? outputOverride : node.outputs().get(0);
-            emitNative(lowered, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (fused)" : "");
+            emitNative(lowered, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (eltwise post-op)" : "");
             if (node.opType().equals("Concat") && runtime.size() > 1 && runtime.size() == node.inputs().size()) {
                 concatAxis.put(program.size() - 1, Concat.axis(node, shapes.get(out).length));
             }
-            return;
+            return true;
         }
-        if (fusedRelu != null) throw new IllegalStateException("BatchNormalization " + node.label() + " was chosen for ReLU fusion but has no native form");
+        if (fusedRelu != null) return false;
         Op.Step step = op.prepare(node, in, context);
         Object[] args = new Object[node.inputs().size()];
         for (int k = 0; k < args.length; k++) {
@@ -357,6 +367,7 @@ final class CompiledPlan implements AutoCloseable {
         explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(node.outputs().get(0)))
                 + (types.get(node.outputs().get(0)) == DataType.FLOAT ? "" : " " + types.get(node.outputs().get(0)).onnxName()));
         program.add(new JavaInstr(node, step, args, outs));
+        return true;
     }
 
     private void emitNative(NativeOp op, List<String> inputNames, String output, long[] outShape, String label) {

@@ -38,8 +38,8 @@ public final class Gemm implements Op {
         Step reference = gemm(node, in.shapes());
         if (ctx.backend() == Backend.NATIVE && !in.isConstant(0) && (!in.has(2) || in.isConstant(2))) {
             long[] out = reference.outputShapes().get(0);
-            NativeOp op = lowerGemm(node, in.shapes(), in.constants(), in.isConstant(1) ? List.of(MemorySegment.NULL) : List.of(), out);
-            if (op == null) op = viaMatMul(node, in, out);
+            NativeOp op = lowerGemm(node, in.shapes(), in.constants(), in.isConstant(1) ? List.of(MemorySegment.NULL) : List.of(), out, null);
+            if (op == null) op = viaMatMul(node, in, out, null);
             if (op != null) return NativeStep.of(op, in.isConstant(1) ? new int[] {0} : new int[] {0, 1}, out, node);
         }
         return reference;
@@ -48,8 +48,14 @@ public final class Gemm implements Op {
     @Override
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
         if (in.isConstant(0)) return null;
-        NativeOp op = lowerGemm(node, in.shapes(), in.constants(), lowering.runtimeDescs(), lowering.output());
-        return op != null ? op : viaMatMul(node, in, lowering.output());
+        NativeOp op = lowerGemm(node, in.shapes(), in.constants(), lowering.runtimeDescs(), lowering.output(), lowering.fused());
+        return op != null ? op : viaMatMul(node, in, lowering.output(), lowering.fused());
+    }
+
+    /** An activation after the Gemm (a classifier's hidden layer) runs as the primitive's eltwise post-op. */
+    @Override
+    public boolean fusesPostOp(Node node, Inputs in, PostOp activation) {
+        return !in.isConstant(0) && (!in.has(2) || in.isConstant(2));
     }
 
     /** Y = alpha·op(A)·op(B) + beta·C, A: M×K (or K×M with transA), B: K×N (or N×K with transB), C broadcast to M×N. */
@@ -89,7 +95,7 @@ public final class Gemm implements Op {
      * Gemm {@code Y = alpha·A·op(B) + beta·C} with A M×K at run time, B and C constants, no transA, C a
      * row vector (or absent): oneDNN's inner product with weights {@code alpha·B} (as N×K) and bias {@code beta·C}.
      */
-    private static NativeOp lowerGemm(Node node, List<long[]> shapes, List<Value> constants, List<MemorySegment> descs, long[] out) {
+    private static NativeOp lowerGemm(Node node, List<long[]> shapes, List<Value> constants, List<MemorySegment> descs, long[] out, PostOp fused) {
         if (descs.size() != 1 || constants.get(0) != null || node.attributes().getInt("transA", 0) == 1) return null;
         if (!(constants.get(1) instanceof Value.Floats b)) return null;
         boolean hasC = shapes.size() > 2 && shapes.get(2) != null;
@@ -119,6 +125,7 @@ public final class Gemm implements Op {
             MemorySegment biasDesc = MemoryDescs.plain(a, new long[] {n});
             MemorySegment dst = MemoryDescs.plain(a, out);
             MemorySegment attr = Primitives.userScratchpad(a, description);
+            Primitives.appendEltwise(a, attr, fused, description);
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_inner_product_forward_primitive_desc_create", o -> dnnl_inner_product_forward_primitive_desc_create(o, engine,
                     dnnl_forward_inference(), src, weightsAny, biasDesc, dst, attr));
@@ -146,7 +153,7 @@ public final class Gemm implements Op {
      * alpha is 1; C constant (or absent) as {@code beta·C}, a bias of C's shape padded to 2-D, which
      * oneDNN broadcasts over M and N. Null when C is computed at run time or oneDNN has no implementation.
      */
-    private static NativeOp viaMatMul(Node node, Inputs in, long[] out) {
+    private static NativeOp viaMatMul(Node node, Inputs in, long[] out, PostOp fused) {
         long[] a = in.shape(0), b = in.shape(1);
         boolean ta = node.attributes().getInt("transA", 0) == 1, tb = node.attributes().getInt("transB", 0) == 1;
         float alpha = node.attributes().getFloat("alpha", 1f), beta = node.attributes().getFloat("beta", 1f);
@@ -172,6 +179,7 @@ public final class Gemm implements Op {
             MemorySegment biasDesc = hasC ? MemoryDescs.plain(arena, cDims) : MemorySegment.NULL;
             MemorySegment dst = MemoryDescs.plain(arena, out);
             MemorySegment attr = Primitives.userScratchpad(arena, description);
+            Primitives.appendEltwise(arena, attr, fused, description);
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_matmul_primitive_desc_create", o -> dnnl_matmul_primitive_desc_create(o, engine, src, weights, biasDesc, dst, attr));
             op.input(DNNL_ARG_SRC(), src, a);

@@ -71,7 +71,7 @@ public final class MatMul implements Op {
         Geometry g = geometry(node, a, b);
         if (ctx.backend() == Backend.NATIVE && !in.isConstant(0)) {
             Value constantB = in.constant(1);
-            NativeOp op = primitive(node, a, b, g, constantB);
+            NativeOp op = primitive(node, a, b, g, constantB, null);
             if (op != null) return NativeStep.of(op, constantB != null ? new int[] {0} : new int[] {0, 1}, g.out(), node);
         }
         return reference(node, g);
@@ -81,14 +81,20 @@ public final class MatMul implements Op {
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
         if (in.type(0) != DataType.FLOAT || in.type(1) != DataType.FLOAT || in.isConstant(0)) return null;
         long[] a = in.shape(0), b = in.shape(1);
-        return primitive(node, a, b, geometry(node, a, b), in.constant(1));
+        return primitive(node, a, b, geometry(node, a, b), in.constant(1), lowering.fused());
+    }
+
+    /** An activation after the MatMul (a transformer's MLP: MatMul → GELU) runs as the matmul's eltwise post-op. */
+    @Override
+    public boolean fusesPostOp(Node node, Inputs in, PostOp activation) {
+        return !in.isConstant(0) && in.type(0) == DataType.FLOAT;
     }
 
     /**
      * oneDNN matmul on plain A (and B unless constant), or null when the shapes do not fit oneDNN (rank
      * above 6, empty tensors, a 0-D output) or it has no implementation for them.
      */
-    static NativeOp primitive(Node node, long[] a, long[] b, Geometry g, Value constantB) {
+    static NativeOp primitive(Node node, long[] a, long[] b, Geometry g, Value constantB, PostOp fused) {
         if (!Primitives.nativeShape(g.dst()) || !Primitives.nativeShape(g.out()) || !Primitives.nativeShape(a) || !Primitives.nativeShape(b)) return null;
         String description = node.label() + ": matmul " + MemoryDescs.dims(a) + " · " + MemoryDescs.dims(b) + (constantB != null ? " (B constant)" : "");
         NativeStep.Viewed op = new NativeStep.Viewed(description);
@@ -98,6 +104,7 @@ public final class MatMul implements Op {
             MemorySegment weights = constantB != null ? MemoryDescs.any(arena, g.b()) : MemoryDescs.plain(arena, g.b());
             MemorySegment dst = MemoryDescs.plain(arena, g.dst());
             MemorySegment attr = Primitives.userScratchpad(arena, description);
+            Primitives.appendEltwise(arena, attr, fused, description);
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_matmul_primitive_desc_create", o -> dnnl_matmul_primitive_desc_create(o, engine, src, weights, MemorySegment.NULL, dst, attr));
             op.input(DNNL_ARG_SRC(), src, a);
