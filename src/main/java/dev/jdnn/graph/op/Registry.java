@@ -78,6 +78,22 @@ public final class Registry {
         Transpose.register(t);
         Pad.register(t);
         // added ops: one line per class below
+        GatherElements.register(t);
+        GatherND.register(t);
+        ScatterElements.register(t);
+        ScatterND.register(t);
+        DepthToSpace.register(t);
+        SpaceToDepth.register(t);
+        Einsum.register(t);
+        Hardmax.register(t);
+        Trilu.register(t);
+        Reduce.register(t);
+        ArgMinMax.register(t);
+        TopK.register(t);
+        LayerNormalization.register(t);
+        InstanceNormalization.register(t);
+        GroupNormalization.register(t);
+        LpNormalization.register(t);
         Slice.register(t);
         Split.register(t);
         Cast.register(t);

@@ -13,6 +13,7 @@ public final class Rewrites {
     static {
         // One line per rewrite class. Order matters only where patterns overlap.
         ALL.add(new SplitParts());
+        ALL.add(new LayerNormPattern());
     }
 
     /** Applies every rewrite in order. */
