@@ -78,6 +78,9 @@ public final class Registry {
         Transpose.register(t);
         Pad.register(t);
         // added ops: one line per class below
+        Unary.register(t);
+        PRelu.register(t);
+        Pow.register(t);
         GatherElements.register(t);
         GatherND.register(t);
         ScatterElements.register(t);

@@ -13,6 +13,9 @@ public final class Rewrites {
     static {
         // One line per rewrite class. Order matters only where patterns overlap.
         ALL.add(new SplitParts());
+        ALL.add(new GeluFusion());
+        ALL.add(new SiluFusion());
+        ALL.add(new HardSwishFusion());
         ALL.add(new LayerNormPattern());
     }
 
