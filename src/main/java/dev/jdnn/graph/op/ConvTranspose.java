@@ -13,12 +13,8 @@ import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
 import dev.jdnn.ops.reorder.NativeReorder;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import java.util.List;
 
@@ -398,8 +394,8 @@ public final class ConvTranspose implements Op {
             }
             MemorySegment engine = Engine.cpu();
             created = true; // create closes op itself when it fails
-            op.create(Deconvolution.FUNCTION, o -> Deconvolution.create(o, engine, dnnl_forward_inference(), src, weightsAny, biasDesc, dst,
-                    strides, dil, padL, padR, attr));
+            op.create("dnnl_deconvolution_forward_primitive_desc_create", o -> dnnl_deconvolution_forward_primitive_desc_create(o, engine,
+                    dnnl_forward_inference(), dnnl_deconvolution_direct(), src, weightsAny, biasDesc, dst, strides, dil, padL, padR, attr));
             MemorySegment weightsDesc = op.primitive.queryDesc(dnnl_query_weights_md(), 0);
             MemorySegment packed = a.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
             try (Arena staging = Arena.ofConfined(); NativeReorder pack = new NativeReorder(weightsUser, weightsDesc, "weights of " + description)) {
@@ -415,36 +411,6 @@ public final class ConvTranspose implements Op {
         } catch (RuntimeException e) {
             if (!created || op.primitive != null) op.close();
             throw e;
-        }
-    }
-
-    /**
-     * {@code dnnl_deconvolution_forward_primitive_desc_create}, which the generated bindings do not cover
-     * yet (native/dnnl-includes.txt lists what jextract binds): a downcall looked up in the loaded oneDNN.
-     * Same signature as the convolution's: (pd*, engine, prop_kind, alg_kind, src, weights, bias, dst,
-     * strides, dilates, padding_l, padding_r, attr) → status. {@code dnnl_deconvolution_direct} is 0xa
-     * in oneDNN 3.x's dnnl_types.h.
-     */
-    static final class Deconvolution {
-        static final String FUNCTION = "dnnl_deconvolution_forward_primitive_desc_create";
-        static final int DIRECT = 0xa;
-        private static final MethodHandle HANDLE;
-
-        static {
-            Dnnl.ensureLoaded();
-            ValueLayout p = ValueLayout.ADDRESS;
-            HANDLE = Linker.nativeLinker().downcallHandle(SymbolLookup.loaderLookup().findOrThrow(FUNCTION),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, p, p, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, p, p, p, p, p, p, p, p, p));
-        }
-
-        static int create(MemorySegment out, MemorySegment engine, int propKind, MemorySegment src, MemorySegment weights,
-                          MemorySegment bias, MemorySegment dst, MemorySegment strides, MemorySegment dilates,
-                          MemorySegment padL, MemorySegment padR, MemorySegment attr) {
-            try {
-                return (int) HANDLE.invokeExact(out, engine, propKind, DIRECT, src, weights, bias, dst, strides, dilates, padL, padR, attr);
-            } catch (Throwable t) {
-                throw new IllegalStateException(FUNCTION + " failed: " + t, t);
-            }
         }
     }
 

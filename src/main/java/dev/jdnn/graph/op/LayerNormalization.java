@@ -131,8 +131,8 @@ public final class LayerNormalization implements Op {
             MemorySegment attr = Primitives.userScratchpad(a, description);
             MemorySegment engine = Engine.cpu();
             float eps = g.epsilon();
-            op.create("dnnl_layer_normalization_forward_primitive_desc_create", o -> NormPrimitives.layerNormCreate(o, engine,
-                    dnnl_forward_inference(), src, src, stat, eps, NormPrimitives.USE_SCALE | NormPrimitives.USE_SHIFT, attr));
+            op.create("dnnl_layer_normalization_forward_primitive_desc_create", o -> dnnl_layer_normalization_forward_primitive_desc_create(o,
+                    engine, dnnl_forward_inference(), src, src, stat, eps, dnnl_use_scale() | dnnl_use_shift(), attr));
             op.inputKinds = new int[] {DNNL_ARG_SRC()};
             op.inputDescs = new MemorySegment[] {src};
             op.outputKind = DNNL_ARG_DST();

@@ -264,13 +264,13 @@ public final class Reduce implements Op {
         for (int i = 0; i < x.length; i++) any |= p.reduced()[i] && x[i] > 1;
         if (!any) return null; // nothing to reduce: oneDNN wants src and dst dims to differ
         int alg = switch (kind) {
-            case SUM, LOG_SUM -> NormPrimitives.REDUCTION_SUM;
-            case MEAN -> NormPrimitives.REDUCTION_MEAN;
-            case MAX -> NormPrimitives.REDUCTION_MAX;
-            case MIN -> NormPrimitives.REDUCTION_MIN;
-            case PROD -> NormPrimitives.REDUCTION_MUL;
-            case L1, L2 -> NormPrimitives.REDUCTION_NORM_LP_SUM;      // (Σ|x|^p + eps)^(1/p), eps = 0
-            case SUM_SQUARE -> NormPrimitives.REDUCTION_NORM_LP_POWER_P_SUM;  // Σ|x|^p + eps
+            case SUM, LOG_SUM -> dnnl_reduction_sum();
+            case MEAN -> dnnl_reduction_mean();
+            case MAX -> dnnl_reduction_max();
+            case MIN -> dnnl_reduction_min();
+            case PROD -> dnnl_reduction_mul();
+            case L1, L2 -> dnnl_reduction_norm_lp_sum();      // (Σ|x|^p + eps)^(1/p), eps = 0
+            case SUM_SQUARE -> dnnl_reduction_norm_lp_power_p_sum();  // Σ|x|^p + eps
             case LOG_SUM_EXP -> throw new IllegalStateException();
         };
         float power = kind == Kind.L1 ? 1f : 2f;
@@ -340,7 +340,7 @@ public final class Reduce implements Op {
             }
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_reduction_primitive_desc_create",
-                    o -> NormPrimitives.reductionCreate(o, engine, alg, src, dst, power, 0f, attr));
+                    o -> dnnl_reduction_primitive_desc_create(o, engine, alg, src, dst, power, 0f, attr));
             op.inputKinds = new int[] {DNNL_ARG_SRC()};
             op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
             op.outputKind = DNNL_ARG_DST();
