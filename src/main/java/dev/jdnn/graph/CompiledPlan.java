@@ -65,7 +65,7 @@ final class CompiledPlan implements AutoCloseable {
         final long[] shape;
         final MemorySegment desc;
         DataType type = DataType.FLOAT;
-        final long bytes;
+        long bytes;
         int def = -1;      // instruction that writes it (-1: a graph input, written before the program)
         int last = -1;     // last instruction that reads it (Integer.MAX_VALUE: a result)
         Slot sharesWith;   // storage owner when this slot reuses another's buffer
@@ -79,7 +79,8 @@ final class CompiledPlan implements AutoCloseable {
             this.name = name;
             this.shape = shape.clone();
             this.desc = desc;
-            this.bytes = Math.max(Float.BYTES, desc != null ? MemoryDescs.size(desc) : Float.BYTES);
+            // No descriptor: rank 0, empty, or rank > 6 (beyond oneDNN): dense float32, only Java ops touch it.
+            this.bytes = Math.max(Float.BYTES, desc != null ? MemoryDescs.size(desc) : Tensor.elementCount(shape) * Float.BYTES);
         }
 
         Slot root() {
@@ -414,7 +415,7 @@ final class CompiledPlan implements AutoCloseable {
 
     private MemorySegment plainDesc(long[] shape) {
         // Rank 0 and empty tensors have no oneDNN descriptor: they live densely and only Java ops touch them.
-        return shape.length == 0 || Tensor.elementCount(shape) == 0 ? null : MemoryDescs.plain(arena, shape);
+        return shape.length == 0 || shape.length > 6 || Tensor.elementCount(shape) == 0 ? null : MemoryDescs.plain(arena, shape);
     }
 
     private Slot newSlot(String name, long[] shape, MemorySegment desc) {
@@ -428,6 +429,7 @@ final class CompiledPlan implements AutoCloseable {
     private Slot newSlot(String name, long[] shape, DataType type) {
         Slot s = newSlot(name, shape, type == DataType.FLOAT ? plainDesc(shape) : null);
         s.type = type;
+        if (type != DataType.FLOAT) s.bytes = Float.BYTES;   // held as a Java value, not in the frame's memory
         return s;
     }
 
