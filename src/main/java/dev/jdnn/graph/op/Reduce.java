@@ -310,10 +310,7 @@ public final class Reduce implements Op {
             int alg = kind == Kind.MAX ? dnnl_pooling_max() : dnnl_pooling_avg_exclude_padding();
             op.create("dnnl_pooling_forward_primitive_desc_create", o -> dnnl_pooling_forward_primitive_desc_create(o, engine,
                     dnnl_forward_inference(), alg, srcDesc, dst, s, k, d, pl, pr, attr));
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
+            op.srcToDst();
             if (keepdims) return op;
             return NormPrimitives.reshaped(op, op.inputDescs[0], MemoryDescs.plain(a, out));
         } catch (RuntimeException e) {
@@ -341,10 +338,7 @@ public final class Reduce implements Op {
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_reduction_primitive_desc_create",
                     o -> dnnl_reduction_primitive_desc_create(o, engine, alg, src, dst, power, 0f, attr));
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
+            op.srcToDst();
             if (keepdims) return op;
             return NormPrimitives.reshaped(op, op.inputDescs[0], MemoryDescs.plain(a, out));
         } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.jdnn.graph.op;
 
+import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.graph.NativeOp;
@@ -8,6 +9,7 @@ import dev.jdnn.graph.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.Supplier;
 
 /**
  * The one data movement Slice, Split, Expand and Tile all are: walking the output in row-major order
@@ -35,6 +37,17 @@ record Strided(long[] in, long[] out, long[] walk, long offset, long[] strides) 
         if (walk.length != strides.length || Ops.count(walk) != Ops.count(out)) {
             throw new IllegalArgumentException("walk " + Ops.format(walk) + " does not fit strides " + Ops.format(strides) + " and output " + Ops.format(out));
         }
+    }
+
+    /** The step of an op that is this one copy of input 0 (Slice, a Split part, Expand, Tile): the output keeps {@code type}. */
+    Op.Step step(Node node, DataType type) {
+        return Ops.step(out, type, v -> run(v.get(0), node));
+    }
+
+    /** Such an op's compiled form: {@code plan}'s copy when input 0 is its only runtime input and float32, else null. */
+    static NativeOp lower(Node node, Inputs in, Op.Lowering lowering, Supplier<Strided> plan) {
+        if (in.type(0) != DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
+        return plan.get().lower(node);
     }
 
     /** The plain Java reference: one element at a time, any element type (the output keeps the input's type). */
