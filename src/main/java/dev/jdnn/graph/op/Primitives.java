@@ -19,6 +19,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.ToIntFunction;
 
 /**
@@ -230,23 +231,35 @@ public final class Primitives {
 
     /** Shape-only ops (Flatten, Reshape, ...): a plain copy, since row-major data does not change. */
     public static NativeOp copy(Node node, long[] in, long[] out) {
-        Arena arena = Arena.ofShared();
-        MemorySegment inDesc = MemoryDescs.plain(arena, in);
-        MemorySegment outDesc = MemoryDescs.plain(arena, out);
         String description = node.label() + ": " + node.opType() + " (copy) " + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
         long bytes = Ops.count(out) * Float.BYTES;
-        return new NativeOp() {
-            @Override public MemorySegment inputDesc(int i) { return inDesc; }
-            @Override public MemorySegment outputDesc() { return outDesc; }
-            @Override public long scratchpadBytes() { return 0; }
-            @Override public String description() { return description; }
-            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-                MemorySegment src = inputs[0];
-                return () -> {
-                    if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
-                };
-            }
-            @Override public void close() { arena.close(); }
-        };
+        return move(in, out, description, (src, output) -> () -> {
+            if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
+        });
+    }
+
+    /**
+     * Data movement between plain float32 tensors {@code in → out} done in Java (no primitive):
+     * {@code bind} binds one frame's source and destination buffers.
+     */
+    static NativeOp move(long[] in, long[] out, String description, BiFunction<MemorySegment, MemorySegment, NativeOp.Bound> bind) {
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment inDesc = MemoryDescs.plain(arena, in);
+            MemorySegment outDesc = MemoryDescs.plain(arena, out);
+            return new NativeOp() {
+                @Override public MemorySegment inputDesc(int i) { return inDesc; }
+                @Override public MemorySegment outputDesc() { return outDesc; }
+                @Override public long scratchpadBytes() { return 0; }
+                @Override public String description() { return description; }
+                @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+                    return bind.apply(inputs[0], output);
+                }
+                @Override public void close() { arena.close(); }
+            };
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 }
