@@ -38,7 +38,7 @@ import java.util.Map;
 final class OpModels {
     private OpModels() {}
 
-    static final Path NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
+    static final Path NODE_TESTS = dev.jdnn.onnx.OnnxNodeTests.NODE_TESTS;
 
     /** The three ways a model runs: name and session options. */
     static final Map<String, Session.Options> CONFIGS = configs();
