@@ -12,7 +12,8 @@ also each runtime's GFLOP/s as a share of peak × threads, and the share jdnn wo
 import argparse
 import json
 
-ORDER = ["resnet18", "resnet50", "googlenet", "densenet121"]
+ORDER = ["resnet18", "resnet50", "googlenet", "densenet121", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0",
+         "convnext_tiny", "deeplabv3_mobilenet_v3_large"]
 # GFLOP per 224×224 image (convolutions and matrix products), as `./jdnn bench` prints it.
 GFLOP = {"resnet18": 3.63, "resnet50": 8.18, "googlenet": 3.00, "densenet121": 5.67}
 
