@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Small torchvision CNNs exported to ONNX, with PyTorch's outputs and forward-hook outputs as the oracle.
 
-Run from the repository root:  /usr/bin/python3 src/test/python/gen_onnx_models.py
+Run from the repository root:  /usr/bin/python3 src/test/python/gen_onnx_models.py [name ...]
 Writes src/test/resources/fixtures/models/<model>_<eval|preserve>/:
     model.onnx   opset 13, symbolic batch axis "N"
     input.npy    2x3x64x64
@@ -61,6 +61,9 @@ MODELS = {
                      ["features.0", "features.2.conv.1", "features.5"]),
     "squeezenet": (lambda: torchvision.models.squeezenet1_1(weights=None, num_classes=10),
                    ["features.3", "features.3.expand3x3_activation"]),
+    # HardSwish (exported below opset 14 as x·HardSigmoid(x)), squeeze-excitation scales, ReLU and HardSigmoid
+    "mobilenet_v3": (lambda: torchvision.models.mobilenet_v3_large(weights=None, width_mult=0.25, num_classes=10),
+                     ["features.0", "features.4.block.1", "features.13"]),
 }
 
 
@@ -126,7 +129,9 @@ def export(name, build, hooks, mode):
 
 
 def main():
-    for name, (build, hooks) in MODELS.items():
+    import sys
+    names = sys.argv[1:] or list(MODELS)   # e.g. gen_onnx_models.py mobilenet_v3: regenerate one model only
+    for name, (build, hooks) in ((n, MODELS[n]) for n in names):
         # SqueezeNet has no batch norm: its PRESERVE export is the EVAL one, so it is left out (size).
         for mode in ("eval",) if name == "squeezenet" else ("eval", "preserve"):
             export(name, build, hooks, mode)

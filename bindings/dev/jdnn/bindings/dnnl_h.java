@@ -1916,6 +1916,15 @@ public class dnnl_h extends dnnl_h$shared {
     public static int dnnl_convolution_auto() {
         return dnnl_convolution_auto;
     }
+    private static final int dnnl_deconvolution_direct = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_deconvolution_direct = 10
+     * }
+     */
+    public static int dnnl_deconvolution_direct() {
+        return dnnl_deconvolution_direct;
+    }
     private static final int dnnl_eltwise_relu = (int)32L;
     /**
      * {@snippet lang=c :
@@ -2329,6 +2338,87 @@ public class dnnl_h extends dnnl_h$shared {
      */
     public static int dnnl_binary_select() {
         return dnnl_binary_select;
+    }
+    private static final int dnnl_resampling_nearest = (int)196592L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_resampling_nearest = 196592
+     * }
+     */
+    public static int dnnl_resampling_nearest() {
+        return dnnl_resampling_nearest;
+    }
+    private static final int dnnl_resampling_linear = (int)196593L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_resampling_linear = 196593
+     * }
+     */
+    public static int dnnl_resampling_linear() {
+        return dnnl_resampling_linear;
+    }
+    private static final int dnnl_reduction_max = (int)196594L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_reduction_max = 196594
+     * }
+     */
+    public static int dnnl_reduction_max() {
+        return dnnl_reduction_max;
+    }
+    private static final int dnnl_reduction_min = (int)196595L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_reduction_min = 196595
+     * }
+     */
+    public static int dnnl_reduction_min() {
+        return dnnl_reduction_min;
+    }
+    private static final int dnnl_reduction_sum = (int)196596L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_reduction_sum = 196596
+     * }
+     */
+    public static int dnnl_reduction_sum() {
+        return dnnl_reduction_sum;
+    }
+    private static final int dnnl_reduction_mul = (int)196597L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_reduction_mul = 196597
+     * }
+     */
+    public static int dnnl_reduction_mul() {
+        return dnnl_reduction_mul;
+    }
+    private static final int dnnl_reduction_mean = (int)196598L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_reduction_mean = 196598
+     * }
+     */
+    public static int dnnl_reduction_mean() {
+        return dnnl_reduction_mean;
+    }
+    private static final int dnnl_reduction_norm_lp_sum = (int)196600L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_reduction_norm_lp_sum = 196600
+     * }
+     */
+    public static int dnnl_reduction_norm_lp_sum() {
+        return dnnl_reduction_norm_lp_sum;
+    }
+    private static final int dnnl_reduction_norm_lp_power_p_sum = (int)196602L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_reduction_norm_lp_power_p_sum = 196602
+     * }
+     */
+    public static int dnnl_reduction_norm_lp_power_p_sum() {
+        return dnnl_reduction_norm_lp_power_p_sum;
     }
     private static final int dnnl_softmax_accurate = (int)196608L;
     /**
@@ -5679,6 +5769,78 @@ public class dnnl_h extends dnnl_h$shared {
         }
     }
 
+    private static class dnnl_deconvolution_forward_primitive_desc_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_INT,
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dnnl_deconvolution_forward_primitive_desc_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static FunctionDescriptor dnnl_deconvolution_forward_primitive_desc_create$descriptor() {
+        return dnnl_deconvolution_forward_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MethodHandle dnnl_deconvolution_forward_primitive_desc_create$handle() {
+        return dnnl_deconvolution_forward_primitive_desc_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MemorySegment dnnl_deconvolution_forward_primitive_desc_create$address() {
+        return dnnl_deconvolution_forward_primitive_desc_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static int dnnl_deconvolution_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment strides, MemorySegment dilates, MemorySegment padding_l, MemorySegment padding_r, MemorySegment attr) {
+        var mh$ = dnnl_deconvolution_forward_primitive_desc_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dnnl_deconvolution_forward_primitive_desc_create", primitive_desc, engine, prop_kind, alg_kind, src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr);
+            }
+            return (int)mh$.invokeExact(primitive_desc, engine, prop_kind, alg_kind, src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dnnl_eltwise_forward_primitive_desc_create {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dnnl_h.C_INT,
@@ -6022,6 +6184,74 @@ public class dnnl_h extends dnnl_h$shared {
         }
     }
 
+    private static class dnnl_layer_normalization_forward_primitive_desc_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_FLOAT,
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dnnl_layer_normalization_forward_primitive_desc_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned int flags, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static FunctionDescriptor dnnl_layer_normalization_forward_primitive_desc_create$descriptor() {
+        return dnnl_layer_normalization_forward_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned int flags, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MethodHandle dnnl_layer_normalization_forward_primitive_desc_create$handle() {
+        return dnnl_layer_normalization_forward_primitive_desc_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned int flags, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MemorySegment dnnl_layer_normalization_forward_primitive_desc_create$address() {
+        return dnnl_layer_normalization_forward_primitive_desc_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned int flags, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static int dnnl_layer_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, MemorySegment stat_desc, float epsilon, int flags, MemorySegment attr) {
+        var mh$ = dnnl_layer_normalization_forward_primitive_desc_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dnnl_layer_normalization_forward_primitive_desc_create", primitive_desc, engine, prop_kind, src_desc, dst_desc, stat_desc, epsilon, flags, attr);
+            }
+            return (int)mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, dst_desc, stat_desc, epsilon, flags, attr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dnnl_inner_product_forward_primitive_desc_create {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dnnl_h.C_INT,
@@ -6148,6 +6378,140 @@ public class dnnl_h extends dnnl_h$shared {
                 traceDowncall("dnnl_matmul_primitive_desc_create", primitive_desc, engine, src_desc, weights_desc, bias_desc, dst_desc, attr);
             }
             return (int)mh$.invokeExact(primitive_desc, engine, src_desc, weights_desc, bias_desc, dst_desc, attr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dnnl_resampling_forward_primitive_desc_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_INT,
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dnnl_resampling_forward_primitive_desc_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_resampling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const float *factors, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static FunctionDescriptor dnnl_resampling_forward_primitive_desc_create$descriptor() {
+        return dnnl_resampling_forward_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_resampling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const float *factors, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MethodHandle dnnl_resampling_forward_primitive_desc_create$handle() {
+        return dnnl_resampling_forward_primitive_desc_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_resampling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const float *factors, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MemorySegment dnnl_resampling_forward_primitive_desc_create$address() {
+        return dnnl_resampling_forward_primitive_desc_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_resampling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const float *factors, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static int dnnl_resampling_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment factors, MemorySegment src_desc, MemorySegment dst_desc, MemorySegment attr) {
+        var mh$ = dnnl_resampling_forward_primitive_desc_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dnnl_resampling_forward_primitive_desc_create", primitive_desc, engine, prop_kind, alg_kind, factors, src_desc, dst_desc, attr);
+            }
+            return (int)mh$.invokeExact(primitive_desc, engine, prop_kind, alg_kind, factors, src_desc, dst_desc, attr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dnnl_reduction_primitive_desc_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_INT,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_POINTER,
+            dnnl_h.C_FLOAT,
+            dnnl_h.C_FLOAT,
+            dnnl_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dnnl_reduction_primitive_desc_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static FunctionDescriptor dnnl_reduction_primitive_desc_create$descriptor() {
+        return dnnl_reduction_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MethodHandle dnnl_reduction_primitive_desc_create$handle() {
+        return dnnl_reduction_primitive_desc_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static MemorySegment dnnl_reduction_primitive_desc_create$address() {
+        return dnnl_reduction_primitive_desc_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dnnl_status_t dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static int dnnl_reduction_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, float p, float eps, MemorySegment attr) {
+        var mh$ = dnnl_reduction_primitive_desc_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dnnl_reduction_primitive_desc_create", primitive_desc, engine, alg_kind, src_desc, dst_desc, p, eps, attr);
+            }
+            return (int)mh$.invokeExact(primitive_desc, engine, alg_kind, src_desc, dst_desc, p, eps, attr);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -7,6 +7,7 @@ import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.graph.op.BatchNormalization;
 import dev.jdnn.graph.op.Concat;
 import dev.jdnn.graph.op.Conv;
+import dev.jdnn.graph.op.ConvTranspose;
 import dev.jdnn.graph.op.Inputs;
 import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.op.PostOp;
@@ -64,7 +65,7 @@ final class CompiledPlan implements AutoCloseable {
         final long[] shape;
         final MemorySegment desc;
         DataType type = DataType.FLOAT;
-        final long bytes;
+        long bytes;
         int def = -1;      // instruction that writes it (-1: a graph input, written before the program)
         int last = -1;     // last instruction that reads it (Integer.MAX_VALUE: a result)
         Slot sharesWith;   // storage owner when this slot reuses another's buffer
@@ -78,7 +79,8 @@ final class CompiledPlan implements AutoCloseable {
             this.name = name;
             this.shape = shape.clone();
             this.desc = desc;
-            this.bytes = Math.max(Float.BYTES, desc != null ? MemoryDescs.size(desc) : Float.BYTES);
+            // No descriptor: rank 0, empty, or rank > 6 (beyond oneDNN): dense float32, only Java ops touch it.
+            this.bytes = Math.max(Float.BYTES, desc != null ? MemoryDescs.size(desc) : Tensor.elementCount(shape) * Float.BYTES);
         }
 
         Slot root() {
@@ -114,7 +116,7 @@ final class CompiledPlan implements AutoCloseable {
     /** A node run by its kernel on plain tensors; {@code inputs} holds a Slot, a constant Value or null per node input. */
     private record JavaInstr(Node node, Op.Step step, Object[] inputs, Slot[] outputs) implements Instr {}
 
-    /** The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation]. */
+    /** The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation]; a ConvTranspose chain has no add. */
     private record ConvChain(int conv, int batchNorm, int add, int residualInput, int activation, PostOp act) {}
 
     private final Arena arena = Arena.ofShared();
@@ -188,11 +190,13 @@ final class CompiledPlan implements AutoCloseable {
         };
 
         Map<Integer, ConvChain> chainEndingAt = new HashMap<>();
-        Map<Integer, Integer> bnReluEndingAt = new HashMap<>(); // relu node → bn node
+        Map<Integer, Integer> fusedEndingAt = new HashMap<>(); // activation node → the node whose primitive runs it as a post-op
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             if (claimed.contains(i)) continue;
-            if (n.opType().equals("Conv") && Conv.chainable(n, inputsOf(n))) {
+            boolean transposed = n.opType().equals("ConvTranspose") && Registry.get("ConvTranspose", context.opset()) != null
+                    && ConvTranspose.chainable(n, inputsOf(n));
+            if (n.opType().equals("Conv") && Conv.chainable(n, inputsOf(n)) || transposed) {
                 int bn = -1, add = -1, residual = -1, act = -1;
                 PostOp activation = null;
                 String out = n.outputs().get(0);
@@ -202,7 +206,7 @@ final class CompiledPlan implements AutoCloseable {
                     out = nodes.get(bn).outputs().get(0);
                     next = soleReader.apply(out);
                 }
-                if (opt.fuseAdd() && next >= 0 && nodes.get(next).opType().equals("Add")) {
+                if (opt.fuseAdd() && !transposed && next >= 0 && nodes.get(next).opType().equals("Add")) {
                     Node a = nodes.get(next);
                     int other = a.inputs().get(0).equals(out) ? 1 : 0;
                     String residualName = a.inputs().get(other);
@@ -226,10 +230,13 @@ final class CompiledPlan implements AutoCloseable {
                     claimed.add(j);
                     if (j != end) absorbed.add(j);
                 }
-            } else if (n.opType().equals("BatchNormalization") && opt.fuseActivation() && BatchNormalization.foldable(n, inputsOf(n))) {
+            } else if (opt.fuseActivation() && n.outputs().size() == 1 && types.get(n.outputs().get(0)) == DataType.FLOAT) {
+                // Any other op whose primitive takes an eltwise post-op (batch norm + ReLU, Gemm/MatMul + activation).
                 int next = soleReader.apply(n.outputs().get(0));
-                if (next >= 0 && nodes.get(next).opType().equals("Relu")) {
-                    bnReluEndingAt.put(next, i);
+                PostOp p = next >= 0 ? postOpOf(nodes.get(next)) : null;
+                Op op = Registry.get(n.opType(), context.opset());
+                if (p != null && op != null && op.fusesPostOp(n, inputsOf(n), p)) {
+                    fusedEndingAt.put(next, i);
                     absorbed.add(i);
                     claimed.add(i);
                     claimed.add(next);
@@ -245,12 +252,14 @@ final class CompiledPlan implements AutoCloseable {
                 continue;
             }
             Node node = nodes.get(i);
-            PostOp fusedRelu = null;
-            if (bnReluEndingAt.containsKey(i)) {
-                Node relu = node;
-                node = nodes.get(bnReluEndingAt.get(i));
-                fusedRelu = new PostOp(dev.jdnn.ops.eltwise.EltwiseAlgorithm.RELU, 0f, 0f);
-                emitNode(node, relu.outputs().get(0), shapes, constant, context, fusedRelu, relu.label());
+            if (fusedEndingAt.containsKey(i)) {
+                Node activation = node;
+                Node producer = nodes.get(fusedEndingAt.get(i));
+                // Emitted at the activation's place: nothing but the activation reads the producer's output.
+                if (!emitNode(producer, activation.outputs().get(0), shapes, constant, context, postOpOf(activation), activation.label())) {
+                    emitNode(producer, null, shapes, constant, context, null, null);   // no native form after all: unfused
+                    emitNode(activation, null, shapes, constant, context, null, null);
+                }
                 continue;
             }
             emitNode(node, null, shapes, constant, context, null, null);
@@ -290,7 +299,8 @@ final class CompiledPlan implements AutoCloseable {
         Node conv = nodes.get(c.conv());
         Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
         List<Value> bnConstants = bn != null ? inputsOf(bn).constants() : List.of();
-        NativeOp op = Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), autotune);
+        NativeOp op = conv.opType().equals("ConvTranspose") ? ConvTranspose.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.act())
+                : Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), autotune);
         List<String> ins = new ArrayList<>(List.of(conv.input(0)));
         String label = "";
         if (c.add() >= 0) {
@@ -304,7 +314,12 @@ final class CompiledPlan implements AutoCloseable {
         emitNative(op, ins, out, shapes.get(out), label);
     }
 
-    private void emitNode(Node node, String outputOverride, Map<String, long[]> shapes, Function<String, Value> constant,
+    /**
+     * Emits one node: its native lowering when it has one, else its Java step on plain tensors. With
+     * {@code fused} (an activation to run as a post-op, writing {@code outputOverride}) it emits only a
+     * native lowering and returns false when there is none, so the caller can emit the pair unfused.
+     */
+    private boolean emitNode(Node node, String outputOverride, Map<String, long[]> shapes, Function<String, Value> constant,
                           Op.Context context, PostOp fusedRelu, String fusedLabel) {
         Inputs in = inputsOf(node);
         List<String> runtime = new ArrayList<>();
@@ -327,13 +342,13 @@ final class CompiledPlan implements AutoCloseable {
         NativeOp lowered = nativeOk ? op.lower(node, in, new Op.Lowering(descs, outShapes, context, fusedRelu)) : null;
         if (lowered != null) {
             String out = outputOverride != null ? outputOverride : node.outputs().get(0);
-            emitNative(lowered, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (fused)" : "");
+            emitNative(lowered, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (eltwise post-op)" : "");
             if (node.opType().equals("Concat") && runtime.size() > 1 && runtime.size() == node.inputs().size()) {
                 concatAxis.put(program.size() - 1, Concat.axis(node, shapes.get(out).length));
             }
-            return;
+            return true;
         }
-        if (fusedRelu != null) throw new IllegalStateException("BatchNormalization " + node.label() + " was chosen for ReLU fusion but has no native form");
+        if (fusedRelu != null) return false;
         Op.Step step = op.prepare(node, in, context);
         Object[] args = new Object[node.inputs().size()];
         for (int k = 0; k < args.length; k++) {
@@ -353,6 +368,7 @@ final class CompiledPlan implements AutoCloseable {
         explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(node.outputs().get(0)))
                 + (types.get(node.outputs().get(0)) == DataType.FLOAT ? "" : " " + types.get(node.outputs().get(0)).onnxName()));
         program.add(new JavaInstr(node, step, args, outs));
+        return true;
     }
 
     private void emitNative(NativeOp op, List<String> inputNames, String output, long[] outShape, String label) {
@@ -399,7 +415,7 @@ final class CompiledPlan implements AutoCloseable {
 
     private MemorySegment plainDesc(long[] shape) {
         // Rank 0 and empty tensors have no oneDNN descriptor: they live densely and only Java ops touch them.
-        return shape.length == 0 || Tensor.elementCount(shape) == 0 ? null : MemoryDescs.plain(arena, shape);
+        return shape.length == 0 || shape.length > 6 || Tensor.elementCount(shape) == 0 ? null : MemoryDescs.plain(arena, shape);
     }
 
     private Slot newSlot(String name, long[] shape, MemorySegment desc) {
@@ -413,6 +429,7 @@ final class CompiledPlan implements AutoCloseable {
     private Slot newSlot(String name, long[] shape, DataType type) {
         Slot s = newSlot(name, shape, type == DataType.FLOAT ? plainDesc(shape) : null);
         s.type = type;
+        if (type != DataType.FLOAT) s.bytes = Float.BYTES;   // held as a Java value, not in the frame's memory
         return s;
     }
 

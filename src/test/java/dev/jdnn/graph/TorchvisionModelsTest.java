@@ -317,7 +317,30 @@ class TorchvisionModelsTest {
     }
 
     static Stream<String> modelNames() {
-        return Stream.of("resnet_eval", "googlenet_eval", "densenet_eval", "mobilenet_v2_eval", "squeezenet_eval");
+        return Stream.of("resnet_eval", "googlenet_eval", "densenet_eval", "mobilenet_v2_eval", "squeezenet_eval", "mobilenet_v3_eval",
+                "mobilenet_v3_preserve");
+    }
+
+    /**
+     * MobileNetV3 (exported at opset 13: HardSwish spelled x·HardSigmoid(x), squeeze-excitation blocks with
+     * HardSigmoid gates): every HardSwish and HardSigmoid runs inside the conv before it as an eltwise post-op,
+     * and nothing on the hot path falls back to Java.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"mobilenet_v3_eval", "mobilenet_v3_preserve"})
+    void mobileNetV3RunsHardSwishAndHardSigmoidAsConvPostOpsAllNative(String name) throws IOException {
+        Path dir = DIR.resolve(name);
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults())) {
+            List<String> plan = session.explain(Map.of("input", new long[] {2, 3, 64, 64}), List.of("output"));
+            String text = String.join("\n", plan);
+            assertTrue(plan.stream().noneMatch(l -> l.startsWith("java")), "no Java fallback:\n" + text);
+            // Each HardSigmoid of the export, alone (SE gate) or inside x·HardSigmoid(x) (HardSwish), is named in one
+            // conv's explain line as its eltwise post-op.
+            long hardSigmoids = model.operatorCounts().get("HardSigmoid");
+            long fused = plan.stream().filter(l -> l.contains("HardSigmoid") && l.contains("(eltwise post-op)")).count();
+            assertEquals(hardSigmoids, fused, "every HardSigmoid and HardSwish is a conv post-op:\n" + text);
+        }
     }
 
     @Test

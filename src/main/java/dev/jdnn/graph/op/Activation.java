@@ -34,7 +34,7 @@ public final class Activation implements Op {
         return switch (type) {
             case "Relu" -> new PostOp(EltwiseAlgorithm.RELU, 0f, 0f);
             case "LeakyRelu" -> new PostOp(EltwiseAlgorithm.RELU, node.attributes().getFloat("alpha", 0.01f), 0f);
-            case "Sigmoid" -> null; // Java only for now
+            case "Sigmoid" -> new PostOp(EltwiseAlgorithm.LOGISTIC, 0f, 0f);
             case "Clip" -> {
                 if (ctx.opset() < 11) {
                     yield new PostOp(EltwiseAlgorithm.CLIP, node.attributes().getFloat("min", -Float.MAX_VALUE),
@@ -55,7 +55,6 @@ public final class Activation implements Op {
             if (type.equals("Relu") || type.equals("Clip")) return integer(node, in, shape);
             throw error(node, "input must be float32, got " + in.type(0).onnxName());
         }
-        if (type.equals("Sigmoid")) return step(shape, inputs -> map(floats(inputs, 0, node), x -> 1.0 / (1.0 + Math.exp(-x))));
         PostOp f = postOp(node, in, ctx);
         if (f == null) {
             // Clip bounds computed at run time: read them per run (Java; the bounds are scalars).

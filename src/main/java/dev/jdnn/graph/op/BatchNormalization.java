@@ -103,6 +103,12 @@ public final class BatchNormalization implements Op {
         return true;
     }
 
+    /** A ReLU after an inference batch norm runs inside its scale-shift primitive. */
+    @Override
+    public boolean fusesPostOp(Node node, Inputs in, PostOp activation) {
+        return foldable(node, in) && !in.isConstant(0) && activation.algorithm() == EltwiseAlgorithm.RELU && activation.alpha() == 0;
+    }
+
     /**
      * Inference batch norm with constant statistics, in the input's layout, as the per-channel affine map
      * it is: {@code y = x·s + t} with {@code s = γ/√(var+ε)}, {@code t = β − mean·s} (computed in double,

@@ -11,8 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * Gather along an axis with constant indices ({@code data[..., indices, ...]}), any dtype; compiled, one
- * constant index on a float tensor is a copy of one slab per outer index.
+ * Gather along an axis ({@code data[..., indices, ...]}), any dtype, int32 or int64 indices that are
+ * constant or computed at run time; compiled, one constant index on a float tensor is a copy of one slab
+ * per outer index.
  */
 public final class Gather implements Op {
     static void register(Registry.Table t) {
@@ -30,11 +31,17 @@ public final class Gather implements Op {
         return gatherOne(node, in.shape(0), in.constants(), lowering.output());
     }
 
+    /**
+     * data r-D, indices q-D (int32 or int64, negative counting from the end) → output
+     * {@code data.shape[:axis] + indices.shape + data.shape[axis+1:]}, data's dtype. Constant indices
+     * give a source map fixed at prepare; indices computed at run time are read, and range-checked, per run.
+     */
     static Step gather(Node node, Inputs in, Context ctx) {
         long[] data = in.require(0, node, "data");
-        int axis = axis(node.attributes().getInt("axis", 0), data.length, node);
-        long[] indices = in.constantLongs(1, node, "indices");
         long[] ishape = in.require(1, node, "indices");
+        Indexing.requireIndices(in, 1, node, "indices");
+        if (data.length == 0) throw error(node, "data must have rank >= 1");
+        int axis = axis(node.attributes().getInt("axis", 0), data.length, node);
         long[] out = new long[data.length - 1 + ishape.length];
         System.arraycopy(data, 0, out, 0, axis);
         System.arraycopy(ishape, 0, out, axis, ishape.length);
@@ -42,16 +49,22 @@ public final class Gather implements Op {
         long outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= data[d];
         for (int d = axis + 1; d < data.length; d++) inner *= data[d];
-        int[] index = new int[(int) count(out)];
-        int at = 0;
-        for (long a = 0; a < outer; a++) {
-            for (long idx : indices) {
-                long j = idx < 0 ? idx + data[axis] : idx;
-                if (j < 0 || j >= data[axis]) throw error(node, "index " + idx + " is out of range for axis " + axis + " of size " + data[axis]);
-                for (long c = 0; c < inner; c++) index[at++] = (int) ((a * data[axis] + j) * inner + c);
+        int n = arraySize(out, node);
+        arraySize(data, node);
+        long o = outer, c = inner;
+        java.util.function.Function<long[], int[]> sources = indices -> {
+            int[] index = new int[n];
+            int at = 0;
+            for (long a = 0; a < o; a++) {
+                for (long idx : indices) {
+                    long j = Indexing.resolve(idx, data[axis], axis, node);
+                    for (long e = 0; e < c; e++) index[at++] = (int) ((a * data[axis] + j) * c + e);
+                }
             }
-        }
-        return indexStep(node, out, in.type(0), index, 0);
+            return index;
+        };
+        if (in.isConstant(1)) return indexStep(node, out, in.type(0), sources.apply(in.constantLongs(1, node, "indices")), 0);
+        return step(out, in.type(0), v -> Indexing.take(v.get(0), sources.apply(longs(v, 1, node)), out));
     }
 
 

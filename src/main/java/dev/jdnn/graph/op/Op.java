@@ -40,6 +40,15 @@ public interface Op {
         return null;
     }
 
+    /**
+     * Whether {@link #lower} runs {@code activation} inside this node's primitive when given it as
+     * {@link Lowering#fused()} (a compiled plan then drops the activation node). Conv chains are fused
+     * by the plan itself; this is for the other producers (batch norm + ReLU, Gemm and MatMul + any eltwise).
+     */
+    default boolean fusesPostOp(Node node, Inputs in, PostOp activation) {
+        return false;
+    }
+
     /** What an op may know about the plan it is prepared for. */
     record Context(Backend backend, int opset) {}
 

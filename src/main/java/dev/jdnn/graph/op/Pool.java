@@ -8,187 +8,334 @@ import dev.jdnn.dnnl.Engine;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * MaxPool, AveragePool (1-D and 2-D; pads, strides, dilations for max, ceil_mode, count_include_pad),
- * GlobalAveragePool and GlobalMaxPool: plain loops over N×C×H×W (a 1-D pool runs with H = 1) as the
- * reference, oneDNN pooling in the producer's layout when compiled.
+ * MaxPool, AveragePool, LpPool and their Global forms over {@code N×C×D1…Dk → N×C×O1…Ok}, 1-D to 3-D:
+ * <ul>
+ *   <li>kernel_shape, strides, pads / auto_pad (NOTSET, SAME_UPPER, SAME_LOWER, VALID), dilations
+ *       (MaxPool 10+, AveragePool 19+, LpPool 18+), ceil_mode (MaxPool/AveragePool 10+, LpPool 18+);</li>
+ *   <li>AveragePool count_include_pad (7+): the divisor counts the padding taps, but not ceil_mode's
+ *       overhang past the end padding (as ONNX Runtime and PyTorch; a window with no input tap gives 0);</li>
+ *   <li>MaxPool's optional Indices output (8+, int64): the flat index into X of the maximum (the first one
+ *       in row-major order on ties), row-major within the plane for storage_order 0, column-major
+ *       (first spatial axis fastest) for storage_order 1, plus the plane offset {@code (n·C + c)·D1·…·Dk};
+ *       MaxPool also runs on int8/uint8 (12+);</li>
+ *   <li>LpPool {@code (Σ|x|^p)^(1/p)} over the input taps (padding adds nothing), p an int (2+) or
+ *       float (opset 1); GlobalLpPool likewise over all of a plane.</li>
+ * </ul>
+ * Output size per axis: {@code ⌊(D + pb + pe − ((k−1)·d+1)) / s⌋ + 1} (⌈⌉ with ceil_mode, dropping a last
+ * window that would start past the begin padding and the input, as the ONNX reference and PyTorch do).
+ * The Java reference is plain loops in double; compiled plans run float MaxPool/AveragePool (without
+ * Indices) and GlobalMaxPool/GlobalAveragePool as oneDNN pooling in the producer's layout.
  */
 public final class Pool implements Op {
-    private final String type;
+    enum Kind { MAX, AVERAGE, LP }
 
-    private Pool(String type) {
+    private final String type;
+    private final Kind kind;
+    private final boolean global;
+
+    private Pool(String type, Kind kind, boolean global) {
         this.type = type;
+        this.kind = kind;
+        this.global = global;
     }
 
     static void register(Registry.Table t) {
-        for (String type : new String[] {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}) t.add(type, 1, new Pool(type));
+        t.add("MaxPool", 1, new Pool("MaxPool", Kind.MAX, false));
+        t.add("AveragePool", 1, new Pool("AveragePool", Kind.AVERAGE, false));
+        t.add("LpPool", 1, new Pool("LpPool", Kind.LP, false));
+        t.add("GlobalMaxPool", 1, new Pool("GlobalMaxPool", Kind.MAX, true));
+        t.add("GlobalAveragePool", 1, new Pool("GlobalAveragePool", Kind.AVERAGE, true));
+        t.add("GlobalLpPool", 1, new Pool("GlobalLpPool", Kind.LP, true));
     }
 
-    private boolean max() {
-        return type.equals("MaxPool") || type.equals("GlobalMaxPool");
-    }
+    /**
+     * A pool's checked geometry; spatial arrays have one value per spatial axis. {@code padBegin/padEnd}
+     * are ONNX's (auto_pad resolved); the output may need windows past padEnd (ceil_mode's overhang).
+     */
+    record Geometry(long[] x, long[] kernel, long[] strides, long[] dilations, long[] padBegin, long[] padEnd, long[] out,
+                    boolean includePad, double p, int storageOrder) {
+        int spatial() {
+            return kernel.length;
+        }
 
-    private boolean global() {
-        return type.startsWith("Global");
+        long[] outputShape() {
+            long[] s = new long[x.length];
+            s[0] = x[0];
+            s[1] = x[1];
+            System.arraycopy(out, 0, s, 2, out.length);
+            return s;
+        }
+
+        long extent(int i) {
+            return (kernel[i] - 1) * dilations[i] + 1;
+        }
     }
 
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
         long[] x = in.require(0, node, "X");
-        in.requireFloat(0, node, "X");
-        return global() ? global(node, x, max()) : pool(node, x, max());
+        DataType t = in.type(0);
+        boolean integers = t == DataType.INT8 || t == DataType.UINT8;
+        if (t != DataType.FLOAT && !(kind == Kind.MAX && !global && integers)) {
+            throw error(node, "X of type " + t.onnxName() + " is not supported; jdnn runs " + type + " on float32"
+                    + (kind == Kind.MAX && !global ? ", int8 and uint8" : ""));
+        }
+        Geometry g = geometry(node, x, ctx.opset());
+        boolean indices = node.outputs().size() > 1;
+        if (node.outputs().size() > (kind == Kind.MAX && !global ? 2 : 1)) throw error(node, "has " + node.outputs().size() + " outputs; " + type + " has at most " + (kind == Kind.MAX && !global ? 2 : 1));
+        long[] out = g.outputShape();
+        List<long[]> shapes = new ArrayList<>(List.of(out));
+        List<DataType> types = new ArrayList<>(List.of(t));
+        if (indices) {
+            shapes.add(out);
+            types.add(DataType.INT64);
+        }
+        return step(shapes, types, inputs -> {
+            Value v = inputs.get(0);
+            double[] src;
+            if (v instanceof Value.Longs l) {
+                long[] data = l.view();
+                src = new double[data.length];
+                for (int i = 0; i < data.length; i++) src[i] = data[i];
+            } else {
+                float[] f = floats(inputs, 0, node).toArray();
+                src = new double[f.length];
+                for (int i = 0; i < f.length; i++) src[i] = f[i];
+            }
+            long[] idx = indices ? new long[arraySize(out, node)] : null;
+            double[] y = reference(kind, g, src, idx);
+            List<Value> result = new ArrayList<>();
+            if (v instanceof Value.Longs l) {
+                long[] data = new long[y.length];
+                for (int i = 0; i < y.length; i++) data[i] = (long) y[i];
+                result.add(result(l.type(), data, out));
+            } else {
+                float[] data = new float[y.length];
+                for (int i = 0; i < y.length; i++) data[i] = (float) y[i];
+                result.add(result(data, out));
+            }
+            if (indices) result.add(result(DataType.INT64, idx, out));
+            return result;
+        });
     }
 
-    @Override
-    public NativeOp lower(Node node, Inputs in, Lowering lowering) {
-        long[] x = in.shape(0);
-        if (x.length != 4 || lowering.runtimeDescs().size() != 1 || in.isConstant(0)) return null;
-        return global() ? lowerGlobal(node, x, lowering.output(), lowering.desc(0), max())
-                : lowerPool(node, x, lowering.output(), lowering.desc(0), max());
-    }
-
-    /** Pool geometry in 2-D: kernel, stride, dilation, pads (top, left, bottom, right), output size. */
-    record Geometry(int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int pb, int pr, int oh, int ow) {}
-
-    static Step pool(Node node, long[] x, boolean max) {
-        if (x.length != 3 && x.length != 4) throw error(node, "jdnn pools 1-D and 2-D inputs; got " + format(x));
-        if (node.outputs().size() > 1 && !node.outputs().get(1).isEmpty()) throw error(node, "the Indices output is not supported");
+    /** Parses and checks the attributes; a Global pool is a pool whose kernel is the whole plane. */
+    Geometry geometry(Node node, long[] x, int opset) {
+        if (x.length < 3) throw error(node, "X " + format(x) + " must be N×C×spatial… (rank >= 3)");
+        if (x.length > 5) throw error(node, type + " with " + (x.length - 2) + " spatial axes is not supported (jdnn pools 1-D, 2-D and 3-D)");
         int spatial = x.length - 2;
+        double p = kind == Kind.LP ? lpNorm(node) : 0;
+        if (global) {
+            long[] kernel = Arrays.copyOfRange(x, 2, x.length);
+            long[] ones = new long[spatial], zeros = new long[spatial];
+            Arrays.fill(ones, 1);
+            long[] out = ones.clone();
+            for (long d : kernel) if (d < 1) throw error(node, "X " + format(x) + " has an empty plane");
+            return new Geometry(x, kernel, ones, ones.clone(), zeros, zeros.clone(), out, false, p, 0);
+        }
         long[] kernel = node.attributes().getInts("kernel_shape", null);
-        if (kernel == null || kernel.length != spatial) throw error(node, "kernel_shape must have " + spatial + " values");
+        if (kernel == null) throw error(node, "kernel_shape is required");
+        if (kernel.length != spatial) throw error(node, "kernel_shape " + format(kernel) + " must have " + spatial + " values for X " + format(x));
+        for (long k : kernel) if (k < 1) throw error(node, "kernel_shape " + format(kernel) + " must be >= 1");
         long[] strides = ints(node, "strides", spatial, 1);
+        for (long s : strides) if (s < 1) throw error(node, "strides " + format(strides) + " must be >= 1");
         long[] dilations = ints(node, "dilations", spatial, 1);
-        if (!max && (dilations[0] != 1 || dilations[spatial - 1] != 1)) throw error(node, "AveragePool dilations are not supported");
+        for (long d : dilations) if (d < 1) throw error(node, "dilations " + format(dilations) + " must be >= 1");
+        long ceilMode = node.attributes().getInt("ceil_mode", 0);
+        if (ceilMode != 0 && ceilMode != 1) throw error(node, "ceil_mode " + ceilMode + " must be 0 or 1");
+        long includePad = node.attributes().getInt("count_include_pad", 0);
+        if (includePad != 0 && includePad != 1) throw error(node, "count_include_pad " + includePad + " must be 0 or 1");
+        long storageOrder = node.attributes().getInt("storage_order", 0);
+        if (storageOrder != 0 && storageOrder != 1) throw error(node, "storage_order " + storageOrder + " must be 0 or 1");
         long[] pads = Conv.pads(node, x, kernel, strides, dilations);
-        boolean ceil = node.attributes().getInt("ceil_mode", 0) == 1;
-        boolean includePad = node.attributes().getInt("count_include_pad", 0) == 1;
-        if (node.attributes().getInt("storage_order", 0) != 0) throw error(node, "storage_order=1 is not supported");
-        long h = spatial == 2 ? x[2] : 1, w = x[x.length - 1];
-        Geometry g = spatial == 2
-                ? geometry(node, h, w, kernel[0], kernel[1], strides[0], strides[1], dilations[0], dilations[1], pads[0], pads[1], pads[2], pads[3], ceil)
-                : geometry(node, 1, w, 1, kernel[0], 1, strides[0], 1, dilations[0], 0, pads[0], 0, pads[1], ceil);
-        long[] out = spatial == 2 ? new long[] {x[0], x[1], g.oh(), g.ow()} : new long[] {x[0], x[1], g.ow()};
+        long[] padBegin = Arrays.copyOfRange(pads, 0, spatial), padEnd = Arrays.copyOfRange(pads, spatial, 2 * spatial);
+        long[] out = new long[spatial];
+        for (int i = 0; i < spatial; i++) {
+            long extent = Math.addExact(Math.multiplyExact(kernel[i] - 1, dilations[i]), 1);
+            long span = x[i + 2] + padBegin[i] + padEnd[i] - extent;
+            if (span < 0) {
+                throw error(node, "kernel_shape " + format(kernel) + " (dilated extent " + extent + ") is larger than the padded input "
+                        + (x[i + 2] + padBegin[i] + padEnd[i]) + " on spatial axis " + i);
+            }
+            out[i] = (ceilMode == 1 ? Math.ceilDiv(span, strides[i]) : Math.floorDiv(span, strides[i])) + 1;
+            // The last window must start inside the input or the begin padding (ONNX reference, PyTorch, ONNX Runtime).
+            if (ceilMode == 1 && (out[i] - 1) * strides[i] >= x[i + 2] + padBegin[i]) out[i]--;
+        }
+        Geometry g = new Geometry(x, kernel, strides, dilations, padBegin, padEnd, out, includePad == 1, p, (int) storageOrder);
+        arraySize(g.outputShape(), node);
+        return g;
+    }
+
+    /** LpPool's p: an int from opset 2 on, a float in opset 1; must be positive. */
+    private static double lpNorm(Node node) {
+        double p;
+        try {
+            p = node.attributes().getInt("p", 2);
+        } catch (IllegalArgumentException notInt) {
+            p = node.attributes().getFloat("p", 2f);
+        }
+        if (!(p > 0) || Double.isInfinite(p)) throw error(node, "p " + p + " must be positive");
+        return p;
+    }
+
+    /**
+     * The reference over N·C planes. Each spatial axis is padded to three (leading sizes of 1); per axis
+     * and output index the input taps {@code o·s − pb + j·d} that fall inside the input are listed once.
+     */
+    static double[] reference(Kind kind, Geometry g, double[] src, long[] indices) {
+        int sp = g.spatial();
+        long[] x = g.x();
+        int[] in3 = new int[3], out3 = new int[3];
+        int[][][] taps = new int[3][][];
+        int[][] padCount = new int[3][];
+        for (int a = 0; a < 3; a++) {
+            int d = a - (3 - sp);
+            in3[a] = d < 0 ? 1 : (int) x[d + 2];
+            out3[a] = d < 0 ? 1 : (int) g.out()[d];
+            taps[a] = new int[out3[a]][];
+            padCount[a] = new int[out3[a]];
+            for (int o = 0; o < out3[a]; o++) {
+                if (d < 0) {
+                    taps[a][o] = new int[] {0};
+                    padCount[a][o] = 1;
+                    continue;
+                }
+                long start = o * g.strides()[d] - g.padBegin()[d];
+                long limit = x[d + 2] + g.padEnd()[d]; // taps at or past this are ceil_mode's overhang
+                List<Integer> valid = new ArrayList<>();
+                int counted = 0;
+                for (long j = 0; j < g.kernel()[d]; j++) {
+                    long at = start + j * g.dilations()[d];
+                    if (at < limit) counted++;
+                    if (at >= 0 && at < x[d + 2]) valid.add((int) at);
+                }
+                taps[a][o] = valid.stream().mapToInt(Integer::intValue).toArray();
+                padCount[a][o] = counted;
+            }
+        }
+        // Indices: offset of (i0, i1, i2) within a plane, row-major or column-major over the real spatial axes.
+        long[] stride3 = new long[3];
+        for (int a = 0; a < 3; a++) {
+            int d = a - (3 - sp);
+            if (d < 0) continue;
+            long s = 1;
+            if (g.storageOrder() == 0) for (int e = d + 1; e < sp; e++) s *= x[e + 2];
+            else for (int e = 0; e < d; e++) s *= x[e + 2];
+            stride3[a] = s;
+        }
         int planes = (int) (x[0] * x[1]);
-        int ih = (int) h, iw = (int) w;
-        return step(out, in -> {
-            float[] src = floats(in, 0, node).toArray();
-            float[] dst = new float[planes * g.oh() * g.ow()];
-            for (int p = 0; p < planes; p++) {
-                int base = p * ih * iw;
-                for (int oy = 0; oy < g.oh(); oy++) {
-                    for (int ox = 0; ox < g.ow(); ox++) {
-                        int y0 = oy * g.sh() - g.pt(), x0 = ox * g.sw() - g.pl();
-                        double acc = max ? Double.NEGATIVE_INFINITY : 0;
-                        int valid = 0;
-                        for (int ky = 0; ky < g.kh(); ky++) {
-                            int yy = y0 + ky * g.dh();
-                            if (yy < 0 || yy >= ih) continue;
-                            for (int kx = 0; kx < g.kw(); kx++) {
-                                int xx = x0 + kx * g.dw();
-                                if (xx < 0 || xx >= iw) continue;
-                                float v = src[base + yy * iw + xx];
-                                if (max) acc = Math.max(acc, v); else acc += v;
-                                valid++;
+        int inPlane = in3[0] * in3[1] * in3[2], outPlane = out3[0] * out3[1] * out3[2];
+        double[] y = new double[planes * outPlane];
+        double p = g.p();
+        for (int plane = 0; plane < planes; plane++) {
+            int base = plane * inPlane;
+            for (int o0 = 0; o0 < out3[0]; o0++) {
+                for (int o1 = 0; o1 < out3[1]; o1++) {
+                    for (int o2 = 0; o2 < out3[2]; o2++) {
+                        double acc = kind == Kind.MAX ? Double.NEGATIVE_INFINITY : 0;
+                        long best = -1;
+                        int n = 0;
+                        for (int i0 : taps[0][o0]) {
+                            for (int i1 : taps[1][o1]) {
+                                for (int i2 : taps[2][o2]) {
+                                    double v = src[base + (i0 * in3[1] + i1) * in3[2] + i2];
+                                    switch (kind) {
+                                        case MAX -> {
+                                            if (best < 0 || v > acc || (Double.isNaN(v) && !Double.isNaN(acc))) {
+                                                acc = v;
+                                                best = i0 * stride3[0] + i1 * stride3[1] + i2 * stride3[2];
+                                            }
+                                        }
+                                        case AVERAGE -> acc += v;
+                                        case LP -> acc += p == 2 ? v * v : Math.pow(Math.abs(v), p);
+                                    }
+                                    n++;
+                                }
                             }
                         }
-                        if (!max) {
-                            // count_include_pad counts padding cells, but not the overhang that ceil_mode adds past the padding
-                            int divisor = valid;
-                            if (includePad) {
-                                int yEnd = Math.min(y0 + g.kh(), ih + g.pb()), xEnd = Math.min(x0 + g.kw(), iw + g.pr());
-                                divisor = (yEnd - y0) * (xEnd - x0);
+                        int at = plane * outPlane + (o0 * out3[1] + o1) * out3[2] + o2;
+                        switch (kind) {
+                            case MAX -> {
+                                y[at] = acc;
+                                if (indices != null) indices[at] = best < 0 ? -1 : (long) plane * inPlane + best;
                             }
-                            acc = divisor == 0 ? 0 : acc / divisor;
+                            case AVERAGE -> {
+                                int divisor = g.includePad() ? padCount[0][o0] * padCount[1][o1] * padCount[2][o2] : n;
+                                y[at] = n == 0 ? 0 : acc / divisor;
+                            }
+                            case LP -> y[at] = p == 2 ? Math.sqrt(acc) : p == 1 ? acc : Math.pow(acc, 1 / p);
                         }
-                        dst[(p * g.oh() + oy) * g.ow() + ox] = (float) acc;
                     }
                 }
             }
-            return result(dst, out);
-        });
-    }
-
-    static Geometry geometry(Node node, long h, long w, long kh, long kw, long sh, long sw, long dh, long dw,
-                             long pt, long pl, long pb, long pr, boolean ceil) {
-        long oh = outSize(node, "height", h, kh, sh, dh, pt, pb, ceil);
-        long ow = outSize(node, "width", w, kw, sw, dw, pl, pr, ceil);
-        return new Geometry((int) kh, (int) kw, (int) sh, (int) sw, (int) dh, (int) dw, (int) pt, (int) pl, (int) pb, (int) pr, (int) oh, (int) ow);
-    }
-
-    static long outSize(Node node, String axis, long size, long k, long s, long d, long pBegin, long pEnd, boolean ceil) {
-        long extent = (k - 1) * d + 1;
-        long span = size + pBegin + pEnd - extent;
-        if (span < 0) throw error(node, "kernel " + axis + " " + k + " is larger than the padded input " + (size + pBegin + pEnd));
-        long out = (ceil ? Math.ceilDiv(span, s) : Math.floorDiv(span, s)) + 1;
-        // As PyTorch and ONNX Runtime: the last window must start inside the input or the begin padding.
-        if (ceil && (out - 1) * s >= size + pBegin) out--;
-        return out;
-    }
-
-    static Step global(Node node, long[] x, boolean max) {
-        if (x.length < 3) throw error(node, "input " + format(x) + " must be N×C×spatial...");
-        long[] out = x.clone();
-        for (int i = 2; i < out.length; i++) out[i] = 1;
-        int planes = (int) (x[0] * x[1]);
-        int spatial = (int) (count(x) / Math.max(1, planes));
-        return step(out, in -> {
-            float[] src = floats(in, 0, node).toArray();
-            float[] dst = new float[planes];
-            for (int p = 0; p < planes; p++) {
-                double acc = max ? Double.NEGATIVE_INFINITY : 0;
-                for (int i = 0; i < spatial; i++) {
-                    float v = src[p * spatial + i];
-                    acc = max ? Math.max(acc, v) : acc + v;
-                }
-                dst[p] = (float) (max ? acc : acc / spatial);
-            }
-            return result(dst, out);
-        });
-    }
-
-
-    /** Pooling, 2-D: ONNX's ceil_mode becomes extra end padding; oneDNN's padding value is −∞ for max and excluded or counted for average. */
-    static NativeOp lowerPool(Node node, long[] x, long[] out, MemorySegment srcDesc, boolean max) {
-        long[] kernel = node.attributes().getInts("kernel_shape", null);
-        long[] strides = ints(node, "strides", 2, 1);
-        long[] dilations = ints(node, "dilations", 2, 1);
-        long[] pads = Conv.pads(node, x, kernel, strides, dilations);
-        boolean includePad = node.attributes().getInt("count_include_pad", 0) == 1;
-        long[] padEnd = new long[2];
-        for (int i = 0; i < 2; i++) {
-            long extent = (kernel[i] - 1) * dilations[i] + 1;
-            padEnd[i] = (out[i + 2] - 1) * strides[i] + extent - x[i + 2] - pads[i];
-            if (padEnd[i] < 0) return null;
-            // Counting padding: only when oneDNN's padded area is ONNX's (ceil_mode's overhang is not counted).
-            if (!max && includePad && padEnd[i] != pads[i + 2]) return null;
         }
-        int alg = max ? dnnl_pooling_max() : includePad ? dnnl_pooling_avg_include_padding() : dnnl_pooling_avg_exclude_padding();
-        return poolPrimitive(node.label() + ": " + node.opType() + " " + MemoryDescs.dims(x) + " -> " + MemoryDescs.dims(out),
-                x, out, srcDesc, alg, strides, kernel, new long[] {dilations[0] - 1, dilations[1] - 1}, new long[] {pads[0], pads[1]}, padEnd);
+        return y;
     }
 
-    static NativeOp lowerGlobal(Node node, long[] x, long[] out, MemorySegment srcDesc, boolean max) {
-        return poolPrimitive(node.label() + ": " + node.opType() + " " + MemoryDescs.dims(x) + " -> " + MemoryDescs.dims(out),
-                x, out, srcDesc, max ? dnnl_pooling_max() : dnnl_pooling_avg_exclude_padding(),
-                new long[] {1, 1}, new long[] {x[2], x[3]}, new long[2], new long[2], new long[2]);
+    /**
+     * oneDNN pooling in the producer's layout: float MaxPool/AveragePool without Indices, and
+     * GlobalMaxPool/GlobalAveragePool. The end padding passed to oneDNN is what makes the output size
+     * exact (ceil_mode's overhang included); it is −∞ for max and excluded for average, or counted
+     * (average with count_include_pad) only where oneDNN's padded area is ONNX's (no overhang).
+     * Dilation counts from 0 in oneDNN.
+     */
+    @Override
+    public NativeOp lower(Node node, Inputs in, Lowering lowering) {
+        long[] x = in.shape(0);
+        if (kind == Kind.LP || in.type(0) != DataType.FLOAT || node.outputs().size() > 1) return null;
+        if (lowering.runtimeDescs().size() != 1 || in.isConstant(0)) return null;
+        Geometry g = geometry(node, x, lowering.context().opset());
+        long[] out = g.outputShape();
+        if (!Primitives.nativeShape(x) || !Primitives.nativeShape(out)) return null;
+        int sp = g.spatial();
+        long[] padEnd = new long[sp], dil = new long[sp];
+        for (int i = 0; i < sp; i++) {
+            long needed = (g.out()[i] - 1) * g.strides()[i] + g.extent(i) - x[i + 2] - g.padBegin()[i];
+            // Floor mode may leave input unused at the end: ONNX's end pad still satisfies oneDNN's floor division.
+            padEnd[i] = Math.max(needed, g.padEnd()[i]);
+            if (kind == Kind.AVERAGE && g.includePad() && padEnd[i] != g.padEnd()[i]) return null;
+            // Every window must reach the input (oneDNN pads with -inf or excludes, never an empty window).
+            if (g.padBegin()[i] >= g.extent(i) || padEnd[i] >= g.extent(i)) return null;
+            dil[i] = g.dilations()[i] - 1;
+        }
+        int alg = kind == Kind.MAX ? dnnl_pooling_max()
+                : g.includePad() ? dnnl_pooling_avg_include_padding() : dnnl_pooling_avg_exclude_padding();
+        String description = node.label() + ": " + node.opType() + " " + MemoryDescs.dims(x) + " -> " + MemoryDescs.dims(out)
+                + (global ? "" : " k" + Arrays.toString(g.kernel()) + " s" + Arrays.toString(g.strides()) + " d" + Arrays.toString(g.dilations())
+                + " p" + Arrays.toString(g.padBegin()) + Arrays.toString(padEnd));
+        return poolPrimitive(description, out, lowering.desc(0), alg, g.strides(), g.kernel(), dil, g.padBegin(), padEnd);
     }
 
-    private static NativeOp poolPrimitive(String description, long[] x, long[] out, MemorySegment srcDesc, int alg,
+    private static NativeOp poolPrimitive(String description, long[] out, MemorySegment srcDesc, int alg,
                                           long[] strides, long[] kernel, long[] dilation, long[] padBegin, long[] padEnd) {
         Primitives.PrimitiveOp op = new Primitives.PrimitiveOp("pooling " + description);
+        MemorySegment s, k, d, pl, pr, attr, dstAny;
         try {
             Arena a = op.arena;
-            MemorySegment src = srcDesc;
-            MemorySegment dstAny = MemoryDescs.any(a, out);
-            MemorySegment s = a.allocateFrom(C_LONG, strides), k = a.allocateFrom(C_LONG, kernel), d = a.allocateFrom(C_LONG, dilation);
-            MemorySegment pl = a.allocateFrom(C_LONG, padBegin), pr = a.allocateFrom(C_LONG, padEnd);
-            MemorySegment attr = Primitives.userScratchpad(a, description);
-            MemorySegment engine = Engine.cpu();
-            op.create("dnnl_pooling_forward_primitive_desc_create", out1 -> dnnl_pooling_forward_primitive_desc_create(out1, engine,
-                    dnnl_forward_inference(), alg, src, dstAny, s, k, d, pl, pr, attr));
+            dstAny = MemoryDescs.any(a, out);
+            s = a.allocateFrom(C_LONG, strides);
+            k = a.allocateFrom(C_LONG, kernel);
+            d = a.allocateFrom(C_LONG, dilation);
+            pl = a.allocateFrom(C_LONG, padBegin);
+            pr = a.allocateFrom(C_LONG, padEnd);
+            attr = Primitives.userScratchpad(a, description);
+        } catch (RuntimeException e) {
+            op.close();
+            throw e;
+        }
+        MemorySegment engine = Engine.cpu();
+        // create closes op itself when it fails
+        op.create("dnnl_pooling_forward_primitive_desc_create", o -> dnnl_pooling_forward_primitive_desc_create(o, engine,
+                dnnl_forward_inference(), alg, srcDesc, dstAny, s, k, d, pl, pr, attr));
+        try {
             op.inputKinds = new int[] {DNNL_ARG_SRC()};
             op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
             op.outputKind = DNNL_ARG_DST();
@@ -199,5 +346,4 @@ public final class Pool implements Op {
             throw e;
         }
     }
-
 }

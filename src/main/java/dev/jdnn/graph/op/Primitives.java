@@ -113,6 +113,15 @@ public final class Primitives {
         return attr;
     }
 
+    /** Appends {@code activation} as an eltwise post-op to a primitive attribute (nothing when null). */
+    public static void appendEltwise(Arena arena, MemorySegment attr, PostOp activation, String description) {
+        if (activation == null) return;
+        MemorySegment postOps = Dnnl.create(arena, "dnnl_post_ops_create", description, o -> dnnl_post_ops_create(o), p -> dnnl_post_ops_destroy(p));
+        Dnnl.check(dnnl_post_ops_append_eltwise(postOps, activation.algorithm().dnnl(), activation.alpha(), activation.beta()),
+                "dnnl_post_ops_append_eltwise", description);
+        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "dnnl_primitive_attr_set_post_ops", description);
+    }
+
     /** A float32 constant input's data, or an error naming the node. */
     public static float[] array(List<Value> constants, int i, Node node) {
         if (!(constants.get(i) instanceof Value.Floats f)) throw Ops.error(node, "input " + i + " must be a float32 constant");

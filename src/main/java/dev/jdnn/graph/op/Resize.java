@@ -12,12 +12,8 @@ import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -308,7 +304,7 @@ public final class Resize implements Op {
         Value v = in.constant(i);
         if (v == null) {
             if (unused) return null;   // e.g. a runtime roi that only tf_crop_and_resize would read
-            throw Ops.error(node, what + " (input " + i + ") must be a constant (an initializer or computable from shapes); jdnn does not support data-dependent " + what);
+            throw new DataDependentException(node.opType() + " node " + node.label() + ": " + what + " (input " + i + ") must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
         }
         if (v instanceof Value.Floats f) return f.tensor().toArray();
         throw Ops.error(node, what + " (input " + i + ") must be float32, got " + v.type().onnxName());
@@ -497,11 +493,9 @@ public final class Resize implements Op {
 
     // ---------------------------------------------------------------- oneDNN
 
-    /** oneDNN's {@code dnnl_alg_kind_t} values (dnnl_types.h; not in the generated bindings' include list). */
-    static final int DNNL_RESAMPLING_NEAREST = 0x2fff0, DNNL_RESAMPLING_LINEAR = 0x2fff1;
-
     /**
-     * The oneDNN algorithm computing exactly this node, or 0: float data, rank 3-5 (1-3 spatial axes),
+     * The oneDNN algorithm ({@code dnnl_resampling_nearest} or {@code dnnl_resampling_linear}) computing
+     * exactly this node, or 0: float data, rank 3-5 (1-3 spatial axes),
      * batch and channel axes unchanged, and per spatial axis oneDNN's table equal to ours. oneDNN maps
      * {@code x' = (x + 0.5f)·n/m − 0.5f} in float; nearest takes {@code roundf(x')}, linear
      * {@code floor(x')} and {@code ceil(x')} with weights {@code 1 − (x' − floor)}, {@code x' − floor},
@@ -538,7 +532,7 @@ public final class Resize implements Op {
                 }
             }
         }
-        return s.mode() == Mode.NEAREST ? DNNL_RESAMPLING_NEAREST : DNNL_RESAMPLING_LINEAR;
+        return s.mode() == Mode.NEAREST ? dnnl_resampling_nearest() : dnnl_resampling_linear();
     }
 
     private static float roundAwayFromZero(float v) {
@@ -551,28 +545,9 @@ public final class Resize implements Op {
         return u;
     }
 
-    private static MethodHandle resamplingCreate;
-
-    /**
-     * {@code dnnl_resampling_forward_primitive_desc_create(pd*, engine, prop_kind, alg_kind, const float *factors,
-     * src_md, dst_md, attr)}, bound here because native/dnnl-includes.txt does not list it (the
-     * generated bindings are not edited by hand).
-     */
-    private static synchronized MethodHandle resamplingCreate() {
-        if (resamplingCreate == null) {
-            Dnnl.ensureLoaded();
-            MemorySegment symbol = SymbolLookup.loaderLookup().find("dnnl_resampling_forward_primitive_desc_create")
-                    .orElseThrow(() -> new UnsupportedOperationException("the loaded oneDNN has no dnnl_resampling_forward_primitive_desc_create"));
-            resamplingCreate = Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-        }
-        return resamplingCreate;
-    }
-
     /** The resampling primitive reading {@code srcDesc}'s layout, writing the layout oneDNN picks (its src layout). */
     static Primitives.PrimitiveOp primitive(Node node, Spec s, int alg, MemorySegment srcDesc) {
-        String description = node.label() + ": " + node.opType() + " resampling " + (alg == DNNL_RESAMPLING_NEAREST ? "nearest" : "linear")
+        String description = node.label() + ": " + node.opType() + " resampling " + (alg == dnnl_resampling_nearest() ? "nearest" : "linear")
                 + " " + MemoryDescs.dims(s.in()) + " -> " + MemoryDescs.dims(s.out());
         Primitives.PrimitiveOp op = new Primitives.PrimitiveOp(description);
         try {
@@ -584,14 +559,8 @@ public final class Resize implements Op {
             MemorySegment factors = a.allocateFrom(ValueLayout.JAVA_FLOAT, f);
             MemorySegment attr = Primitives.userScratchpad(a, description);
             MemorySegment engine = Engine.cpu();
-            MethodHandle create = resamplingCreate();
-            op.create("dnnl_resampling_forward_primitive_desc_create", pd -> {
-                try {
-                    return (int) create.invokeExact(pd, engine, dnnl_forward_inference(), alg, factors, srcDesc, dstAny, attr);
-                } catch (Throwable e) {
-                    throw new IllegalStateException("dnnl_resampling_forward_primitive_desc_create: " + e, e);
-                }
-            });
+            op.create("dnnl_resampling_forward_primitive_desc_create",
+                    pd -> dnnl_resampling_forward_primitive_desc_create(pd, engine, dnnl_forward_inference(), alg, factors, srcDesc, dstAny, attr));
             op.inputKinds = new int[] {DNNL_ARG_SRC()};
             op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
             op.outputKind = DNNL_ARG_DST();

@@ -8,9 +8,16 @@ import java.util.Set;
 public final class Rewrites {
     private Rewrites() {}
 
-    static final List<Rewrite> ALL = List.of(
-            // one line per rewrite class below
-    );
+    static final List<Rewrite> ALL = new java.util.ArrayList<>();
+
+    static {
+        // One line per rewrite class. Order matters only where patterns overlap.
+        ALL.add(new SplitParts());
+        ALL.add(new GeluFusion());
+        ALL.add(new SiluFusion());
+        ALL.add(new HardSwishFusion());
+        ALL.add(new LayerNormPattern());
+    }
 
     /** Applies every rewrite in order. */
     public static Graph apply(Graph graph, Set<String> keep) {

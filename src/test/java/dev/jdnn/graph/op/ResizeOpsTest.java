@@ -491,19 +491,23 @@ class ResizeOpsTest {
 
     /** Scales computed at run time are refused with the "data-dependent" message (jdnn needs them at prepare time). */
     @Test
-    void runtimeScalesAreRefused(@TempDir Path dir) throws IOException {
+    void runtimeScalesSpecialiseThePlanPerValue(@TempDir Path dir) throws IOException {
         GraphProto g = GraphProto.newBuilder().setName("r").addInput(info("x", 1, 1, 2, 2)).addInput(info("s", 4))
                 .addOutput(ValueInfoProto.newBuilder().setName("y"))
                 .addNode(NodeProto.newBuilder().setOpType("Resize").setName("resize").addInput("x").addInput("").addInput("s").addOutput("y")).build();
         Path f = dir.resolve("rt.onnx");
         Files.write(f, ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build().toByteArray());
         try (Model m = Model.load(f); Session s = m.session(Session.Options.defaults().withBackend(Backend.JAVA));
-             Tensor x = iota(1, 1, 2, 2); Tensor sc = Tensor.of(new float[] {1, 1, 2, 2}, 4)) {
-            Map<String, Tensor> in = new LinkedHashMap<>();
-            in.put("x", x);
-            in.put("s", sc);
-            String msg = assertThrows(IllegalArgumentException.class, () -> s.run(in, m.outputs())).getMessage();
-            assertTrue(msg.contains("data-dependent scales"), msg);
+             Tensor x = iota(1, 1, 2, 2); Tensor twice = Tensor.of(new float[] {1, 1, 2, 2}, 4); Tensor thrice = Tensor.of(new float[] {1, 1, 3, 3}, 4)) {
+            // Scales fed at run time: the session prepares one plan per value of the small input.
+            try (Result r2 = s.run(Map.of("x", x, "s", twice), m.outputs()); Result r3 = s.run(Map.of("x", x, "s", thrice), m.outputs())) {
+                assertArrayEquals(new long[] {1, 1, 4, 4}, r2.get("y").shape());
+                assertArrayEquals(new long[] {1, 1, 6, 6}, r3.get("y").shape());
+            }
+            assertEquals(2, s.preparedPlans());
+            // Without values (shape inference alone) the scales are unknown: a clear error naming the input.
+            String msg = assertThrows(IllegalArgumentException.class, () -> m.tensorShapes(Map.of("x", x.shape(), "s", twice.shape()))).getMessage();
+            assertTrue(msg.contains("scales") && msg.contains("resize"), msg);
         }
     }
 }
