@@ -1,14 +1,7 @@
 package dev.jdnn.onnx;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import dev.jdnn.Backend;
 import dev.jdnn.graph.Optimizations;
-import dev.jdnn.Model;
-import dev.jdnn.Result;
-import dev.jdnn.Session;
-import dev.jdnn.Tensor;
-import dev.jdnn.graph.Value;
 import dev.jdnn.graph.op.Registry;
 import dev.jdnn.onnx.proto.OnnxProto;
 import java.io.IOException;
@@ -16,7 +9,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -34,9 +26,7 @@ import org.opentest4j.TestAbortedException;
  * runs only the test directories whose name matches.
  */
 class OnnxNodeConformanceTest {
-    static final Path NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
-    static final double RTOL = 1e-3;
-    static final double ATOL = 1e-7;
+    static final Path NODE_TESTS = OnnxNodeTests.NODE_TESTS;
     static final java.util.regex.Pattern FILTER = System.getProperty("jdnn.conformance.filter", "").isEmpty() ? null
             : java.util.regex.Pattern.compile(System.getProperty("jdnn.conformance.filter"));
 
@@ -54,8 +44,7 @@ class OnnxNodeConformanceTest {
                 }
                 if (proto.getGraph().getNodeCount() == 0) continue;
                 if (FILTER != null && !FILTER.matcher(dir.getFileName().toString()).matches()) continue;
-                int opset = proto.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
-                        .mapToInt(o -> (int) o.getVersion()).findFirst().orElse(1);
+                int opset = OnnxNodeTests.opset(proto);
                 boolean supported = proto.getGraph().getNodeList().stream().allMatch(n -> Registry.get(n.getOpType(), opset) != null);
                 if (!supported) continue;
                 // Native compiled (oneDNN layouts, native ops), native node by node, and the Java reference.
@@ -73,7 +62,7 @@ class OnnxNodeConformanceTest {
     static void recorded(Path dir, Backend backend, Optimizations optimizations) throws IOException {
         String key = dir.getFileName() + "\t" + backend + "/" + optimizations;
         try {
-            runCase(dir, backend, optimizations);
+            OnnxNodeTests.runCase(dir, backend, optimizations);
             OUTCOMES.put(key, "pass");
         } catch (TestAbortedException e) {
             OUTCOMES.put(key, "skip: " + reason(e.getMessage()));
@@ -114,73 +103,5 @@ class OnnxNodeConformanceTest {
         Files.createDirectories(Path.of("target"));
         Files.writeString(Path.of("target", "conformance-summary.txt"), b);
         System.out.print(b);
-    }
-
-    static Tensor read(Path pb) throws IOException {
-        try (InputStream in = Files.newInputStream(pb)) {
-            OnnxProto.TensorProto t = OnnxProto.TensorProto.parseFrom(in);
-            Value v = OnnxLoader.tensor(t, pb.getParent(), pb.toString());
-            if (v instanceof Value.Floats f) return f.tensor();
-            Value.Longs l = (Value.Longs) v;
-            return Tensor.ofLongs(l.view(), l.type(), l.shape());
-        } catch (OnnxFormatException e) {
-            throw new TestAbortedException("unsupported data: " + e.getMessage());
-        }
-    }
-
-    static boolean declaredUnsupported(RuntimeException e) {
-        String m = String.valueOf(e.getMessage());
-        return m.contains("not supported") || m.contains("jdnn runs") || m.contains("jdnn pools") || m.contains("jdnn supports")
-                || m.contains("model inputs are float32") || m.contains("data-dependent");
-    }
-
-    static void runCase(Path dir, Backend backend, Optimizations optimizations) throws IOException {
-        Model model;
-        try {
-            model = Model.load(dir.resolve("model.onnx"));
-        } catch (OnnxFormatException e) {
-            throw new TestAbortedException("not loadable by jdnn: " + e.getMessage());
-        }
-        Path data = dir.resolve("test_data_set_0");
-        List<String> inputNames = new ArrayList<>(model.inputs().keySet());
-        Map<String, Tensor> inputs = new LinkedHashMap<>();
-        List<Tensor> expected = new ArrayList<>();
-        try (model; Session session = model.session(Session.Options.defaults().withBackend(backend).withOptimizations(optimizations))) {
-            for (int i = 0; Files.exists(data.resolve("input_" + i + ".pb")); i++) {
-                if (i >= inputNames.size()) throw new TestAbortedException("more input files than graph inputs");
-                inputs.put(inputNames.get(i), read(data.resolve("input_" + i + ".pb")));
-            }
-            for (int i = 0; Files.exists(data.resolve("output_" + i + ".pb")); i++) expected.add(read(data.resolve("output_" + i + ".pb")));
-            List<String> outputs = model.outputs();
-            Result result;
-            try {
-                result = session.run(inputs, outputs);
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                if (declaredUnsupported(e)) throw new TestAbortedException("declared unsupported: " + e.getMessage());
-                throw e;
-            }
-            try (result) {
-                for (int i = 0; i < expected.size(); i++) {
-                    Tensor want = expected.get(i);
-                    Tensor got = result.get(outputs.get(i));
-                    assertArrayEquals(want.shape(), got.shape(), "shape of output " + outputs.get(i));
-                    assertEquals(want.dtype(), got.dtype(), "element type of output " + outputs.get(i));
-                    if (!want.dtype().isFloat()) {
-                        assertArrayEquals(want.toLongArray(), got.toLongArray(), dir.getFileName() + " output " + outputs.get(i));
-                        continue;
-                    }
-                    float[] w = want.toArray(), g = got.toArray();
-                    for (int j = 0; j < w.length; j++) {
-                        double tolerance = ATOL + RTOL * Math.abs(w[j]);
-                        if (!(Math.abs(g[j] - w[j]) <= tolerance) && !(Float.isNaN(w[j]) && Float.isNaN(g[j]))) {
-                            fail(dir.getFileName() + " output " + outputs.get(i) + "[" + j + "]: expected " + w[j] + ", got " + g[j]);
-                        }
-                    }
-                }
-            }
-        } finally {
-            inputs.values().forEach(Tensor::close);
-            expected.forEach(Tensor::close);
-        }
     }
 }

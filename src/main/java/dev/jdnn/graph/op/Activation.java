@@ -4,13 +4,10 @@ import static dev.jdnn.graph.op.Ops.*;
 
 import dev.jdnn.Backend;
 import dev.jdnn.DataType;
-import dev.jdnn.Tensor;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
 import dev.jdnn.ops.eltwise.EltwiseAlgorithm;
-import dev.jdnn.ops.eltwise.NativeEltwise;
-import java.util.List;
 
 /**
  * The ReLU family: Relu, LeakyRelu (alpha), Clip (min/max as attributes before opset 11, optional inputs
@@ -66,17 +63,7 @@ public final class Activation implements Op {
         }
         boolean nativeOk = ctx.backend() == Backend.NATIVE && Primitives.nativeShape(shape);
         if (!nativeOk) return step(shape, inputs -> map(floats(inputs, 0, node), x -> f.algorithm().apply((float) x, f.alpha(), f.beta())));
-        NativeEltwise compiled = new NativeEltwise(f.algorithm(), f.alpha(), f.beta(), shape);
-        return new Step() {
-            @Override public List<long[]> outputShapes() { return List.of(shape); }
-            @Override public List<DataType> outputTypes() { return List.of(DataType.FLOAT); }
-            @Override public List<Value> run(List<Value> inputs) {
-                Tensor y = Tensor.zeros(shape);
-                compiled.run(floats(inputs, 0, node), y);
-                return List.of(new Value.Floats(y));
-            }
-            @Override public void close() { compiled.close(); }
-        };
+        return Primitives.eltwiseStep(node, f, shape);
     }
 
     /** Relu and Clip on integer tensors (opset 12+ allows them): exact integer max/min. */

@@ -149,10 +149,7 @@ public final class BatchNormalization implements Op {
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_binary_primitive_desc_create", o -> dnnl_binary_primitive_desc_create(o, engine, dnnl_binary_mul(), src, channel, src, attr));
             op.reusesInput = 0;
-            op.inputKinds = new int[] {DNNL_ARG_SRC_0()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
+            op.input(DNNL_ARG_SRC_0(), op.primitive.queryDesc(dnnl_query_src_md(), 0));
             op.constants.add(new Primitives.PrimitiveOp.Constant(DNNL_ARG_SRC_1(), channel, a.allocateFrom(ValueLayout.JAVA_FLOAT, scale)));
             op.constants.add(new Primitives.PrimitiveOp.Constant(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE() | DNNL_ARG_SRC_1(), channel,
                     a.allocateFrom(ValueLayout.JAVA_FLOAT, shift)));

@@ -7,7 +7,6 @@ import dev.jdnn.Tensor;
 import dev.jdnn.dnnl.Dnnl;
 import dev.jdnn.dnnl.DnnlException;
 import dev.jdnn.dnnl.Engine;
-import dev.jdnn.dnnl.Execution;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.dnnl.Primitive;
 import dev.jdnn.graph.NativeOp;
@@ -52,9 +51,7 @@ final class BinaryPrimitive implements NativeOp {
     private MemorySegment[] visibleDescs;   // per runtime input: the layout the plan must supply
     private int[] runtimeKinds;             // per runtime input: the argument kind
     private MemorySegment[] runtimeArgDescs; // per runtime input: the (rank-extended) descriptor the primitive reads
-    private final List<Integer> constantKinds = new ArrayList<>();
-    private final List<MemorySegment> constantDescs = new ArrayList<>();
-    private final List<MemorySegment> constantData = new ArrayList<>();
+    private final List<Primitives.PrimitiveOp.Constant> constants = new ArrayList<>();
     private MemorySegment dstDesc;
     private long scratchpadBytes;
     private int reuses = -1;
@@ -140,9 +137,7 @@ final class BinaryPrimitive implements NativeOp {
                 runtimeArgDescs[r] = descs[i];
                 visibleDescs[r] = o.shape().length == rank || o.shape().length == 0 ? descs[i] : MemoryDescs.plain(arena, o.shape());
             } else {
-                constantKinds.add(kind);
-                constantDescs.add(descs[i]);
-                constantData.add(arena.allocateFrom(ValueLayout.JAVA_FLOAT, o.constant()));
+                constants.add(new Primitives.PrimitiveOp.Constant(kind, descs[i], arena.allocateFrom(ValueLayout.JAVA_FLOAT, o.constant())));
             }
         }
         boolean src0Full = Arrays.equals(operands.get(0).shape(), out);
@@ -186,22 +181,7 @@ final class BinaryPrimitive implements NativeOp {
 
     @Override
     public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-        Execution e = new Execution(primitive, runtimeKinds.length + constantKinds.size() + 2);
-        try {
-            for (int i = 0; i < runtimeKinds.length; i++) e.arg(runtimeKinds[i], runtimeArgDescs[i]).set(runtimeKinds[i], inputs[i]);
-            e.arg(DNNL_ARG_DST(), dstDesc).set(DNNL_ARG_DST(), output);
-            for (int i = 0; i < constantKinds.size(); i++) e.arg(constantKinds.get(i), constantDescs.get(i)).set(constantKinds.get(i), constantData.get(i));
-            if (scratchpadBytes > 0) {
-                e.arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0)).set(DNNL_ARG_SCRATCHPAD(), scratchpad);
-            }
-        } catch (RuntimeException ex) {
-            e.close();
-            throw ex;
-        }
-        return new Bound() {
-            @Override public void run() { e.run(); }
-            @Override public void close() { e.close(); }
-        };
+        return Primitives.bind(primitive, runtimeKinds, runtimeArgDescs, inputs, DNNL_ARG_DST(), dstDesc, output, constants, scratchpadBytes, scratchpad);
     }
 
     @Override

@@ -45,29 +45,27 @@ public final class Compare implements Op {
             float[] a = Broadcast.floats(inputs.get(0), node), b = Broadcast.floats(inputs.get(1), node);
             for (int i = 0; i < r.length; i++) {
                 float x = a[p.at(0, i)], y = b[p.at(1, i)];
-                boolean v = switch (kind) {
-                    case EQUAL -> x == y;
-                    case LESS -> x < y;
-                    case GREATER -> x > y;
-                    case LESS_OR_EQUAL -> x <= y;
-                    case GREATER_OR_EQUAL -> x >= y;
-                };
-                r[i] = v ? 1 : 0;
+                r[i] = holds(x < y ? -1 : x > y ? 1 : x == y ? 0 : UNORDERED) ? 1 : 0;
             }
         } else {
             long[] a = Broadcast.longs(inputs.get(0), node), b = Broadcast.longs(inputs.get(1), node);
-            for (int i = 0; i < r.length; i++) {
-                long x = a[p.at(0, i)], y = b[p.at(1, i)];
-                boolean v = switch (kind) {
-                    case EQUAL -> x == y;
-                    case LESS -> x < y;
-                    case GREATER -> x > y;
-                    case LESS_OR_EQUAL -> x <= y;
-                    case GREATER_OR_EQUAL -> x >= y;
-                };
-                r[i] = v ? 1 : 0;
-            }
+            for (int i = 0; i < r.length; i++) r[i] = holds(Long.compare(a[p.at(0, i)], b[p.at(1, i)])) ? 1 : 0;
         }
         return new Value.Longs(DataType.BOOL, p.out(), r);
+    }
+
+    /** A comparison with a NaN: neither less, equal nor greater. */
+    private static final int UNORDERED = 2;
+
+    /** Whether this comparison holds for {@code order}: negative less, 0 equal, positive greater, or {@link #UNORDERED}. */
+    private boolean holds(int order) {
+        if (order == UNORDERED) return false;
+        return switch (kind) {
+            case EQUAL -> order == 0;
+            case LESS -> order < 0;
+            case GREATER -> order > 0;
+            case LESS_OR_EQUAL -> order <= 0;
+            case GREATER_OR_EQUAL -> order >= 0;
+        };
     }
 }

@@ -387,27 +387,16 @@ public final class ConvTranspose implements Op {
             MemorySegment padL = a.allocateFrom(C_LONG, g.padBegin());
             MemorySegment padR = a.allocateFrom(C_LONG, g.dnnlPadEnd());
             MemorySegment attr = Primitives.userScratchpad(a, description);
-            if (fused != null) {
-                MemorySegment postOps = Dnnl.create(a, "dnnl_post_ops_create", description, o -> dnnl_post_ops_create(o), p -> dnnl_post_ops_destroy(p));
-                Dnnl.check(dnnl_post_ops_append_eltwise(postOps, fused.algorithm().dnnl(), fused.alpha(), fused.beta()), "dnnl_post_ops_append_eltwise", description);
-                Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, postOps), "dnnl_primitive_attr_set_post_ops", description);
-            }
+            Primitives.appendEltwise(a, attr, fused, description);
             MemorySegment engine = Engine.cpu();
             created = true; // create closes op itself when it fails
             op.create("dnnl_deconvolution_forward_primitive_desc_create", o -> dnnl_deconvolution_forward_primitive_desc_create(o, engine,
                     dnnl_forward_inference(), dnnl_deconvolution_direct(), src, weightsAny, biasDesc, dst, strides, dil, padL, padR, attr));
             MemorySegment weightsDesc = op.primitive.queryDesc(dnnl_query_weights_md(), 0);
-            MemorySegment packed = a.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
-            try (Arena staging = Arena.ofConfined(); NativeReorder pack = new NativeReorder(weightsUser, weightsDesc, "weights of " + description)) {
-                pack.run(staging.allocateFrom(ValueLayout.JAVA_FLOAT, weights), packed);
-            }
-            op.constants.add(new Primitives.PrimitiveOp.Constant(DNNL_ARG_WEIGHTS(), weightsDesc, packed));
+            op.constants.add(new Primitives.PrimitiveOp.Constant(DNNL_ARG_WEIGHTS(), weightsDesc,
+                    Primitives.pack(a, weightsUser, weightsDesc, weights, "weights of " + description)));
             if (bias != null) op.constant(DNNL_ARG_BIAS(), bias);
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
-            return op;
+            return op.srcToDst();
         } catch (RuntimeException e) {
             if (!created || op.primitive != null) op.close();
             throw e;

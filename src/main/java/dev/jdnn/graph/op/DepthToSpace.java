@@ -18,10 +18,7 @@ public final class DepthToSpace implements Op {
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
         long[] x = in.require(0, node, "input");
-        if (x.length != 4) throw error(node, "input " + format(x) + " must be 4-D (N×C×H×W)");
-        if (!node.attributes().has("blocksize")) throw error(node, "attribute blocksize is required");
-        long bs = node.attributes().getInt("blocksize", 0);
-        if (bs < 1) throw error(node, "attribute blocksize=" + bs + " must be >= 1");
+        long bs = blocksize(node, x);
         String mode = node.attributes().getString("mode", "DCR");
         if (ctx.opset() < 11 && node.attributes().has("mode")) throw error(node, "attribute mode is not valid before opset 11");
         if (!mode.equals("DCR") && !mode.equals("CRD")) throw error(node, "attribute mode='" + mode + "' must be DCR or CRD");
@@ -45,5 +42,14 @@ public final class DepthToSpace implements Op {
             }
         }
         return indexStep(node, out, in.type(0), index, 0);
+    }
+
+    /** The required {@code blocksize} attribute (≥ 1), after checking that the input {@code x} is N×C×H×W; shared with SpaceToDepth. */
+    static long blocksize(Node node, long[] x) {
+        if (x.length != 4) throw error(node, "input " + format(x) + " must be 4-D (N×C×H×W)");
+        if (!node.attributes().has("blocksize")) throw error(node, "attribute blocksize is required");
+        long bs = node.attributes().getInt("blocksize", 0);
+        if (bs < 1) throw error(node, "attribute blocksize=" + bs + " must be >= 1");
+        return bs;
     }
 }

@@ -1,6 +1,5 @@
 package dev.jdnn.graph.op;
 
-import dev.jdnn.DataType;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 
@@ -17,14 +16,12 @@ public final class Expand implements Op {
 
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
-        Strided s = plan(node, in);
-        return Ops.step(s.out(), in.type(0), v -> s.run(v.get(0), node));
+        return plan(node, in).step(node, in.type(0));
     }
 
     @Override
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
-        if (in.type(0) != DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
-        return plan(node, in).lower(node);
+        return Strided.lower(node, in, lowering, () -> plan(node, in));
     }
 
     static Strided plan(Node node, Inputs in) {

@@ -6,7 +6,6 @@ import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -78,23 +77,10 @@ public final class Gather implements Op {
         for (int i = 0; i < axis; i++) outer *= in[i];
         for (int i = axis + 1; i < in.length; i++) inner *= in[i];
         long slabs = outer, slab = inner, stride = in[axis] * inner, first = index * inner;
-        Arena arena = Arena.ofShared();
-        MemorySegment inDesc = MemoryDescs.plain(arena, in);
-        MemorySegment outDesc = MemoryDescs.plain(arena, out);
         String description = node.label() + ": Gather index " + index + " of axis " + axis + " (copy) " + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
-        return new NativeOp() {
-            @Override public MemorySegment inputDesc(int i) { return inDesc; }
-            @Override public MemorySegment outputDesc() { return outDesc; }
-            @Override public long scratchpadBytes() { return 0; }
-            @Override public String description() { return description; }
-            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-                MemorySegment src = inputs[0];
-                return () -> {
-                    for (long o = 0; o < slabs; o++) MemorySegment.copy(src, o * stride + first, output, o * slab, slab);
-                };
-            }
-            @Override public void close() { arena.close(); }
-        };
+        return Primitives.move(in, out, description, (src, output) -> () -> {
+            for (long o = 0; o < slabs; o++) MemorySegment.copy(src, o * stride + first, output, o * slab, slab);
+        });
     }
 
 }

@@ -3,6 +3,8 @@ package dev.jdnn.graph.op;
 import static dev.jdnn.graph.op.Ops.*;
 
 import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -26,35 +28,10 @@ public final class GatherElements implements Op {
             throw error(node, "indices " + format(ishape) + " must have the rank of data " + format(data));
         }
         if (data.length == 0) throw error(node, "data must have rank >= 1");
-        int axis = axis(node.attributes().getInt("axis", 0), data.length, node);
-        for (int d = 0; d < data.length; d++) {
-            if (d != axis && ishape[d] > data[d]) {
-                throw error(node, "indices " + format(ishape) + " exceed data " + format(data) + " in dimension " + d);
-            }
-        }
+        int axis = Indexing.elementsAxis(node, data, ishape);
         long[] out = ishape.clone();
-        int n = arraySize(out, node);
-        long[] ds = strides(data);
-        Function<long[], int[]> sources = idx -> {
-            int[] src = new int[n];
-            long[] coord = new long[out.length];
-            for (int i = 0; i < n; i++) {
-                long offset = 0;
-                for (int d = 0; d < out.length; d++) {
-                    offset += (d == axis ? Indexing.resolve(idx[i], data[axis], axis, node) : coord[d]) * ds[d];
-                }
-                src[i] = (int) offset;
-                for (int d = out.length - 1; d >= 0; d--) {
-                    if (++coord[d] < out[d]) break;
-                    coord[d] = 0;
-                }
-            }
-            return src;
-        };
-        if (in.isConstant(1)) {
-            int[] src = sources.apply(in.constantLongs(1, node, "indices"));
-            return step(out, in.type(0), v -> Indexing.take(v.get(0), src, out));
-        }
-        return step(out, in.type(0), v -> Indexing.take(v.get(0), sources.apply(longs(v, 1, node)), out));
+        arraySize(out, node);
+        Function<List<Value>, int[]> sources = Indexing.fromIndices(in, node, Indexing.alongAxis(data, out, axis, node));
+        return step(out, in.type(0), v -> Indexing.take(v.get(0), sources.apply(v), out));
     }
 }

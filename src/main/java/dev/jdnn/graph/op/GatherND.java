@@ -3,7 +3,9 @@ package dev.jdnn.graph.op;
 import static dev.jdnn.graph.op.Ops.*;
 
 import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -42,7 +44,7 @@ public final class GatherND implements Op {
         int slice = (int) count(Arrays.copyOfRange(data, b + k, data.length));
         long block = count(Arrays.copyOfRange(data, b, data.length));
         long[] ds = strides(data);
-        Function<long[], int[]> sources = idx -> {
+        Function<long[], int[]> map = idx -> {
             int[] src = new int[n];
             int at = 0;
             for (int bi = 0; bi < batches; bi++) {
@@ -55,10 +57,7 @@ public final class GatherND implements Op {
             }
             return src;
         };
-        if (in.isConstant(1)) {
-            int[] src = sources.apply(in.constantLongs(1, node, "indices"));
-            return step(out, in.type(0), v -> Indexing.take(v.get(0), src, out));
-        }
-        return step(out, in.type(0), v -> Indexing.take(v.get(0), sources.apply(longs(v, 1, node)), out));
+        Function<List<Value>, int[]> sources = Indexing.fromIndices(in, node, map);
+        return step(out, in.type(0), v -> Indexing.take(v.get(0), sources.apply(v), out));
     }
 }

@@ -130,17 +130,10 @@ public final class Gemm implements Op {
             op.create("dnnl_inner_product_forward_primitive_desc_create", o -> dnnl_inner_product_forward_primitive_desc_create(o, engine,
                     dnnl_forward_inference(), src, weightsAny, biasDesc, dst, attr));
             MemorySegment weightsDesc = op.primitive.queryDesc(dnnl_query_weights_md(), 0);
-            MemorySegment packed = a.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
-            try (Arena staging = Arena.ofConfined(); NativeReorder pack = new NativeReorder(weightsPlain, weightsDesc, "weights of " + description)) {
-                pack.run(staging.allocateFrom(ValueLayout.JAVA_FLOAT, weights), packed);
-            }
-            op.constants.add(new Primitives.PrimitiveOp.Constant(DNNL_ARG_WEIGHTS(), weightsDesc, packed));
+            op.constants.add(new Primitives.PrimitiveOp.Constant(DNNL_ARG_WEIGHTS(), weightsDesc,
+                    Primitives.pack(a, weightsPlain, weightsDesc, weights, "weights of " + description)));
             op.constant(DNNL_ARG_BIAS(), bias);
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
-            return op;
+            return op.srcToDst();
         } catch (RuntimeException e) {
             op.close();
             throw e;

@@ -7,6 +7,7 @@ import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Shared pieces of the indexing ops (Gather, GatherElements, GatherND, ScatterElements, ScatterND):
@@ -106,6 +107,70 @@ final class Indexing {
         float[] out = ((Value.Floats) data).tensor().toArray(), upd = ((Value.Floats) updates).tensor().toArray();
         for (int i = 0; i < destinations.length; i++) out[destinations[i]] = reduction.apply(out[destinations[i]], upd[i]);
         return result(out, data.shape());
+    }
+
+    /**
+     * Scatter's inputs: data (0), indices (1, int32 or int64) and updates (2, of data's type); returns the
+     * {@code reduction} the opset allows.
+     */
+    static Reduction scatterInputs(Node node, Inputs in, int opset) {
+        in.require(0, node, "data");
+        in.require(1, node, "indices");
+        in.require(2, node, "updates");
+        requireIndices(in, 1, node, "indices");
+        sameType(in, 0, 2, node, "updates");
+        return Reduction.of(node, opset);
+    }
+
+    /**
+     * The {@code axis} attribute of GatherElements/ScatterElements, after checking that {@code indices}
+     * (of data's rank) fits inside {@code data} on every other axis.
+     */
+    static int elementsAxis(Node node, long[] data, long[] indices) {
+        int axis = axis(node.attributes().getInt("axis", 0), data.length, node);
+        for (int d = 0; d < data.length; d++) {
+            if (d != axis && indices[d] > data[d]) {
+                throw error(node, "indices " + format(indices) + " exceed data " + format(data) + " in dimension " + d);
+            }
+        }
+        return axis;
+    }
+
+    /**
+     * GatherElements/ScatterElements' index map: for each position p of {@code indices} (row-major), the
+     * data offset of p with {@code p[axis]} replaced by the index stored at p.
+     */
+    static Function<long[], int[]> alongAxis(long[] data, long[] indices, int axis, Node node) {
+        int n = (int) count(indices);
+        long[] ds = strides(data);
+        return idx -> {
+            int[] map = new int[n];
+            long[] coord = new long[indices.length];
+            for (int i = 0; i < n; i++) {
+                long offset = 0;
+                for (int d = 0; d < indices.length; d++) {
+                    offset += (d == axis ? resolve(idx[i], data[axis], axis, node) : coord[d]) * ds[d];
+                }
+                map[i] = (int) offset;
+                for (int d = indices.length - 1; d >= 0; d--) {
+                    if (++coord[d] < indices[d]) break;
+                    coord[d] = 0;
+                }
+            }
+            return map;
+        };
+    }
+
+    /**
+     * An element map computed from the indices (input 1): once here when they are constant (so bad
+     * indices fail at prepare), else on every run.
+     */
+    static Function<List<Value>, int[]> fromIndices(Inputs in, Node node, Function<long[], int[]> map) {
+        if (in.isConstant(1)) {
+            int[] fixed = map.apply(in.constantLongs(1, node, "indices"));
+            return v -> fixed;
+        }
+        return v -> map.apply(longs(v, 1, node));
     }
 
     static long[] concat(long[] a, long[] b) {

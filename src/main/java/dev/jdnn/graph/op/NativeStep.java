@@ -5,7 +5,6 @@ import static dev.jdnn.bindings.dnnl_h.*;
 import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
 import dev.jdnn.dnnl.Dnnl;
-import dev.jdnn.dnnl.Execution;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.dnnl.Primitive;
 import dev.jdnn.graph.NativeOp;
@@ -67,14 +66,13 @@ final class NativeStep {
      */
     static final class Viewed implements NativeOp {
         record Arg(int kind, MemorySegment argDesc, MemorySegment planDesc) {}
-        record Constant(int kind, MemorySegment desc, MemorySegment data) {}
 
         final Arena arena = Arena.ofShared();
         Primitive primitive;
         String description;
         final List<Arg> inputs = new ArrayList<>();
         Arg output;
-        final List<Constant> constants = new ArrayList<>();
+        final List<Primitives.PrimitiveOp.Constant> constants = new ArrayList<>();
         long scratchpadBytes;
 
         Viewed(String description) {
@@ -102,19 +100,14 @@ final class NativeStep {
         /** A constant argument, reordered once from plain {@code dims} into the layout the primitive chose for {@code query}. */
         Viewed packed(int kind, int query, long[] dims, float[] values) {
             MemorySegment chosen = MemoryDescs.clone(arena, primitive.queryDesc(query, 0));
-            MemorySegment packed = arena.allocate(Math.max(64, MemoryDescs.size(chosen)), 64);
-            MemorySegment plain = MemoryDescs.plain(arena, dims);
-            try (Arena staging = Arena.ofConfined();
-                 dev.jdnn.ops.reorder.NativeReorder pack = new dev.jdnn.ops.reorder.NativeReorder(plain, chosen, "constant of " + description)) {
-                pack.run(staging.allocateFrom(ValueLayout.JAVA_FLOAT, values), packed);
-            }
-            constants.add(new Constant(kind, chosen, packed));
+            MemorySegment packed = Primitives.pack(arena, MemoryDescs.plain(arena, dims), chosen, values, "constant of " + description);
+            constants.add(new Primitives.PrimitiveOp.Constant(kind, chosen, packed));
             return this;
         }
 
         /** A constant argument already in the layout {@code desc} describes. */
         Viewed constant(int kind, MemorySegment desc, float[] values) {
-            constants.add(new Constant(kind, desc, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values)));
+            constants.add(new Primitives.PrimitiveOp.Constant(kind, desc, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values)));
             return this;
         }
 
@@ -124,22 +117,13 @@ final class NativeStep {
         @Override public String description() { return description; }
 
         @Override public Bound bind(MemorySegment[] in, MemorySegment out, MemorySegment scratchpad) {
-            Execution e = new Execution(primitive, inputs.size() + constants.size() + 2);
-            try {
-                for (int i = 0; i < inputs.size(); i++) e.arg(inputs.get(i).kind(), inputs.get(i).argDesc()).set(inputs.get(i).kind(), in[i]);
-                e.arg(output.kind(), output.argDesc()).set(output.kind(), out);
-                for (Constant c : constants) e.arg(c.kind(), c.desc()).set(c.kind(), c.data());
-                if (scratchpadBytes > 0) {
-                    e.arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0)).set(DNNL_ARG_SCRATCHPAD(), scratchpad);
-                }
-            } catch (RuntimeException ex) {
-                e.close();
-                throw ex;
+            int[] kinds = new int[inputs.size()];
+            MemorySegment[] descs = new MemorySegment[inputs.size()];
+            for (int i = 0; i < kinds.length; i++) {
+                kinds[i] = inputs.get(i).kind();
+                descs[i] = inputs.get(i).argDesc();
             }
-            return new Bound() {
-                @Override public void run() { e.run(); }
-                @Override public void close() { e.close(); }
-            };
+            return Primitives.bind(primitive, kinds, descs, in, output.kind(), output.argDesc(), out, constants, scratchpadBytes, scratchpad);
         }
 
         @Override public void close() {

@@ -336,11 +336,7 @@ public final class Pool implements Op {
         op.create("dnnl_pooling_forward_primitive_desc_create", o -> dnnl_pooling_forward_primitive_desc_create(o, engine,
                 dnnl_forward_inference(), alg, srcDesc, dstAny, s, k, d, pl, pr, attr));
         try {
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
-            return op;
+            return op.srcToDst();
         } catch (RuntimeException e) {
             op.close();
             throw e;

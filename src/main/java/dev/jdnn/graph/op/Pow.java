@@ -4,14 +4,11 @@ import static dev.jdnn.graph.op.Ops.*;
 
 import dev.jdnn.Backend;
 import dev.jdnn.DataType;
-import dev.jdnn.Tensor;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
 import dev.jdnn.ops.eltwise.EltwiseAlgorithm;
-import dev.jdnn.ops.eltwise.NativeEltwise;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Pow: {@code Z = X^Y} with numpy broadcasting; Z has X's type. Opset 7: X and Y the same float type;
@@ -44,17 +41,7 @@ public final class Pow implements Op {
         int[] ia = broadcastIndex(a, out), ib = broadcastIndex(b, out);
         PostOp scalar = scalarExponent(in, out);
         if (scalar != null && ctx.backend() == Backend.NATIVE && Primitives.nativeShape(out)) {
-            NativeEltwise compiled = new NativeEltwise(scalar.algorithm(), scalar.alpha(), scalar.beta(), out);
-            return new Step() {
-                @Override public List<long[]> outputShapes() { return List.of(out); }
-                @Override public List<DataType> outputTypes() { return List.of(DataType.FLOAT); }
-                @Override public List<Value> run(List<Value> inputs) {
-                    Tensor z = Tensor.zeros(out);
-                    compiled.run(floats(inputs, 0, node), z);
-                    return List.of(new Value.Floats(z));
-                }
-                @Override public void close() { compiled.close(); }
-            };
+            return Primitives.eltwiseStep(node, scalar, out);
         }
         return step(out, tx, inputs -> {
             double[] y = doubles(inputs.get(1));

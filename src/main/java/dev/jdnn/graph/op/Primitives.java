@@ -2,6 +2,8 @@ package dev.jdnn.graph.op;
 
 import static dev.jdnn.bindings.dnnl_h.*;
 
+import dev.jdnn.DataType;
+import dev.jdnn.Tensor;
 import dev.jdnn.dnnl.Dnnl;
 import dev.jdnn.dnnl.Engine;
 import dev.jdnn.dnnl.Execution;
@@ -10,11 +12,14 @@ import dev.jdnn.dnnl.Primitive;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
+import dev.jdnn.ops.eltwise.NativeEltwise;
+import dev.jdnn.ops.reorder.NativeReorder;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.ToIntFunction;
 
 /**
@@ -74,6 +79,20 @@ public final class Primitives {
             return this;
         }
 
+        /** One runtime input, argument {@code kind} in {@code desc}; the output DST in the layout the primitive chose. */
+        public PrimitiveOp input(int kind, MemorySegment desc) {
+            inputKinds = new int[] {kind};
+            inputDescs = new MemorySegment[] {desc};
+            outputKind = DNNL_ARG_DST();
+            outputDesc = primitive.queryDesc(dnnl_query_dst_md(), 0);
+            return this;
+        }
+
+        /** Runtime input SRC and output DST, both in the layouts the primitive chose (after {@link #create}). */
+        public PrimitiveOp srcToDst() {
+            return input(DNNL_ARG_SRC(), primitive.queryDesc(dnnl_query_src_md(), 0));
+        }
+
         @Override public MemorySegment inputDesc(int i) { return inputDescs[i]; }
         @Override public MemorySegment outputDesc() { return outputDesc; }
         @Override public long scratchpadBytes() { return scratchpadBytes; }
@@ -81,28 +100,48 @@ public final class Primitives {
         @Override public String description() { return description; }
 
         @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-            Execution e = new Execution(primitive, inputKinds.length + constants.size() + 2);
-            try {
-                for (int i = 0; i < inputKinds.length; i++) e.arg(inputKinds[i], inputDescs[i]).set(inputKinds[i], inputs[i]);
-                e.arg(outputKind, outputDesc).set(outputKind, output);
-                for (Constant c : constants) e.arg(c.kind(), c.desc()).set(c.kind(), c.data());
-                if (scratchpadBytes > 0) {
-                    e.arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0)).set(DNNL_ARG_SCRATCHPAD(), scratchpad);
-                }
-            } catch (RuntimeException ex) {
-                e.close();
-                throw ex;
-            }
-            return new Bound() {
-                @Override public void run() { e.run(); }
-                @Override public void close() { e.close(); }
-            };
+            return Primitives.bind(primitive, inputKinds, inputDescs, inputs, outputKind, outputDesc, output, constants, scratchpadBytes, scratchpad);
         }
 
         @Override public void close() {
             if (primitive != null) primitive.close();
             arena.close();
         }
+    }
+
+    /**
+     * Binds one frame's buffers to {@code primitive} as one {@link Execution}: runtime input i as argument
+     * {@code inputKinds[i]} in {@code inputDescs[i]}, the output, the constants, and the scratchpad (when
+     * {@code scratchpadBytes > 0}). Every primitive-backed {@link NativeOp} binds through here.
+     */
+    static NativeOp.Bound bind(Primitive primitive, int[] inputKinds, MemorySegment[] inputDescs, MemorySegment[] inputs,
+                               int outputKind, MemorySegment outputDesc, MemorySegment output,
+                               List<PrimitiveOp.Constant> constants, long scratchpadBytes, MemorySegment scratchpad) {
+        Execution e = new Execution(primitive, inputKinds.length + constants.size() + 2);
+        try {
+            for (int i = 0; i < inputKinds.length; i++) e.arg(inputKinds[i], inputDescs[i]).set(inputKinds[i], inputs[i]);
+            e.arg(outputKind, outputDesc).set(outputKind, output);
+            for (PrimitiveOp.Constant c : constants) e.arg(c.kind(), c.desc()).set(c.kind(), c.data());
+            if (scratchpadBytes > 0) {
+                e.arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0)).set(DNNL_ARG_SCRATCHPAD(), scratchpad);
+            }
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+        return new NativeOp.Bound() {
+            @Override public void run() { e.run(); }
+            @Override public void close() { e.close(); }
+        };
+    }
+
+    /** {@code values}, laid out as {@code from}, reordered once into the layout {@code to} (a constant argument's data, owned by {@code arena}). */
+    static MemorySegment pack(Arena arena, MemorySegment from, MemorySegment to, float[] values, String description) {
+        MemorySegment packed = arena.allocate(Math.max(64, MemoryDescs.size(to)), 64);
+        try (Arena staging = Arena.ofConfined(); NativeReorder pack = new NativeReorder(from, to, description)) {
+            pack.run(staging.allocateFrom(ValueLayout.JAVA_FLOAT, values), packed);
+        }
+        return packed;
     }
 
     /** A primitive attribute with a user-managed scratchpad (every frame of a compiled plan brings its own). */
@@ -145,15 +184,29 @@ public final class Primitives {
             op.create("dnnl_eltwise_forward_primitive_desc_create", o -> dnnl_eltwise_forward_primitive_desc_create(o, engine,
                     dnnl_forward_inference(), a.algorithm().dnnl(), srcDesc, srcDesc, a.alpha(), a.beta(), attr));
             op.reusesInput = 0;
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {srcDesc};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
-            return op;
+            return op.input(DNNL_ARG_SRC(), srcDesc);
         } catch (RuntimeException e) {
             op.close();
             throw e;
         }
+    }
+
+    /**
+     * Node-by-node native {@code alg(x; alpha, beta)} on a plain float32 input 0 of {@code shape} (Backend.NATIVE
+     * without a compiled plan): one oneDNN eltwise primitive, run into a fresh tensor.
+     */
+    static Op.Step eltwiseStep(Node node, PostOp f, long[] shape) {
+        NativeEltwise compiled = new NativeEltwise(f.algorithm(), f.alpha(), f.beta(), shape);
+        return new Op.Step() {
+            @Override public List<long[]> outputShapes() { return List.of(shape); }
+            @Override public List<DataType> outputTypes() { return List.of(DataType.FLOAT); }
+            @Override public List<Value> run(List<Value> inputs) {
+                Tensor y = Tensor.zeros(shape);
+                compiled.run(Ops.floats(inputs, 0, node), y);
+                return List.of(new Value.Floats(y));
+            }
+            @Override public void close() { compiled.close(); }
+        };
     }
 
     /** An op that passes its input through unchanged, in whatever layout it has (runs in place when it can). */
@@ -178,23 +231,35 @@ public final class Primitives {
 
     /** Shape-only ops (Flatten, Reshape, ...): a plain copy, since row-major data does not change. */
     public static NativeOp copy(Node node, long[] in, long[] out) {
-        Arena arena = Arena.ofShared();
-        MemorySegment inDesc = MemoryDescs.plain(arena, in);
-        MemorySegment outDesc = MemoryDescs.plain(arena, out);
         String description = node.label() + ": " + node.opType() + " (copy) " + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
         long bytes = Ops.count(out) * Float.BYTES;
-        return new NativeOp() {
-            @Override public MemorySegment inputDesc(int i) { return inDesc; }
-            @Override public MemorySegment outputDesc() { return outDesc; }
-            @Override public long scratchpadBytes() { return 0; }
-            @Override public String description() { return description; }
-            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-                MemorySegment src = inputs[0];
-                return () -> {
-                    if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
-                };
-            }
-            @Override public void close() { arena.close(); }
-        };
+        return move(in, out, description, (src, output) -> () -> {
+            if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
+        });
+    }
+
+    /**
+     * Data movement between plain float32 tensors {@code in → out} done in Java (no primitive):
+     * {@code bind} binds one frame's source and destination buffers.
+     */
+    static NativeOp move(long[] in, long[] out, String description, BiFunction<MemorySegment, MemorySegment, NativeOp.Bound> bind) {
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment inDesc = MemoryDescs.plain(arena, in);
+            MemorySegment outDesc = MemoryDescs.plain(arena, out);
+            return new NativeOp() {
+                @Override public MemorySegment inputDesc(int i) { return inDesc; }
+                @Override public MemorySegment outputDesc() { return outDesc; }
+                @Override public long scratchpadBytes() { return 0; }
+                @Override public String description() { return description; }
+                @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+                    return bind.apply(inputs[0], output);
+                }
+                @Override public void close() { arena.close(); }
+            };
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 }

@@ -302,7 +302,7 @@ public final class Reduce implements Op {
             long[] kernel = Arrays.copyOfRange(x, 2, x.length);
             long[] ones = new long[spatial], zeros = new long[spatial];
             Arrays.fill(ones, 1);
-            MemorySegment dst = keepdims ? MemoryDescs.any(a, kept) : MemoryDescs.plain(a, kept);
+            MemorySegment dst = dst(a, kept, keepdims);
             MemorySegment s = a.allocateFrom(C_LONG, ones), k = a.allocateFrom(C_LONG, kernel), d = a.allocateFrom(C_LONG, zeros);
             MemorySegment pl = a.allocateFrom(C_LONG, zeros), pr = a.allocateFrom(C_LONG, zeros);
             MemorySegment attr = Primitives.userScratchpad(a, description);
@@ -310,12 +310,7 @@ public final class Reduce implements Op {
             int alg = kind == Kind.MAX ? dnnl_pooling_max() : dnnl_pooling_avg_exclude_padding();
             op.create("dnnl_pooling_forward_primitive_desc_create", o -> dnnl_pooling_forward_primitive_desc_create(o, engine,
                     dnnl_forward_inference(), alg, srcDesc, dst, s, k, d, pl, pr, attr));
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
-            if (keepdims) return op;
-            return NormPrimitives.reshaped(op, op.inputDescs[0], MemoryDescs.plain(a, out));
+            return srcToDst(op, keepdims, out);
         } catch (RuntimeException e) {
             op.close();
             throw e;
@@ -330,8 +325,7 @@ public final class Reduce implements Op {
         try {
             Arena a = op.arena;
             MemorySegment src = srcDesc != null ? srcDesc : MemoryDescs.plain(a, x);
-            // keepdims=0 needs plain output (then the same bytes are the node's lower-rank plain output).
-            MemorySegment dst = keepdims ? MemoryDescs.any(a, kept) : MemoryDescs.plain(a, kept);
+            MemorySegment dst = dst(a, kept, keepdims);
             MemorySegment attr = Primitives.userScratchpad(a, description);
             if (kind == Kind.LOG_SUM) {
                 MemorySegment postOps = Dnnl.create(a, "dnnl_post_ops_create", description, o -> dnnl_post_ops_create(o), q -> dnnl_post_ops_destroy(q));
@@ -341,15 +335,21 @@ public final class Reduce implements Op {
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_reduction_primitive_desc_create",
                     o -> dnnl_reduction_primitive_desc_create(o, engine, alg, src, dst, power, 0f, attr));
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
-            if (keepdims) return op;
-            return NormPrimitives.reshaped(op, op.inputDescs[0], MemoryDescs.plain(a, out));
+            return srcToDst(op, keepdims, out);
         } catch (RuntimeException e) {
             op.close();
             throw e;
         }
+    }
+
+    /** The primitive's output: any layout with keepdims, else plain (then the same bytes are the node's lower-rank plain output). */
+    private static MemorySegment dst(Arena a, long[] kept, boolean keepdims) {
+        return keepdims ? MemoryDescs.any(a, kept) : MemoryDescs.plain(a, kept);
+    }
+
+    /** {@code op} (created) reading src and writing dst; without keepdims the plan sees that output as the plain {@code out}. */
+    private static NativeOp srcToDst(Primitives.PrimitiveOp op, boolean keepdims, long[] out) {
+        op.srcToDst();
+        return keepdims ? op : NormPrimitives.reshaped(op, op.inputDescs[0], MemoryDescs.plain(op.arena, out));
     }
 }

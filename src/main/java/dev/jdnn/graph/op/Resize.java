@@ -561,11 +561,7 @@ public final class Resize implements Op {
             MemorySegment engine = Engine.cpu();
             op.create("dnnl_resampling_forward_primitive_desc_create",
                     pd -> dnnl_resampling_forward_primitive_desc_create(pd, engine, dnnl_forward_inference(), alg, factors, srcDesc, dstAny, attr));
-            op.inputKinds = new int[] {DNNL_ARG_SRC()};
-            op.inputDescs = new MemorySegment[] {op.primitive.queryDesc(dnnl_query_src_md(), 0)};
-            op.outputKind = DNNL_ARG_DST();
-            op.outputDesc = op.primitive.queryDesc(dnnl_query_dst_md(), 0);
-            return op;
+            return op.srcToDst();
         } catch (RuntimeException e) {
             op.close();
             throw e;

@@ -3,7 +3,9 @@ package dev.jdnn.graph.op;
 import static dev.jdnn.graph.op.Ops.*;
 
 import dev.jdnn.graph.Node;
+import dev.jdnn.graph.Value;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -19,12 +21,8 @@ public final class ScatterND implements Op {
 
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
-        long[] data = in.require(0, node, "data");
-        long[] ishape = in.require(1, node, "indices");
-        long[] ushape = in.require(2, node, "updates");
-        Indexing.requireIndices(in, 1, node, "indices");
-        Indexing.sameType(in, 0, 2, node, "updates");
-        Indexing.Reduction reduction = Indexing.Reduction.of(node, ctx.opset());
+        Indexing.Reduction reduction = Indexing.scatterInputs(node, in, ctx.opset());
+        long[] data = in.shape(0), ishape = in.shape(1), ushape = in.shape(2);
         if (data.length == 0 || ishape.length == 0) throw error(node, "data and indices must have rank >= 1");
         int k = toInt(ishape[ishape.length - 1], node, "indices' last dimension");
         if (k < 1 || k > data.length) throw error(node, "indices' last dimension " + k + " must be 1.." + data.length + " (data's rank)");
@@ -37,7 +35,7 @@ public final class ScatterND implements Op {
         int slice = (int) count(Arrays.copyOfRange(data, k, data.length));
         int n = arraySize(ushape, node);
         long[] ds = strides(data);
-        Function<long[], int[]> destinations = idx -> {
+        Function<long[], int[]> map = idx -> {
             int[] dst = new int[n];
             for (int t = 0; t < tuples; t++) {
                 long offset = 0;
@@ -46,8 +44,7 @@ public final class ScatterND implements Op {
             }
             return dst;
         };
-        int[] fixed = in.isConstant(1) ? destinations.apply(in.constantLongs(1, node, "indices")) : null;
-        return step(data, in.type(0), v -> Indexing.scatter(v.get(0), v.get(2),
-                fixed != null ? fixed : destinations.apply(longs(v, 1, node)), reduction));
+        Function<List<Value>, int[]> destinations = Indexing.fromIndices(in, node, map);
+        return step(data, in.type(0), v -> Indexing.scatter(v.get(0), v.get(2), destinations.apply(v), reduction));
     }
 }

@@ -19,14 +19,12 @@ public final class Slice implements Op {
 
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
-        Strided s = plan(node, in, ctx);
-        return Ops.step(s.out(), in.type(0), v -> s.run(v.get(0), node));
+        return plan(node, in, ctx).step(node, in.type(0));
     }
 
     @Override
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
-        if (in.type(0) != dev.jdnn.DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
-        return plan(node, in, lowering.context()).lower(node);
+        return Strided.lower(node, in, lowering, () -> plan(node, in, lowering.context()));
     }
 
     /** The strided read this node does: checks starts/ends/axes/steps and clamps them against the input shape. */

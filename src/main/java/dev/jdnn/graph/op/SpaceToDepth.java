@@ -16,10 +16,7 @@ public final class SpaceToDepth implements Op {
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
         long[] x = in.require(0, node, "input");
-        if (x.length != 4) throw error(node, "input " + format(x) + " must be 4-D (N×C×H×W)");
-        if (!node.attributes().has("blocksize")) throw error(node, "attribute blocksize is required");
-        long bs = node.attributes().getInt("blocksize", 0);
-        if (bs < 1) throw error(node, "attribute blocksize=" + bs + " must be >= 1");
+        long bs = DepthToSpace.blocksize(node, x);
         if (x[2] % bs != 0 || x[3] % bs != 0) throw error(node, "spatial size " + x[2] + "×" + x[3] + " is not divisible by blocksize " + bs);
         long n = x[0], c = x[1], h = x[2] / bs, w = x[3] / bs;
         long[] out = {n, c * bs * bs, h, w};

@@ -106,14 +106,12 @@ public final class Split implements Op {
     static final class Part implements Op {
         @Override
         public Step prepare(Node node, Inputs in, Context ctx) {
-            Strided s = part(node, in, ctx);
-            return Ops.step(s.out(), in.type(0), v -> s.run(v.get(0), node));
+            return part(node, in, ctx).step(node, in.type(0));
         }
 
         @Override
         public NativeOp lower(Node node, Inputs in, Lowering lowering) {
-            if (in.type(0) != dev.jdnn.DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
-            return part(node, in, lowering.context()).lower(node);
+            return Strided.lower(node, in, lowering, () -> part(node, in, lowering.context()));
         }
 
         private static Strided part(Node node, Inputs in, Context ctx) {

@@ -1,13 +1,14 @@
 package dev.jdnn.graph.op;
 
+import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.Supplier;
 
 /**
  * The one data movement Slice, Split, Expand and Tile all are: walking the output in row-major order
@@ -35,6 +36,17 @@ record Strided(long[] in, long[] out, long[] walk, long offset, long[] strides) 
         if (walk.length != strides.length || Ops.count(walk) != Ops.count(out)) {
             throw new IllegalArgumentException("walk " + Ops.format(walk) + " does not fit strides " + Ops.format(strides) + " and output " + Ops.format(out));
         }
+    }
+
+    /** The step of an op that is this one copy of input 0 (Slice, a Split part, Expand, Tile): the output keeps {@code type}. */
+    Op.Step step(Node node, DataType type) {
+        return Ops.step(out, type, v -> run(v.get(0), node));
+    }
+
+    /** Such an op's compiled form: {@code plan}'s copy when input 0 is its only runtime input and float32, else null. */
+    static NativeOp lower(Node node, Inputs in, Op.Lowering lowering, Supplier<Strided> plan) {
+        if (in.type(0) != DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
+        return plan.get().lower(node);
     }
 
     /** The plain Java reference: one element at a time, any element type (the output keeps the input's type). */
@@ -98,48 +110,30 @@ record Strided(long[] in, long[] out, long[] walk, long offset, long[] strides) 
         long runElements = run;
         long runBytes = run * Float.BYTES;
         long first = offset;
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment inDesc = MemoryDescs.plain(arena, in);
-            MemorySegment outDesc = MemoryDescs.plain(arena, out);
-            String description = node.label() + ": " + node.opType() + " (strided copy, " + outerCount + " runs of " + run + ") "
-                    + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
-            return new NativeOp() {
-                @Override public MemorySegment inputDesc(int i) { return inDesc; }
-                @Override public MemorySegment outputDesc() { return outDesc; }
-                @Override public long scratchpadBytes() { return 0; }
-                @Override public String description() { return description; }
-
-                @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-                    MemorySegment src = inputs[0];
-                    long[] coord = new long[outerRank]; // this frame's own, so concurrent frames never share it
-                    return () -> {
-                        java.util.Arrays.fill(coord, 0);
-                        long at = first;
-                        long dst = 0;
-                        for (long o = 0; o < outerCount; o++) {
-                            if (runElements == 1) {
-                                output.setAtIndex(ValueLayout.JAVA_FLOAT, dst, src.getAtIndex(ValueLayout.JAVA_FLOAT, at));
-                            } else {
-                                MemorySegment.copy(src, at * Float.BYTES, output, dst * Float.BYTES, runBytes);
-                            }
-                            dst += runElements;
-                            for (int d = outerRank - 1; d >= 0; d--) {
-                                at += outerStrides[d];
-                                if (++coord[d] < outerWalk[d]) break;
-                                at -= outerStrides[d] * coord[d];
-                                coord[d] = 0;
-                            }
-                        }
-                    };
+        String description = node.label() + ": " + node.opType() + " (strided copy, " + outerCount + " runs of " + run + ") "
+                + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
+        return Primitives.move(in, out, description, (src, output) -> {
+            long[] coord = new long[outerRank]; // this frame's own, so concurrent frames never share it
+            return () -> {
+                java.util.Arrays.fill(coord, 0);
+                long at = first;
+                long dst = 0;
+                for (long o = 0; o < outerCount; o++) {
+                    if (runElements == 1) {
+                        output.setAtIndex(ValueLayout.JAVA_FLOAT, dst, src.getAtIndex(ValueLayout.JAVA_FLOAT, at));
+                    } else {
+                        MemorySegment.copy(src, at * Float.BYTES, output, dst * Float.BYTES, runBytes);
+                    }
+                    dst += runElements;
+                    for (int d = outerRank - 1; d >= 0; d--) {
+                        at += outerStrides[d];
+                        if (++coord[d] < outerWalk[d]) break;
+                        at -= outerStrides[d] * coord[d];
+                        coord[d] = 0;
+                    }
                 }
-
-                @Override public void close() { arena.close(); }
             };
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        });
     }
 
     /** Row-major strides of a shape, in elements. */

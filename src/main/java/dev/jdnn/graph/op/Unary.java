@@ -4,14 +4,11 @@ import static dev.jdnn.graph.op.Ops.*;
 
 import dev.jdnn.Backend;
 import dev.jdnn.DataType;
-import dev.jdnn.Tensor;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
 import dev.jdnn.ops.eltwise.EltwiseAlgorithm;
 import dev.jdnn.ops.eltwise.Erf;
-import dev.jdnn.ops.eltwise.NativeEltwise;
-import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.LongUnaryOperator;
@@ -160,17 +157,7 @@ public final class Unary implements Op {
             DoubleUnaryOperator ref = fn.reference();
             return step(shape, inputs -> map(floats(inputs, 0, node), ref));
         }
-        NativeEltwise compiled = new NativeEltwise(f.algorithm(), f.alpha(), f.beta(), shape);
-        return new Step() {
-            @Override public List<long[]> outputShapes() { return List.of(shape); }
-            @Override public List<DataType> outputTypes() { return List.of(DataType.FLOAT); }
-            @Override public List<Value> run(List<Value> inputs) {
-                Tensor y = Tensor.zeros(shape);
-                compiled.run(floats(inputs, 0, node), y);
-                return List.of(new Value.Floats(y));
-            }
-            @Override public void close() { compiled.close(); }
-        };
+        return Primitives.eltwiseStep(node, f, shape);
     }
 
     @Override

@@ -36,7 +36,7 @@ import org.opentest4j.TestAbortedException;
 final class ConvPoolTesting {
     private ConvPoolTesting() {}
 
-    static final Path NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
+    static final Path NODE_TESTS = dev.jdnn.onnx.OnnxNodeTests.NODE_TESTS;
 
     static Node node(String op, int inputs, int outputs, Map<String, Object> attributes) {
         List<String> in = new ArrayList<>(), out = new ArrayList<>();

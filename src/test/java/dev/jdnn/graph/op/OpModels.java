@@ -38,7 +38,7 @@ import java.util.Map;
 final class OpModels {
     private OpModels() {}
 
-    static final Path NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
+    static final Path NODE_TESTS = dev.jdnn.onnx.OnnxNodeTests.NODE_TESTS;
 
     /** The three ways a model runs: name and session options. */
     static final Map<String, Session.Options> CONFIGS = configs();
@@ -151,14 +151,7 @@ final class OpModels {
 
     /** ONNX's tolerance: |a − b| ≤ 1e-7 + 1e-3·|b|, NaN matching NaN. */
     static void assertOnnxClose(float[] want, float[] got, String what) {
-        assertEquals(want.length, got.length, what + ": length");
-        for (int j = 0; j < want.length; j++) {
-            double tolerance = 1e-7 + 1e-3 * Math.abs(want[j]);
-            if (!(Math.abs(got[j] - want[j]) <= tolerance) && !(Float.isNaN(want[j]) && Float.isNaN(got[j]))
-                    && !(want[j] == got[j])) {
-                fail(what + "[" + j + "]: expected " + want[j] + ", got " + got[j]);
-            }
-        }
+        dev.jdnn.onnx.OnnxNodeTests.assertOnnxClose(want, got, what);
     }
 
     // ---- ONNX node tests with their int64 inputs as initializers and double data as float32 ----

@@ -16,6 +16,7 @@ import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Value;
 import dev.jdnn.onnx.OnnxFormatException;
 import dev.jdnn.onnx.OnnxLoader;
+import dev.jdnn.onnx.OnnxNodeTests;
 import dev.jdnn.onnx.proto.OnnxProto;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,7 +58,7 @@ import org.opentest4j.TestAbortedException;
  * A summary of pass/skip/fail per op is printed after the class.
  */
 class PlumbingOpsTest {
-    static final Path ONNX_NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
+    static final Path ONNX_NODE_TESTS = OnnxNodeTests.NODE_TESTS;
     static final Path OWN_CASES = Path.of("src/test/resources/fixtures/plumbing");
     static final Pattern ONNX_FILTER = Pattern.compile("test_(slice|split|cast|castlike|expand|tile|constantofshape|range|size|nonzero|shape).*");
     static final Pattern OP = Pattern.compile("(?:test_)?(castlike|cast|constantofshape|expand|nonzero|range|shape|size|slice|split|tile)_?.*");
@@ -84,8 +85,7 @@ class PlumbingOpsTest {
                 try (InputStream in = Files.newInputStream(dir.resolve("model.onnx"))) {
                     proto = OnnxProto.ModelProto.parseFrom(in);
                 }
-                int opset = proto.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
-                        .mapToInt(o -> (int) o.getVersion()).findFirst().orElse(1);
+                int opset = OnnxNodeTests.opset(proto);
                 Matcher m = OP.matcher(name);
                 String key = source + " " + (m.matches() ? m.group(1) : name);
                 List<String> missing = proto.getGraph().getNodeList().stream().map(OnnxProto.NodeProto::getOpType)
@@ -96,9 +96,9 @@ class PlumbingOpsTest {
                     SKIPS.putIfAbsent(key + " (not collected)", name + ": needs " + missing);
                     continue;
                 }
-                tests.add(DynamicTest.dynamicTest(name + " on NATIVE compiled", () -> record(key, () -> runCase(dir, Backend.NATIVE, Optimizations.all()))));
-                tests.add(DynamicTest.dynamicTest(name + " on NATIVE node by node", () -> record(key, () -> runCase(dir, Backend.NATIVE, Optimizations.none()))));
-                tests.add(DynamicTest.dynamicTest(name + " on JAVA", () -> record(key, () -> runCase(dir, Backend.JAVA, Optimizations.none()))));
+                tests.add(DynamicTest.dynamicTest(name + " on NATIVE compiled", () -> record(key, () -> OnnxNodeTests.runCase(dir, Backend.NATIVE, Optimizations.all()))));
+                tests.add(DynamicTest.dynamicTest(name + " on NATIVE node by node", () -> record(key, () -> OnnxNodeTests.runCase(dir, Backend.NATIVE, Optimizations.none()))));
+                tests.add(DynamicTest.dynamicTest(name + " on JAVA", () -> record(key, () -> OnnxNodeTests.runCase(dir, Backend.JAVA, Optimizations.none()))));
             }
         }
     }
@@ -127,66 +127,6 @@ class PlumbingOpsTest {
         System.out.println("PlumbingOpsTest node tests (runs over 3 configurations): source op: pass / skip / fail / not collected (dirs)");
         new TreeMap<>(SUMMARY).forEach((k, v) -> System.out.printf("  %-24s %4d / %4d / %4d / %d%n", k, v[0], v[1], v[2], v[3]));
         new TreeMap<>(SKIPS).forEach((k, v) -> System.out.println("  skip example " + k + ": " + v));
-    }
-
-    static Tensor read(Path pb) throws IOException {
-        try (InputStream in = Files.newInputStream(pb)) {
-            Value v = OnnxLoader.tensor(OnnxProto.TensorProto.parseFrom(in), pb.getParent(), pb.toString());
-            return v instanceof Value.Floats f ? f.tensor() : Value.toTensor(v);
-        } catch (OnnxFormatException e) {
-            throw new TestAbortedException("unsupported data: " + e.getMessage());
-        }
-    }
-
-    /** One node test: like OnnxNodeConformanceTest's, with ONNX's tolerance for float and exact integers. */
-    static void runCase(Path dir, Backend backend, Optimizations optimizations) throws IOException {
-        Model model;
-        try {
-            model = Model.load(dir.resolve("model.onnx"));
-        } catch (OnnxFormatException e) {
-            throw new TestAbortedException("not loadable by jdnn: " + e.getMessage());
-        }
-        Path data = dir.resolve("test_data_set_0");
-        List<String> inputNames = new ArrayList<>(model.inputs().keySet());
-        Map<String, Tensor> inputs = new LinkedHashMap<>();
-        List<Tensor> expected = new ArrayList<>();
-        try (model; Session session = model.session(Session.Options.defaults().withBackend(backend).withOptimizations(optimizations))) {
-            for (int i = 0; Files.exists(data.resolve("input_" + i + ".pb")); i++) {
-                if (i >= inputNames.size()) throw new TestAbortedException("more input files than graph inputs");
-                inputs.put(inputNames.get(i), read(data.resolve("input_" + i + ".pb")));
-            }
-            for (int i = 0; Files.exists(data.resolve("output_" + i + ".pb")); i++) expected.add(read(data.resolve("output_" + i + ".pb")));
-            List<String> outputs = model.outputs();
-            Result result;
-            try {
-                result = session.run(inputs, outputs);
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                String m = String.valueOf(e.getMessage());
-                if (m.contains("not supported")) throw new TestAbortedException("declared unsupported: " + m);
-                throw e;
-            }
-            try (result) {
-                for (int i = 0; i < expected.size(); i++) {
-                    Tensor want = expected.get(i), got = result.get(outputs.get(i));
-                    String what = dir.getFileName() + " output " + outputs.get(i);
-                    assertArrayEquals(want.shape(), got.shape(), "shape of " + what);
-                    assertEquals(want.dtype(), got.dtype(), "element type of " + what);
-                    if (!want.dtype().isFloat()) {
-                        assertArrayEquals(want.toLongArray(), got.toLongArray(), what);
-                        continue;
-                    }
-                    float[] w = want.toArray(), g = got.toArray();
-                    for (int j = 0; j < w.length; j++) {
-                        if (g[j] != w[j] && !(Math.abs(g[j] - w[j]) <= 1e-7 + 1e-3 * Math.abs(w[j])) && !(Float.isNaN(w[j]) && Float.isNaN(g[j]))) {
-                            fail(what + "[" + j + "]: expected " + w[j] + ", got " + g[j]);
-                        }
-                    }
-                }
-            }
-        } finally {
-            inputs.values().forEach(Tensor::close);
-            expected.forEach(Tensor::close);
-        }
     }
 
     /** Slice and Split stay native in a compiled plan (strided copies between oneDNN primitives). */

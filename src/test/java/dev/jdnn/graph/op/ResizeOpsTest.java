@@ -46,7 +46,7 @@ import org.opentest4j.TestAbortedException;
  * resampling is used; and the attribute errors.
  */
 class ResizeOpsTest {
-    static final Path NODE_TESTS = Path.of("/usr/share/libonnx-testdata/data/node");
+    static final Path NODE_TESTS = dev.jdnn.onnx.OnnxNodeTests.NODE_TESTS;
     static final Path FIXTURES = Fixtures.ROOT.resolve("resize");
 
     record Config(String name, Backend backend, Optimizations optimizations) {}

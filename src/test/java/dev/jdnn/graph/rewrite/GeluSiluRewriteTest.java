@@ -61,27 +61,35 @@ class GeluSiluRewriteTest {
         }
     }
 
+    /** A committed PyTorch export {@code name}.onnx with its {@code name}_input/_output.npy (see check). */
+    static void export(String name, String tap, String fused, Config config) {
+        try (Tensor x = Fixtures.tensor(DIR.resolve(name + "_input.npy"))) {
+            check(DIR.resolve(name + ".onnx"), x, tap, fused, Fixtures.array(DIR.resolve(name + "_output.npy")), config);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Config.class)
     void torchGeluConvExport(Config config) {
-        try (Tensor x = Fixtures.tensor(DIR.resolve("conv_gelu_input.npy"))) {
-            check(DIR.resolve("conv_gelu.onnx"), x, "/act/Erf_output_0", "jdnn.Gelu", Fixtures.array(DIR.resolve("conv_gelu_output.npy")), config);
-        }
+        export("conv_gelu", "/act/Erf_output_0", "jdnn.Gelu", config);
     }
 
     @ParameterizedTest
     @EnumSource(Config.class)
     void bertStyleGelu(Config config) {
-        try (Tensor x = Fixtures.tensor(DIR.resolve("bert_gelu_input.npy"))) {
-            check(DIR.resolve("bert_gelu.onnx"), x, "/Mul_output_0", "jdnn.Gelu", Fixtures.array(DIR.resolve("bert_gelu_output.npy")), config);
-        }
+        export("bert_gelu", "/Mul_output_0", "jdnn.Gelu", config);
     }
 
     @ParameterizedTest
     @EnumSource(Config.class)
     void torchSiluConvExport(Config config) {
-        try (Tensor x = Fixtures.tensor(DIR.resolve("conv_silu_input.npy"))) {
-            check(DIR.resolve("conv_silu.onnx"), x, "/act/Sigmoid_output_0", "jdnn.Silu", Fixtures.array(DIR.resolve("conv_silu_output.npy")), config);
+        export("conv_silu", "/act/Sigmoid_output_0", "jdnn.Silu", config);
+    }
+
+    /** {@link #check} on every configuration, x = {@code v} as 1×64. */
+    static void checkAll(Path model, float[] v, String tap, String fused, float[] want) {
+        try (Tensor x = Tensor.of(v, 1, 64)) {
+            for (Config config : Config.values()) check(model, x, tap, fused, want, config);
         }
     }
 
@@ -133,11 +141,7 @@ class GeluSiluRewriteTest {
         float[] v = grid();
         float[] want = new float[v.length];
         for (int i = 0; i < v.length; i++) want[i] = (float) (0.5 * v[i] * dev.jdnn.ops.eltwise.Erf.erfc(-v[i] / Math.sqrt(2)));
-        try (Tensor x = Tensor.of(v, 1, 64)) {
-            for (Path p : models) {
-                for (Config config : Config.values()) check(p, x, "e", "jdnn.Gelu", want, config);
-            }
-        }
+        for (Path p : models) checkAll(p, v, "e", "jdnn.Gelu", want);
     }
 
     /** x·HardSigmoid(x; alpha, beta), HardSwish as exported before opset 14 (MobileNetV3 at opset 13), either Mul order. */
@@ -152,9 +156,7 @@ class GeluSiluRewriteTest {
             });
             float[] want = new float[v.length];
             for (int i = 0; i < v.length; i++) want[i] = (float) (v[i] * Math.max(0, Math.min(1, (double) ab[0] * v[i] + ab[1])));
-            try (Tensor x = Tensor.of(v, 1, 64)) {
-                for (Config config : Config.values()) check(p, x, "h", "jdnn.HardSwish", want, config);
-            }
+            checkAll(p, v, "h", "jdnn.HardSwish", want);
         }
     }
 
