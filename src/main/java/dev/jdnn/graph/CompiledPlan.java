@@ -135,6 +135,8 @@ final class CompiledPlan implements AutoCloseable {
     private final Map<Integer, Integer> concatAxis = new HashMap<>(); // program index of a native Concat → its axis
     private final Set<Integer> inPlace = new HashSet<>();            // Concats whose inputs already sit in their output
     private Map<String, long[]> shapes;
+    private final Map<String, List<Integer>> readers = new HashMap<>();
+    private Set<String> requestedNames = Set.of();
     private Map<String, DataType> types;
     private Function<String, Value> constant;
     private Op.Context context;
@@ -177,7 +179,7 @@ final class CompiledPlan implements AutoCloseable {
             byName.put(name, s);
         }
         // Who reads each runtime tensor: fusion needs "exactly one reader, not requested".
-        Map<String, List<Integer>> readers = new HashMap<>();
+        this.requestedNames = requested;
         for (int i = 0; i < nodes.size(); i++) {
             for (String in : nodes.get(i).inputs()) if (!in.isEmpty() && constant.apply(in) == null) readers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
         }
@@ -335,8 +337,12 @@ final class CompiledPlan implements AutoCloseable {
         }
         List<long[]> outShapes = new ArrayList<>();
         for (String o : node.outputs()) outShapes.add(o.isEmpty() ? null : shapes.get(o));
-        // A NativeOp has one float output; extra outputs (MaxPool's Indices, Split) mean Java.
-        for (int k = 1; k < node.outputs().size(); k++) nativeOk &= node.outputs().get(k).isEmpty();
+        // A NativeOp has one float output; extra outputs that something reads (MaxPool's Indices) mean Java.
+        // An extra output nobody reads or requests (a Dropout mask torchvision declares) is simply not computed.
+        for (int k = 1; k < node.outputs().size(); k++) {
+            String o = node.outputs().get(k);
+            nativeOk &= o.isEmpty() || !readers.containsKey(o) && !requestedNames.contains(o);
+        }
         nativeOk &= types.get(node.outputs().get(0)) == DataType.FLOAT && Primitives.nativeShape(outShapes.get(0));
         Op op = Registry.get(node.opType(), context.opset());
         NativeOp lowered = nativeOk ? op.lower(node, in, new Op.Lowering(descs, outShapes, context, fusedRelu)) : null;
