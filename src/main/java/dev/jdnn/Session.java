@@ -201,47 +201,52 @@ public final class Session implements AutoCloseable {
     private synchronized Plan plan(Map<String, long[]> shapes, Set<String> requested, Map<String, Tensor> inputs) {
         Map<String, List<Long>> key = new TreeMap<>();
         shapes.forEach((k, v) -> key.put(k, Arrays.stream(v).boxed().toList()));
-        Map<String, Value> bound = boundValues(inputs);
-        Map<String, List<Long>> values = new TreeMap<>();
-        bound.forEach((k, v) -> values.put(k, v instanceof Value.Longs l ? Arrays.stream(l.view()).boxed().toList() : floatBits(((Value.Floats) v).tensor())));
-        Op.Context context = new Op.Context(options.backend(), model.opset());
         PlanKey unbound = new PlanKey(key, Map.of(), Set.copyOf(requested));
         Plan plan = plans.get(unbound);
         if (plan != null) return plan;
-        PlanKey specialised = new PlanKey(key, values, Set.copyOf(requested));
+        PlanKey specialised = new PlanKey(key, boundKey(inputs), Set.copyOf(requested));
         plan = plans.get(specialised);
         if (plan != null) return plan;
+        Op.Context context = new Op.Context(options.backend(), model.opset());
         try {
             plan = new Plan(model.graph(), shapes, requested, context, options.optimizations());
             plans.put(unbound, plan);
-            bound.values().forEach(dev.jdnn.onnx.OnnxLoader::release);
         } catch (DataDependentException e) {
-            if (bound.isEmpty()) throw e;
-            plan = new Plan(model.graph(), shapes, bound, requested, context, options.optimizations());  // takes the values
+            if (specialised.values().isEmpty()) throw e;
+            // Copies of the small inputs, owned by the plan from here (it frees them when closed).
+            plan = new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations());
             plans.put(specialised, plan);
         }
         return plan;
     }
 
-    /**
-     * The graph inputs small enough to specialise a plan on (shape, axes, scales or pads vectors fed as
-     * inputs), as values owned by the caller (copies); empty if none or unknown.
-     */
-    private static Map<String, Value> boundValues(Map<String, Tensor> inputs) {
+    /** Whether a plan may be specialised on this input's value: small enough (shape, axes, scales or pads vectors). */
+    private static boolean bindable(Tensor t) {
+        return t.elementCount() <= MAX_BOUND_ELEMENTS && !t.isClosed();
+    }
+
+    /** The values of the bindable inputs as a cache key (float bits for float32), read without copying the tensors. */
+    private static Map<String, List<Long>> boundKey(Map<String, Tensor> inputs) {
         if (inputs == null) return Map.of();
+        Map<String, List<Long>> values = new TreeMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            Tensor t = e.getValue();
+            if (!bindable(t)) continue;
+            List<Long> v = new ArrayList<>();
+            for (long i = 0; i < t.elementCount(); i++) v.add(t.dtype().isFloat() ? Float.floatToRawIntBits(t.getFlat(i)) : t.getLongFlat(i));
+            values.put(e.getKey(), v);
+        }
+        return values;
+    }
+
+    /** The bindable inputs as values owned by the caller (float32 tensors copied). */
+    private static Map<String, Value> boundValues(Map<String, Tensor> inputs) {
         Map<String, Value> bound = new TreeMap<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
             Tensor t = e.getValue();
-            if (t.elementCount() > MAX_BOUND_ELEMENTS || t.isClosed()) continue;
-            bound.put(e.getKey(), t.dtype().isFloat() ? new Value.Floats(Tensor.copyOf(t)) : Value.of(t));
+            if (bindable(t)) bound.put(e.getKey(), t.dtype().isFloat() ? new Value.Floats(Tensor.copyOf(t)) : Value.of(t));
         }
         return bound;
-    }
-
-    private static List<Long> floatBits(Tensor t) {
-        List<Long> bits = new ArrayList<>();
-        for (long i = 0; i < t.elementCount(); i++) bits.add((long) Float.floatToRawIntBits(t.getFlat(i)));
-        return bits;
     }
 
     /** Number of prepared plans (input shapes × requested sets) in the cache. */
