@@ -134,12 +134,12 @@ final class CompiledPlan implements AutoCloseable {
     private final List<String> explain = new ArrayList<>();
     private final Map<Integer, Integer> concatAxis = new HashMap<>(); // program index of a native Concat → its axis
     private final Set<Integer> inPlace = new HashSet<>();            // Concats whose inputs already sit in their output
-    private Map<String, long[]> shapes;
+    private final Map<String, long[]> shapes;   // every tensor's shape, type and compile-time value, as the plan inferred them
     private final Map<String, List<Integer>> readers = new HashMap<>();
     private Set<String> requestedNames = Set.of();
-    private Map<String, DataType> types;
-    private Function<String, Value> constant;
-    private Op.Context context;
+    private final Map<String, DataType> types;
+    private final Function<String, Value> constant;
+    private final Op.Context context;
     private long frameBytes;
     private long scratchpadBytes = 64;
     private boolean closed;      // guarded by idle
@@ -160,7 +160,7 @@ final class CompiledPlan implements AutoCloseable {
         this.constant = constant;
         this.context = context;
         try {
-            compile(nodes, shapes, constant, runtimeInputs, requested, context, optimizations);
+            compile(nodes, runtimeInputs, requested, optimizations);
             inputNames = inputs.keySet().toArray(String[]::new);
             inputSlots = inputs.values().toArray(Slot[]::new);
             resultNames = results.keySet().toArray(String[]::new);
@@ -171,8 +171,7 @@ final class CompiledPlan implements AutoCloseable {
         }
     }
 
-    private void compile(List<Node> nodes, Map<String, long[]> shapes, Function<String, Value> constant, Set<String> runtimeInputs,
-                         Set<String> requested, Op.Context context, Optimizations opt) {
+    private void compile(List<Node> nodes, Set<String> runtimeInputs, Set<String> requested, Optimizations opt) {
         for (String name : runtimeInputs) {
             Slot s = newSlot(name, shapes.get(name), types.get(name));
             inputs.put(name, s);
@@ -250,7 +249,7 @@ final class CompiledPlan implements AutoCloseable {
             if (absorbed.contains(i)) continue;
             ConvChain chain = chainEndingAt.get(i);
             if (chain != null) {
-                emitConvChain(nodes, chain, shapes, constant, opt.autotune());
+                emitConvChain(nodes, chain, opt.autotune());
                 continue;
             }
             Node node = nodes.get(i);
@@ -258,13 +257,13 @@ final class CompiledPlan implements AutoCloseable {
                 Node activation = node;
                 Node producer = nodes.get(fusedEndingAt.get(i));
                 // Emitted at the activation's place: nothing but the activation reads the producer's output.
-                if (!emitNode(producer, activation.outputs().get(0), shapes, constant, context, postOpOf(activation), activation.label())) {
-                    emitNode(producer, null, shapes, constant, context, null, null);   // no native form after all: unfused
-                    emitNode(activation, null, shapes, constant, context, null, null);
+                if (!emitNode(producer, activation.outputs().get(0), postOpOf(activation), activation.label())) {
+                    emitNode(producer, null, null, null);   // no native form after all: unfused
+                    emitNode(activation, null, null, null);
                 }
                 continue;
             }
-            emitNode(node, null, shapes, constant, context, null, null);
+            emitNode(node, null, null, null);
         }
 
         for (String name : requested) {
@@ -297,7 +296,7 @@ final class CompiledPlan implements AutoCloseable {
         return op.postOp(n, inputsOf(n), context);
     }
 
-    private void emitConvChain(List<Node> nodes, ConvChain c, Map<String, long[]> shapes, Function<String, Value> constant, boolean autotune) {
+    private void emitConvChain(List<Node> nodes, ConvChain c, boolean autotune) {
         Node conv = nodes.get(c.conv());
         Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
         List<Value> bnConstants = bn != null ? inputsOf(bn).constants() : List.of();
@@ -321,8 +320,7 @@ final class CompiledPlan implements AutoCloseable {
      * {@code fused} (an activation to run as a post-op, writing {@code outputOverride}) it emits only a
      * native lowering and returns false when there is none, so the caller can emit the pair unfused.
      */
-    private boolean emitNode(Node node, String outputOverride, Map<String, long[]> shapes, Function<String, Value> constant,
-                          Op.Context context, PostOp fusedRelu, String fusedLabel) {
+    private boolean emitNode(Node node, String outputOverride, PostOp fused, String fusedLabel) {
         Inputs in = inputsOf(node);
         List<String> runtime = new ArrayList<>();
         List<MemorySegment> descs = new ArrayList<>();
@@ -345,7 +343,7 @@ final class CompiledPlan implements AutoCloseable {
         }
         nativeOk &= types.get(node.outputs().get(0)) == DataType.FLOAT && Primitives.nativeShape(outShapes.get(0));
         Op op = Registry.get(node.opType(), context.opset());
-        NativeOp lowered = nativeOk ? op.lower(node, in, new Op.Lowering(descs, outShapes, context, fusedRelu)) : null;
+        NativeOp lowered = nativeOk ? op.lower(node, in, new Op.Lowering(descs, outShapes, context, fused)) : null;
         if (lowered != null) {
             String out = outputOverride != null ? outputOverride : node.outputs().get(0);
             emitNative(lowered, runtime, out, shapes.get(out), fusedLabel != null ? " + " + fusedLabel + " (eltwise post-op)" : "");
@@ -354,7 +352,7 @@ final class CompiledPlan implements AutoCloseable {
             }
             return true;
         }
-        if (fusedRelu != null) return false;
+        if (fused != null) return false;
         Op.Step step = op.prepare(node, in, context);
         Object[] args = new Object[node.inputs().size()];
         for (int k = 0; k < args.length; k++) {
