@@ -2,6 +2,7 @@ package dev.jdnn.graph;
 
 import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
+import dev.jdnn.dnnl.Dnnl;
 import dev.jdnn.dnnl.Execution;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.graph.op.BatchNormalization;
@@ -134,6 +135,8 @@ final class CompiledPlan implements AutoCloseable {
     private final List<String> explain = new ArrayList<>();
     private final Map<Integer, Integer> concatAxis = new HashMap<>(); // program index of a native Concat → its axis
     private final Set<Integer> inPlace = new HashSet<>();            // Concats whose inputs already sit in their output
+    private final Set<Integer> singleThreaded = new HashSet<>();     // instructions too small to fork (ParallelWork)
+    private final int threads = Dnnl.threads();                      // the preparing thread's oneDNN threads: the plan's
     private final Map<String, long[]> shapes;   // every tensor's shape, type and compile-time value, as the plan inferred them
     private final Map<String, List<Integer>> readers = new HashMap<>();
     private Set<String> requestedNames = Set.of();
@@ -248,31 +251,50 @@ final class CompiledPlan implements AutoCloseable {
         for (int i = 0; i < nodes.size(); i++) {
             if (absorbed.contains(i)) continue;
             ConvChain chain = chainEndingAt.get(i);
-            if (chain != null) {
-                emitConvChain(nodes, chain, opt.autotune());
-                continue;
-            }
-            Node node = nodes.get(i);
-            if (fusedEndingAt.containsKey(i)) {
-                Node activation = node;
-                Node producer = nodes.get(fusedEndingAt.get(i));
-                // Emitted at the activation's place: nothing but the activation reads the producer's output.
-                if (!emitNode(producer, activation.outputs().get(0), postOpOf(activation), activation.label())) {
-                    emitNode(producer, null, null, null);   // no native form after all: unfused
-                    emitNode(activation, null, null, null);
+            Node main = nodes.get(chain != null ? chain.conv() : fusedEndingAt.getOrDefault(i, i));
+            int index = i;
+            onThreadsFor(ParallelWork.estimatedNanos(main, shapes), () -> {
+                if (chain != null) {
+                    emitConvChain(nodes, chain, opt.autotune());
+                } else if (fusedEndingAt.containsKey(index)) {
+                    Node activation = nodes.get(index);
+                    Node producer = nodes.get(fusedEndingAt.get(index));
+                    // Emitted at the activation's place: nothing but the activation reads the producer's output.
+                    if (!emitNode(producer, activation.outputs().get(0), postOpOf(activation), activation.label())) {
+                        emitNode(producer, null, null, null);   // no native form after all: unfused
+                        emitNode(activation, null, null, null);
+                    }
+                } else {
+                    emitNode(nodes.get(index), null, null, null);
                 }
-                continue;
-            }
-            emitNode(node, null, null, null);
+            });
         }
 
         for (String name : requested) {
             if (constant.apply(name) != null && !byName.containsKey(name)) continue;
             Slot s = byName.get(name);
             if (s == null) throw new IllegalStateException("tensor '" + name + "' is not computed by this plan");
-            results.put(name, plain(s));
+            onThreadsFor(2.0 * s.bytes / ParallelWork.BYTES_PER_NANO, () -> results.put(name, plain(s)));
         }
         planMemory(opt.concatInPlace());
+    }
+
+    /**
+     * Emits what {@code emit} adds to the program, on one thread when its estimated single-thread time is
+     * below {@link ParallelWork#MIN_MICROS} (the primitives are created with one thread, since some oneDNN
+     * kernels fix their thread count at creation, and {@link Frame} runs them with one), else on all of the
+     * plan's threads.
+     */
+    private void onThreadsFor(double estimatedNanos, Runnable emit) {
+        boolean alone = threads > 1 && estimatedNanos < ParallelWork.MIN_MICROS * 1000;
+        int first = program.size();
+        if (alone) Dnnl.setThreads(1);
+        try {
+            emit.run();
+        } finally {
+            if (alone) Dnnl.setThreads(threads);
+        }
+        if (alone) for (int k = first; k < program.size(); k++) singleThreaded.add(k);
     }
 
     /** What is known about a node's inputs at compile time (shapes, types, constants). */
@@ -583,7 +605,10 @@ final class CompiledPlan implements AutoCloseable {
                 MemorySegment base = memory.allocate(Math.max(64, frameBytes), 64);
                 MemorySegment scratch = memory.allocate(scratchpadBytes, 64);
                 for (Slot s : slots) segments[s.index] = base.asSlice(s.offset, s.bytes);
-                for (int i = 0; i < program.size(); i++) bound[i] = inPlace.contains(i) ? () -> {} : bind(program.get(i), scratch);
+                for (int i = 0; i < program.size(); i++) {
+                    bound[i] = inPlace.contains(i) ? () -> {} : bind(program.get(i), scratch);
+                    if (singleThreaded.contains(i)) bound[i] = onOneThread(bound[i]);
+                }
             } catch (RuntimeException e) {
                 close();
                 throw e;
@@ -644,6 +669,21 @@ final class CompiledPlan implements AutoCloseable {
                 } finally {
                     outs.forEach(OnnxValues::release);
                 }
+            };
+        }
+
+        /** Runs {@code b} with the calling thread's oneDNN threads set to 1, then back to the plan's. */
+        private NativeOp.Bound onOneThread(NativeOp.Bound b) {
+            return new NativeOp.Bound() {
+                @Override public void run() {
+                    Dnnl.setThreads(1);
+                    try {
+                        b.run();
+                    } finally {
+                        Dnnl.setThreads(threads);
+                    }
+                }
+                @Override public void close() { b.close(); }
             };
         }
 
@@ -793,7 +833,7 @@ final class CompiledPlan implements AutoCloseable {
         Arrays.sort(order, (a, b) -> Long.compare(nanos[b], nanos[a]));
         List<String> lines = new ArrayList<>();
         for (int i : order) {
-            lines.add(String.format(java.util.Locale.ROOT, "%9.3f ms %5.1f%%  %s", nanos[i] / 1e6 / runs, 100.0 * nanos[i] / Math.max(1, total), explain.get(i)));
+            lines.add(String.format(java.util.Locale.ROOT, "%9.3f ms %5.1f%%  %s", nanos[i] / 1e6 / runs, 100.0 * nanos[i] / Math.max(1, total), line(i)));
         }
         lines.add(String.format(java.util.Locale.ROOT, "%9.3f ms total per run (mean of %d)", total / 1e6 / runs, runs));
         return lines;
@@ -806,7 +846,14 @@ final class CompiledPlan implements AutoCloseable {
 
     /** One line per instruction: what runs natively (with fusions and oneDNN's kernel), what reorders, what runs in Java. */
     List<String> explain() {
-        return List.copyOf(explain);
+        List<String> lines = new ArrayList<>(explain.size());
+        for (int i = 0; i < explain.size(); i++) lines.add(line(i));
+        return lines;
+    }
+
+    /** Instruction {@code i} as {@code explain} shows it. */
+    private String line(int i) {
+        return singleThreaded.contains(i) ? explain.get(i) + " [1 thread: too small to split]" : explain.get(i);
     }
 
     /** Bytes of one frame's planned activation memory (without scratchpad). */
