@@ -136,6 +136,7 @@ final class CompiledPlan implements AutoCloseable {
     private final Map<Integer, Integer> concatAxis = new HashMap<>(); // program index of a native Concat → its axis
     private final Set<Integer> inPlace = new HashSet<>();            // Concats whose inputs already sit in their output
     private final Set<Integer> singleThreaded = new HashSet<>();     // instructions too small to fork (ParallelWork)
+    private final Set<Integer> views = new HashSet<>();              // reshapes whose output is their input's buffer: no copy
     private final int threads = Dnnl.threads();                      // the preparing thread's oneDNN threads: the plan's
     private final Map<String, long[]> shapes;   // every tensor's shape, type and compile-time value, as the plan inferred them
     private final Map<String, List<Integer>> readers = new HashMap<>();
@@ -469,11 +470,13 @@ final class CompiledPlan implements AutoCloseable {
         for (Slot s : slots) if (s.last < s.def) s.last = s.def; // written but never read
         if (concatInPlace) placeConcatInputs();
         for (int i = 0; i < program.size(); i++) {
-            if (program.get(i) instanceof NativeInstr ni && ni.op().reusesInput() >= 0) {
-                Slot residual = ni.inputs()[ni.op().reusesInput()];
+            if (program.get(i) instanceof NativeInstr ni && (ni.op().reusesInput() >= 0 || ni.op().sameBytesAsInput())) {
+                boolean view = ni.op().sameBytesAsInput();
+                Slot residual = ni.inputs()[view ? 0 : ni.op().reusesInput()];
                 if (residual.last == i && residual.def >= 0 && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)
-                        && MemoryDescs.equal(residual.desc, ni.output().desc) && !residual.inView() && !ni.output().inView()) {
+                        && (view || MemoryDescs.equal(residual.desc, ni.output().desc)) && !residual.inView() && !ni.output().inView()) {
                     ni.output().sharesWith = residual.root();
+                    if (view) views.add(i);
                 }
             }
         }
@@ -853,7 +856,8 @@ final class CompiledPlan implements AutoCloseable {
 
     /** Instruction {@code i} as {@code explain} shows it. */
     private String line(int i) {
-        return singleThreaded.contains(i) ? explain.get(i) + " [1 thread: too small to split]" : explain.get(i);
+        String line = views.contains(i) ? explain.get(i).replace(" (copy) ", " (view, no copy) ") : explain.get(i);
+        return singleThreaded.contains(i) ? line + " [1 thread: too small to split]" : line;
     }
 
     /** Bytes of one frame's planned activation memory (without scratchpad). */

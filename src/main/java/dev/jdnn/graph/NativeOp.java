@@ -29,6 +29,15 @@ public interface NativeOp extends AutoCloseable {
         return -1;
     }
 
+    /**
+     * The output is runtime input 0's bytes unchanged under other dimensions (a reshape of a plain tensor):
+     * the plan may give the output input 0's buffer when nothing reads input 0 afterwards, although their
+     * descriptors differ, and the op then copies nothing ({@link #bind} skips a copy onto itself).
+     */
+    default boolean sameBytesAsInput() {
+        return false;
+    }
+
     /** Binds one frame's buffers, once; the result runs the op on them with no allocation. */
     Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad);
 

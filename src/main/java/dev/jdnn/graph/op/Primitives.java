@@ -229,11 +229,15 @@ public final class Primitives {
         };
     }
 
-    /** Shape-only ops (Flatten, Reshape, ...): a plain copy, since row-major data does not change. */
+    /**
+     * Shape-only ops (Flatten, Reshape, ...) on plain tensors: row-major data does not change, so the plan
+     * gives the output its input's buffer when nothing reads the input afterwards ({@link NativeOp#sameBytesAsInput});
+     * otherwise a plain copy.
+     */
     public static NativeOp copy(Node node, long[] in, long[] out) {
         String description = node.label() + ": " + node.opType() + " (copy) " + MemoryDescs.dims(in) + " -> " + MemoryDescs.dims(out);
         long bytes = Ops.count(out) * Float.BYTES;
-        return move(in, out, description, (src, output) -> () -> {
+        return move(in, out, description, true, (src, output) -> () -> {
             if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
         });
     }
@@ -243,6 +247,11 @@ public final class Primitives {
      * {@code bind} binds one frame's source and destination buffers.
      */
     static NativeOp move(long[] in, long[] out, String description, BiFunction<MemorySegment, MemorySegment, NativeOp.Bound> bind) {
+        return move(in, out, description, false, bind);
+    }
+
+    /** As above; {@code sameBytes}: the output is the input's bytes unchanged (see {@link NativeOp#sameBytesAsInput}). */
+    private static NativeOp move(long[] in, long[] out, String description, boolean sameBytes, BiFunction<MemorySegment, MemorySegment, NativeOp.Bound> bind) {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment inDesc = MemoryDescs.plain(arena, in);
@@ -251,6 +260,7 @@ public final class Primitives {
                 @Override public MemorySegment inputDesc(int i) { return inDesc; }
                 @Override public MemorySegment outputDesc() { return outDesc; }
                 @Override public long scratchpadBytes() { return 0; }
+                @Override public boolean sameBytesAsInput() { return sameBytes; }
                 @Override public String description() { return description; }
                 @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
                     return bind.apply(inputs[0], output);
