@@ -42,7 +42,37 @@ public final class Concat implements Op {
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
         List<MemorySegment> descs = lowering.runtimeDescs();
         if (descs.size() != node.inputs().size() || !in.type(0).isFloat()) return null;
-        return descs.size() == 1 ? Primitives.identity(node, lowering.output(), descs.get(0)) : lowerConcat(node, lowering.output(), descs);
+        return descs.size() == 1 ? Primitives.identity(node, lowering.output(), descs.get(0)) : lowerConcat(node, in.shapes(), lowering.output(), descs);
+    }
+
+    /** Layouts a concat's inputs may be unified to (rank 4): plain NCHW first (ties go to it), channels-last, 8- and 16-channel blocks. */
+    private static final int[] COMMON_TAGS_4D = {dnnl_abcd(), dnnl_acdb(), dnnl_aBcd8b(), dnnl_aBcd16b()};
+
+    /**
+     * The layouts to ask the inputs for. oneDNN's concat of inputs in different layouts is its reference
+     * kernel (ShuffleNetV2's concat of a plain slice and an NHWC conv output: {@code ref:any}, several times
+     * slower than {@code simple:any}), so when the inputs' layouts differ and each is one of
+     * {@link #COMMON_TAGS_4D}, every input is asked for in the tag most of them already have (ties: the
+     * earlier tag), and the plan reorders the others; otherwise the inputs' own layouts.
+     */
+    private static List<MemorySegment> commonLayout(Arena arena, List<long[]> shapes, List<MemorySegment> descs) {
+        if (shapes.getFirst().length != 4) return descs;
+        int[] tagOf = new int[descs.size()];
+        int[] votes = new int[COMMON_TAGS_4D.length];
+        for (int i = 0; i < descs.size(); i++) {
+            tagOf[i] = -1;
+            for (int t = 0; t < COMMON_TAGS_4D.length && tagOf[i] < 0; t++) {
+                if (MemoryDescs.equal(descs.get(i), MemoryDescs.create(arena, shapes.get(i), COMMON_TAGS_4D[t]))) tagOf[i] = t;
+            }
+            if (tagOf[i] < 0) return descs;   // a layout outside the list: leave the choice to oneDNN
+            votes[tagOf[i]]++;
+        }
+        int best = 0;
+        for (int t = 1; t < votes.length; t++) if (votes[t] > votes[best]) best = t;
+        if (votes[best] == descs.size()) return descs;   // all alike already
+        List<MemorySegment> unified = new java.util.ArrayList<>();
+        for (long[] shape : shapes) unified.add(MemoryDescs.create(arena, shape, COMMON_TAGS_4D[best]));
+        return unified;
     }
 
     static Step concat(Node node, Inputs in, Context ctx) {
@@ -90,13 +120,14 @@ public final class Concat implements Op {
     }
 
 
-    /** Concat along an axis, inputs in their own layouts; oneDNN picks the output's. */
-    private static NativeOp lowerConcat(Node node, long[] out, List<MemorySegment> descs) {
+    /** Concat along an axis, inputs in their own layouts or one common one ({@link #commonLayout}); oneDNN picks the output's. */
+    private static NativeOp lowerConcat(Node node, List<long[]> shapes, long[] out, List<MemorySegment> given) {
         int axis = axis(node, out.length);
-        String description = node.label() + ": concat of " + descs.size() + " along axis " + axis + " -> " + MemoryDescs.dims(out);
+        String description = node.label() + ": concat of " + given.size() + " along axis " + axis + " -> " + MemoryDescs.dims(out);
         Primitives.PrimitiveOp op = new Primitives.PrimitiveOp(description);
         try {
             Arena a = op.arena;
+            List<MemorySegment> descs = commonLayout(a, shapes, given);
             MemorySegment srcs = a.allocate(C_POINTER, descs.size());
             for (int i = 0; i < descs.size(); i++) srcs.setAtIndex(C_POINTER, i, descs.get(i));
             MemorySegment dstAny = MemoryDescs.any(a, out);
