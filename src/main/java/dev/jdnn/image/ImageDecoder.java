@@ -23,7 +23,10 @@ import javax.imageio.stream.ImageInputStream;
  * <ul>
  *   <li>grayscale is repeated into R, G and B; palette images are looked up in their palette;</li>
  *   <li>alpha is dropped, not composited (PIL's convert("RGB") keeps the colour under a transparent pixel);</li>
- *   <li>16-bit samples keep their high byte (PIL reads 16-bit RGB PNGs as "RGB;16B");</li>
+ *   <li>16-bit colour and gray+alpha samples keep their high byte (PIL reads those PNGs as "RGB;16B",
+ *       "LA;16B"); a plain 16-bit grayscale image is saturated at 255 (PIL opens it as a 32-bit integer
+ *       "I" image, whose conversion to RGB clips), unless {@link Options#rescale16BitGray()} asks for the
+ *       high byte instead;</li>
  *   <li>no colour management: samples are taken as stored (PIL ignores ICC profiles and gamma);</li>
  *   <li>EXIF orientation is ignored unless {@link Options#exifOrientation()} is on (PIL ignores it too;
  *       on, the image is transposed as {@code ImageOps.exif_transpose} does).</li>
@@ -31,15 +34,24 @@ import javax.imageio.stream.ImageInputStream;
  * Anything unreadable throws {@link ImageDecodeException} naming the file; no partial image is returned.
  */
 public final class ImageDecoder {
-    /** Decoding options. */
-    public record Options(boolean exifOrientation) {
-        /** PIL's behaviour: EXIF orientation ignored. */
+    /**
+     * Decoding options.
+     *
+     * @param exifOrientation  transpose JPEGs as their EXIF orientation tag says (PIL: off)
+     * @param rescale16BitGray map 16-bit grayscale to 0–255 by its high byte instead of saturating as PIL does
+     */
+    public record Options(boolean exifOrientation, boolean rescale16BitGray) {
+        /** PIL's behaviour: EXIF orientation ignored, 16-bit grayscale saturated. */
         public static Options defaults() {
-            return new Options(false);
+            return new Options(false, false);
         }
 
         public Options withExifOrientation(boolean on) {
-            return new Options(on);
+            return new Options(on, rescale16BitGray);
+        }
+
+        public Options withRescale16BitGray(boolean on) {
+            return new Options(exifOrientation, on);
         }
     }
 
@@ -82,7 +94,7 @@ public final class ImageDecoder {
         if (image == null) throw new ImageDecodeException(file, "the decoder returned no image");
         RgbImage rgb;
         try {
-            rgb = fromBufferedImage(image);
+            rgb = convert(image, options.rescale16BitGray());
         } catch (IllegalArgumentException e) {
             throw new ImageDecodeException(file, e.getMessage(), e);
         }
@@ -95,10 +107,14 @@ public final class ImageDecoder {
 
     /**
      * Converts an AWT image to 8-bit RGB as PIL's convert("RGB") would: samples as stored (gray repeated,
-     * palette looked up, alpha dropped, 16-bit to the high byte); images in other colour spaces (CMYK)
+     * palette looked up, alpha dropped, 16-bit to the high byte except plain 16-bit gray, saturated); images in other colour spaces (CMYK)
      * are converted to sRGB by AWT.
      */
     public static RgbImage fromBufferedImage(BufferedImage image) {
+        return convert(image, false);
+    }
+
+    private static RgbImage convert(BufferedImage image, boolean rescale16BitGray) {
         int w = image.getWidth(), h = image.getHeight();
         RgbImage.checkSize(w, h);
         byte[] out = new byte[w * h * 3];
@@ -132,12 +148,15 @@ public final class ImageDecoder {
                 throw new IllegalArgumentException("unsupported sample type " + raster.getTransferType() + " (only 8- and 16-bit images)");
             }
             int bands = raster.getNumBands();
+            boolean saturate = gray && bands == 1 && shift == 8 && !rescale16BitGray;
             int[] row = new int[w * bands];
             for (int y = 0; y < h; y++) {
                 raster.getPixels(0, y, w, 1, row);
                 for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
                     int p = x * bands;
-                    if (gray) {
+                    if (saturate) {
+                        out[o] = out[o + 1] = out[o + 2] = (byte) Math.min(row[p], 255);
+                    } else if (gray) {
                         out[o] = out[o + 1] = out[o + 2] = (byte) (row[p] >> shift);
                     } else {
                         out[o] = (byte) (row[p] >> shift);

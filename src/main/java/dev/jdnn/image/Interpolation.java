@@ -43,7 +43,7 @@ public enum Interpolation {
                 if (a == 0) yield 1;
                 if (a >= 1) yield 0;
                 a *= Math.PI;
-                yield StrictMath.sin(a) / a * (0.54 + 0.46 * StrictMath.cos(a));
+                yield Math.sin(a) / a * (0.54 + 0.46 * Math.cos(a));
             }
             case BICUBIC -> {
                 final double k = -0.5;
@@ -59,6 +59,6 @@ public enum Interpolation {
     private static double sinc(double x) {
         if (x == 0) return 1;
         x *= Math.PI;
-        return StrictMath.sin(x) / x;
+        return Math.sin(x) / x;
     }
 }
