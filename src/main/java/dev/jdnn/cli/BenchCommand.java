@@ -13,61 +13,86 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./jdnn bench}: whole-model latency on random input. Reports p50/p90/p99, throughput and the
  * GFLOP/s of the convolutions and matrix products; {@code --compare-ort} runs ONNX Runtime Java on the
  * same model and input in the same process, interleaved with jdnn, and prints both and their ratio.
- * A quick tool: the recorded comparisons come from JMH in bench/.
+ * A quick tool: the recorded comparisons come from JMH in bench/. Progress goes to stderr (see {@link Progress}).
  */
-final class BenchCommand {
-    static final Set<String> OPTIONS = Set.of("model", "batch", "threads", "warmup", "iterations", "backend", "compare-ort", "optimizations", "autotune");
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Latency p50/p90/p99, throughput and GFLOP/s of a model on random input; optionally ONNX Runtime side by side."})
+final class BenchCommand extends Subcommand {
+    @Option(names = "--model", required = true, paramLabel = "M.onnx", description = "the ONNX model (one input)")
+    Path model;
 
-    private BenchCommand() {}
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1", description = "batch size (the input's first dimension); default ${DEFAULT-VALUE}")
+    int batch;
 
-    static int run(Args args, PrintStream out) {
-        Path modelFile = Path.of(args.required("model"));
-        if (!Files.isRegularFile(modelFile)) throw new Main.CliException("model file " + modelFile + " does not exist");
-        int batch = positive(args, "batch", 1);
-        int threads = positive(args, "threads", Runtime.getRuntime().availableProcessors());
-        int warmup = positive(args, "warmup", 5);
-        int iterations = positive(args, "iterations", 30);
-        boolean compareOrt = Boolean.parseBoolean(args.one("compare-ort", "false"));
-        Backend backend = args.one("backend", "native").equalsIgnoreCase("java") ? Backend.JAVA : Backend.NATIVE;
-        Optimizations optimizations = optimizations(args);
-        try (Model model = Model.load(modelFile); Session session = model.session(new Session.Options(backend, threads, optimizations))) {
-            if (model.inputs().size() != 1) throw new Main.CliException("bench feeds one input; this model has " + model.inputs().keySet());
-            String inputName = model.inputs().keySet().iterator().next();
-            long[] shape = model.inputs().get(inputName).clone();
+    @Option(names = "--threads", paramLabel = "T", description = "threads for jdnn and ONNX Runtime; default all processors")
+    Integer threads;
+
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "5", description = "untimed runs first; default ${DEFAULT-VALUE}")
+    int warmup;
+
+    @Option(names = "--iterations", paramLabel = "I", defaultValue = "30", description = "timed runs; default ${DEFAULT-VALUE}")
+    int iterations;
+
+    @Option(names = "--backend", paramLabel = "native|java", defaultValue = "native", converter = CompileOptions.BackendConverter.class,
+            description = "oneDNN (native) or the plain-Java reference (java); default ${DEFAULT-VALUE}")
+    Backend backend;
+
+    @Option(names = "--compare-ort", arity = "0..1", paramLabel = "true|false", fallbackValue = "true", defaultValue = "false",
+            description = "also run ONNX Runtime Java on the same model and input, interleaved, and print the ratio")
+    boolean compareOrt;
+
+    @Mixin
+    CompileOptions compile;
+
+    @Override
+    public Integer call() {
+        atLeast(batch, 1, "--batch");
+        int threads = atLeast(this.threads == null ? Runtime.getRuntime().availableProcessors() : this.threads, 1, "--threads");
+        atLeast(warmup, 0, "--warmup");
+        atLeast(iterations, 1, "--iterations");
+        existing(model, "model");
+        Optimizations optimizations = compile.optimizations();
+        try (Model m = Model.load(model); Session session = m.session(new Session.Options(backend, threads, optimizations))) {
+            if (m.inputs().size() != 1) throw new Main.CliException("bench feeds one input; this model has " + m.inputs().keySet());
+            String inputName = m.inputs().keySet().iterator().next();
+            long[] shape = m.inputs().get(inputName).clone();
             for (int i = 0; i < shape.length; i++) if (shape[i] < 0) shape[i] = i == 0 ? batch : 1;
             if (shape.length > 0) shape[0] = batch;
-            double gflop = model.flops(Map.of(inputName, shape)) / 1e9;
+            double gflop = m.flops(Map.of(inputName, shape)) / 1e9;
             float[] data = new float[(int) Arrays.stream(shape).reduce(1, Math::multiplyExact)];
             Random random = new Random(42);
             for (int i = 0; i < data.length; i++) data[i] = (float) random.nextGaussian();
-            out.printf(Locale.ROOT, "%s: input %s %s, %.2f GFLOP per run, backend %s (optimizations %s), %d threads%n", modelFile.getFileName(), inputName,
+            out.printf(Locale.ROOT, "%s: input %s %s, %.2f GFLOP per run, backend %s (optimizations %s), %d threads%n", model.getFileName(), inputName,
                     Tensor.format(shape), gflop, backend.name().toLowerCase(Locale.ROOT), backend == Backend.JAVA ? "none" : optimizations, threads);
-            OrtRunner ort = compareOrt ? OrtRunner.open(modelFile, inputName, shape, data, threads) : null;
+            OrtRunner ort = compareOrt ? OrtRunner.open(model, inputName, shape, data, threads) : null;
             try (Tensor x = Tensor.of(data, shape); ort) {
                 long[] jdnnNanos = new long[iterations];
                 long[] ortNanos = new long[iterations];
                 float[] jdnnFirst = null;
-                for (int i = -warmup; i < iterations; i++) {
-                    long t0 = System.nanoTime();
-                    try (Result r = session.run(Map.of(inputName, x))) {
-                        if (jdnnFirst == null) jdnnFirst = r.get(model.outputs().get(0)).toArray();
+                try (Progress progress = progress("bench " + model.getFileName(), warmup + iterations)) {
+                    for (int i = -warmup; i < iterations; i++) {
+                        long t0 = System.nanoTime();
+                        try (Result r = session.run(Map.of(inputName, x))) {
+                            if (jdnnFirst == null) jdnnFirst = r.get(m.outputs().get(0)).toArray();
+                        }
+                        long t1 = System.nanoTime();
+                        if (ort != null) ort.run();
+                        long t2 = System.nanoTime();
+                        if (i >= 0) {
+                            jdnnNanos[i] = t1 - t0;
+                            ortNanos[i] = t2 - t1;
+                        }
+                        progress.advance(1);
                     }
-                    long t1 = System.nanoTime();
-                    if (ort != null) ort.run();
-                    long t2 = System.nanoTime();
-                    if (i >= 0) {
-                        jdnnNanos[i] = t1 - t0;
-                        ortNanos[i] = t2 - t1;
-                    }
-                    progress(out, i + warmup + 1, warmup + iterations);
                 }
-                out.println();
                 double jdnnP50 = report(out, "jdnn (" + backend.name().toLowerCase(Locale.ROOT) + ")", jdnnNanos, batch, gflop);
                 if (ort != null) {
                     double ortP50 = report(out, "ONNX Runtime " + ort.version(), ortNanos, batch, gflop);
@@ -79,10 +104,6 @@ final class BenchCommand {
         return Main.OK;
     }
 
-    private static void progress(PrintStream out, int done, int total) {
-        if (done == total || done % Math.max(1, total / 20) == 0) out.print("\rrunning " + done + "/" + total);
-    }
-
     private static double report(PrintStream out, String name, long[] nanos, int batch, double gflop) {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
@@ -92,33 +113,8 @@ final class BenchCommand {
         return p50;
     }
 
-    private static double percentile(long[] sorted, int p) {
+    static double percentile(long[] sorted, int p) {
         int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
-    }
-
-    /** {@code --optimizations all|unfused|none} (native backend): every fusion, compiled without fusion, node by node. */
-    static Optimizations optimizations(Args args) {
-        String v = args.one("optimizations", "all");
-        Optimizations o = switch (v) {
-            case "all" -> Optimizations.all();
-            case "unfused" -> Optimizations.unfused();
-            case "none" -> Optimizations.none();
-            default -> throw new Main.CliException("--optimizations must be all, unfused or none, got '" + v + "'");
-        };
-        String tune = args.one("autotune", "false");
-        if (!tune.equals("true") && !tune.equals("false")) throw new Main.CliException("--autotune must be true or false, got '" + tune + "'");
-        return o.compile() ? o.withAutotune(tune.equals("true")) : o;
-    }
-
-    static int positive(Args args, String name, int fallback) {
-        String v = args.one(name, Integer.toString(fallback));
-        try {
-            int n = Integer.parseInt(v);
-            if (n < 1) throw new NumberFormatException();
-            return n;
-        } catch (NumberFormatException e) {
-            throw new Main.CliException("--" + name + " must be a whole number >= 1, got '" + v + "'");
-        }
     }
 }

@@ -9,7 +9,6 @@ import dev.jdnn.Tensor;
 import dev.jdnn.graph.Optimizations;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +17,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.util.stream.Stream;
 
 /**
@@ -28,20 +28,27 @@ import java.util.stream.Stream;
  * PyTorch computed and against PyTorch's forward hook on {@code conv1.bn} — the seed case where re-wrapping
  * {@code conv1} would silently drop {@code transform_input}. Exit code 1 if anything disagrees.
  */
-final class DemoCommand {
-    static final Set<String> OPTIONS = Set.of("threads", "iterations");
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs the embedded GoogLeNet on native (fused, unfused) and Java, checks each against PyTorch's output and its "
+                + "conv1.bn hook, and prints their latencies; exit code 1 if any disagrees."})
+final class DemoCommand extends Subcommand {
     static final double TOLERANCE = 1e-4;
     /** conv1.bn's output: the exporter folds the eval-mode BN into the Conv node, so it is that node's output. */
     static final String TAP = "/conv1/conv/Conv_output_0";
     private static final String RESOURCES = "/dev/jdnn/demo/";
 
-    private DemoCommand() {}
+    @Option(names = "--threads", paramLabel = "T", description = "oneDNN threads; default all processors")
+    Integer threads;
+
+    @Option(names = "--iterations", paramLabel = "I", defaultValue = "20", description = "timed runs per backend; default ${DEFAULT-VALUE}")
+    int iterations;
 
     private record Variant(String label, Backend backend, Optimizations optimizations) {}
 
-    static int run(Args args, PrintStream out) {
-        int threads = BenchCommand.positive(args, "threads", Runtime.getRuntime().availableProcessors());
-        int iterations = BenchCommand.positive(args, "iterations", 20);
+    @Override
+    public Integer call() {
+        int threads = atLeast(this.threads == null ? Runtime.getRuntime().availableProcessors() : this.threads, 1, "--threads");
+        atLeast(iterations, 1, "--iterations");
         Path dir = extract();
         try (Model model = Model.load(dir.resolve("model.onnx"));
              Tensor input = Npy.read(dir.resolve("input.npy"));
@@ -84,7 +91,7 @@ final class DemoCommand {
                     + Arrays.toString(Arrays.copyOf(firstTap, 4)) + ".");
             out.println("A tap is a copy taken before any fusion or in-place op could change it; re-wrapping conv1 would have skipped transform_input.");
             out.println(allAgree ? "All backends agree with PyTorch." : "DISAGREEMENT with PyTorch: see the rows above.");
-            return allAgree ? Main.OK : 1;
+            return allAgree ? Main.OK : Main.FAILURE;
         } catch (IOException e) {
             throw new UncheckedIOException("reading the embedded demo model: " + e.getMessage(), e);
         } finally {

@@ -68,7 +68,7 @@ class MainTest {
         assertTrue(r.err().contains("frobnicate"));
     }
 
-    /** A fresh JVM whose override points nowhere: one clear line, exit 2, no stack trace. */
+    /** A fresh JVM whose override points nowhere: one clear line, exit 1 (a failure, not a usage error), no stack trace. */
     @Test
     void badLibraryOverrideInAFreshJvm() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -78,8 +78,9 @@ class MainTest {
         Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(2, p.waitFor(), out + err);
+        assertEquals(1, p.waitFor(), out + err);
         assertTrue(err.contains("/nonexistent/libdnnl.so.3"), err);
+        assertEquals(1, err.strip().lines().count(), err);
         assertFalse(err.contains("\tat "), "no stack trace without --verbose: " + err);
     }
 
@@ -107,22 +108,43 @@ class MainTest {
         assertTrue(r.out().contains("/conv1/conv/Conv_output_0\t[4, 64, 32, 32]"), r.out());
     }
 
+    /** Exit code 2: the command line itself is wrong; 1: it is well formed but the work failed (a missing file, a tensor the model lacks). */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
-        "run --model nope.onnx --output-dir /tmp/x | model file nope.onnx does not exist",
-        "run --model MODEL --input x=INPUT --output-dir /tmp/x | the model has no input 'x'",
-        "run --model MODEL --output-dir /tmp/x | missing --input input=FILE.npy",
-        "run --model MODEL --input input=src/test/resources/fixtures/npy/f32_2x3x4.npy --output-dir /tmp/x | has shape [2, 3, 4], the model declares",
-        "run --model MODEL --input input=INPUT --output-dir /tmp/x --tap nosuch | no tensor named 'nosuch'",
-        "run --model MODEL --input input=INPUT --output-dir /tmp/x --backend gpu | --backend must be native or java",
-        "run --model MODEL --input input=src/test/resources/fixtures/npy/f64_2x2.npy --output-dir /tmp/x | dtype <f8 is not supported",
-        "names --model MODEL --bogus 1 | unknown option --bogus"})
-    void errorsAreOneLineWithExitCode2(String command, String message) {
+        "1 | run --model nope.onnx --output-dir /tmp/x | model file nope.onnx does not exist",
+        "2 | run --model MODEL --input x=INPUT --output-dir /tmp/x | the model has no input 'x'",
+        "2 | run --model MODEL --output-dir /tmp/x | missing --input input=FILE.npy",
+        "2 | run --model MODEL --input input --output-dir /tmp/x | --input input: expected NAME=VALUE",
+        "1 | run --model MODEL --input input=src/test/resources/fixtures/npy/f32_2x3x4.npy --output-dir /tmp/x | has shape [2, 3, 4], the model declares",
+        "1 | run --model MODEL --input input=INPUT --output-dir /tmp/x --tap nosuch | no tensor named 'nosuch'",
+        "2 | run --model MODEL --input input=INPUT --output-dir /tmp/x --backend gpu | '--backend': must be native or java, got 'gpu'",
+        "2 | run --model MODEL --input input=INPUT --output-dir /tmp/x --threads -1 | --threads must be a whole number >= 0",
+        "2 | run --model MODEL --input input=INPUT --output-dir /tmp/x --threads two | '--threads': 'two' is not an int",
+        "2 | run --model MODEL --input input=INPUT | Missing required option: '--output-dir=DIR'",
+        "1 | run --model MODEL --input input=src/test/resources/fixtures/npy/f64_2x2.npy --output-dir /tmp/x | dtype <f8 is not supported",
+        "2 | bench --model MODEL --optimizations some | must be all, unfused or none, got 'some'",
+        "2 | bench --model MODEL --iterations 0 | --iterations must be a whole number >= 1",
+        "2 | explain --model MODEL --input-shape input=1,x | --input-shape input=1,x: expected NAME=d1,d2,...",
+        "2 | names --model MODEL --input-shape nosuch=1 | the model has no input 'nosuch'",
+        "2 | names --model MODEL --bogus 1 | unknown option '--bogus' (./jdnn names --help)",
+        "2 | names --model MODEL extra | jdnn names: unexpected argument 'extra'",
+        "2 | help nosuch | nosuch"})
+    void errorsAreOneLineWithExitCode1ForFailuresAnd2ForUsage(int code, String command, String message) {
         String[] args = command.replace("MODEL", GOOGLENET.resolve("model.onnx").toString())
                 .replace("INPUT", GOOGLENET.resolve("input.npy").toString()).trim().split(" ");
         Result r = run(args);
-        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals(code, r.code(), r.out() + r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(message), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace without --verbose");
+    }
+
+    @Test
+    void verbosePrintsTheStackTraceOfAFailure() {
+        Result r = run("run", "--verbose", "--model", GOOGLENET.resolve("model.onnx").toString(), "--input", "input=" + GOOGLENET.resolve("input.npy"),
+                "--output-dir", "/tmp/x", "--tap", "nosuch", "--backend", "java");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("jdnn run: "), r.err());
+        assertTrue(r.err().contains("\tat dev.jdnn."), r.err());
     }
 }
