@@ -90,7 +90,7 @@ class AttributeCheckTest {
                 c("LpNormalization", img, null, "p", "3", i("p", 3)),
                 c("Transpose", img, null, "perm", "[0, 0, 1, 2]", ints("perm", 0, 0, 1, 2)),
                 c("Transpose", img, null, "perm", "9", ints("perm", 0, 1, 2, 9)),
-                c("LayerNormalization", img, null, "axis", "8", i("axis", 8)),
+                c("LayerNormalization", img, s(8), "axis", "8", i("axis", 8)),
                 // Sizes
                 c("LRN", img, null, "size", "0", i("size", 0)),
                 c("LRN", img, null, "size", "1099511627776", i("size", HUGE)),
