@@ -3,7 +3,7 @@
 # every registered op, mutated .npy files): see src/test/java/dev/jdnn/fuzz/.
 #   bench/fuzz.sh [total inputs per target: ONNX ATTRIBUTES NPY] [chunk size] [first seed]
 #   bench/fuzz.sh 300000 200000 500000 20000 1      # the campaign reported in README (1 million inputs)
-# Each chunk runs in its own JVM (seed = first seed + chunk index), at nice 19, from a snapshot of the compiled
+# The targets run in parallel; each chunk runs in its own JVM (seed = first seed + chunk index), at nice 19, from a snapshot of the compiled
 # classes taken at start (so rebuilding the worktree does not disturb it). A JVM that dies (crash, not an
 # exception) is reported with its hs_err file. Findings (inputs that ended in anything but a jdnn exception)
 # land in target/fuzz/findings/ with their stack traces; the summary is target/fuzz/summary.txt.
@@ -31,9 +31,11 @@ run_target() {
     i=$((i + 1))
   done
 }
-run_target ONNX "$onnx"
-run_target ATTRIBUTES "$attributes"
-run_target NPY "$npy"
+# The three targets run side by side (three JVMs at nice 19); each appends whole lines to the summary.
+run_target ONNX "$onnx" &
+run_target ATTRIBUTES "$attributes" &
+run_target NPY "$npy" &
+wait
 awk '/^target=/ { for (f = 1; f <= NF; f++) { split($f, kv, "="); v[kv[1]] += kv[2] } }
      /JVM-EXIT/ { died++ }
      END { printf "total inputs=%d ran=%d refused=%d findings=%d jvm-deaths=%d\n", v["inputs"], v["ran"], v["refused"], v["findings"], died }' \
