@@ -51,6 +51,7 @@ public enum DataType {
     /** The type with NumPy {@code descr} (e.g. {@code <i8}), or null. */
     public static DataType fromNpy(String descr) {
         String d = descr.replace('=', '<');
+        if (d.length() < 2) return null;
         for (DataType t : values()) {
             if (t.npy.equals(d) || (t.bytes == 1 && t.npy.substring(1).equals(d.substring(1)))) return t;
         }

@@ -42,6 +42,20 @@ public final class Npy {
      * int8, uint8 or bool.
      */
     public static Tensor read(Path file) throws IOException {
+        return read(file, DEFAULT_MAX_BYTES);
+    }
+
+    /** The data size {@link #read(Path)} accepts: 4 GiB. */
+    public static final long DEFAULT_MAX_BYTES = 4L << 30;
+
+    /**
+     * Like {@link #read(Path)}, refusing (before allocating anything) an array whose data exceeds
+     * {@code maxBytes}. A truncated file, a header whose shape does not match the file's size, a shape
+     * whose element count overflows or a header past the end of the file is an {@link NpyFormatException};
+     * nothing is read beyond the file's end.
+     */
+    public static Tensor read(Path file, long maxBytes) throws IOException {
+        if (maxBytes < 0) throw new IllegalArgumentException("maxBytes must be >= 0, got " + maxBytes);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer prefix = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
             channel.read(prefix, 0);
@@ -65,6 +79,9 @@ public final class Npy {
                 throw new NpyFormatException(file, "unsupported .npy format version " + major);
             }
             if (headerLength > 1 << 20) throw new NpyFormatException(file, "header of " + headerLength + " bytes is implausible");
+            if (headerStart + headerLength > channel.size()) {
+                throw new NpyFormatException(file, "truncated header: " + headerLength + " bytes announced, the file has " + (channel.size() - headerStart));
+            }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
             channel.read(headerBytes, headerStart);
             if (headerBytes.hasRemaining()) throw new NpyFormatException(file, "truncated header");
@@ -82,7 +99,15 @@ public final class Npy {
             long[] shape = parseShape(file, find(file, SHAPE, header, "shape"));
 
             long dataStart = headerStart + headerLength;
-            long bytes = Math.multiplyExact(Tensor.elementCount(shape), (long) dtype.bytes());
+            long bytes;
+            try {
+                bytes = Math.multiplyExact(Tensor.elementCount(shape), (long) dtype.bytes());
+            } catch (ArithmeticException overflow) {
+                throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " has more bytes than a long can count");
+            }
+            if (bytes > maxBytes) {
+                throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " needs " + bytes + " bytes of data, more than the limit of " + maxBytes);
+            }
             if (channel.size() - dataStart != bytes) {
                 throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " needs " + bytes
                         + " bytes of data, file has " + (channel.size() - dataStart));

@@ -33,12 +33,18 @@ public final class Session implements AutoCloseable {
      * @param threads       oneDNN threads per run; 0 = oneDNN's default (all cores)
      * @param optimizations what the native backend does to the graph (default: everything,
      *                      {@link Optimizations#all()}); ignored by the Java backend, which runs node by node
+     * @param limits        tensor, activation and plan-cache limits ({@link Limits#defaults()})
      */
-    public record Options(Backend backend, int threads, Optimizations optimizations) {
+    public record Options(Backend backend, int threads, Optimizations optimizations, Limits limits) {
         public Options {
             if (backend == null) throw new IllegalArgumentException("backend is required");
             if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
             if (optimizations == null) throw new IllegalArgumentException("optimizations are required (Optimizations.all() is the default)");
+            if (limits == null) throw new IllegalArgumentException("limits are required (Limits.defaults() is the default)");
+        }
+
+        public Options(Backend backend, int threads, Optimizations optimizations) {
+            this(backend, threads, optimizations, Limits.defaults());
         }
 
         public Options(Backend backend, int threads) {
@@ -49,9 +55,10 @@ public final class Session implements AutoCloseable {
             return new Options(Backend.NATIVE, 0, Optimizations.all());
         }
 
-        public Options withBackend(Backend b) { return new Options(b, threads, optimizations); }
-        public Options withThreads(int t) { return new Options(backend, t, optimizations); }
-        public Options withOptimizations(Optimizations o) { return new Options(backend, threads, o); }
+        public Options withBackend(Backend b) { return new Options(b, threads, optimizations, limits); }
+        public Options withThreads(int t) { return new Options(backend, t, optimizations, limits); }
+        public Options withOptimizations(Optimizations o) { return new Options(backend, threads, o, limits); }
+        public Options withLimits(Limits l) { return new Options(backend, threads, optimizations, l); }
     }
 
     /** @param values the integer inputs a plan was specialised for (empty for most models) */
@@ -62,13 +69,14 @@ public final class Session implements AutoCloseable {
 
     private final Model model;
     private final Options options;
-    private final Map<PlanKey, Plan> plans = new HashMap<>();
-    private volatile Plan lastPlan;
+    private final PlanCache plans;
+    private volatile PlanCache.Entry lastPlan;
     private volatile boolean closed;
 
     Session(Model model, Options options) {
         this.model = model;
         this.options = options;
+        this.plans = new PlanCache(options.limits());
     }
 
     public Options options() {
@@ -86,14 +94,12 @@ public final class Session implements AutoCloseable {
         ensureOpen();
         if (requested.isEmpty()) throw new IllegalArgumentException("request at least one tensor (e.g. " + model.outputs() + ")");
         applyThreads();
-        Plan plan = planFor(inputs, requested);
-        Map<String, Value> values = plan.run(inputs);
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (String name : requested) {
-            Value v = values.get(name);
-            tensors.put(name, v instanceof Value.Floats f ? f.tensor() : Value.toTensor(v));
+        PlanCache.Entry entry = planFor(inputs, requested);
+        try {
+            return new Result(toTensors(entry.plan.run(inputs), requested));
+        } finally {
+            entry.release();
         }
-        return new Result(tensors);
     }
 
     /**
@@ -105,7 +111,15 @@ public final class Session implements AutoCloseable {
         ensureOpen();
         if (outputs.isEmpty()) throw new IllegalArgumentException("give at least one output tensor");
         applyThreads();
-        Plan plan = planFor(inputs, outputs.keySet());
+        PlanCache.Entry entry = planFor(inputs, outputs.keySet());
+        try {
+            runInto(entry.plan, inputs, outputs);
+        } finally {
+            entry.release();
+        }
+    }
+
+    private static void runInto(Plan plan, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         if (plan.compiled()) {
             plan.runInto(inputs, outputs);
             return;
@@ -129,7 +143,12 @@ public final class Session implements AutoCloseable {
     public List<String> explain(Map<String, long[]> inputShapes, Collection<String> requested) {
         ensureOpen();
         applyThreads();
-        return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).explain();
+        PlanCache.Entry entry = plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested));
+        try {
+            return entry.plan.explain();
+        } finally {
+            entry.release();
+        }
     }
 
     /**
@@ -139,7 +158,12 @@ public final class Session implements AutoCloseable {
     public List<String> profile(Map<String, Tensor> inputs, Collection<String> requested, int runs) {
         ensureOpen();
         applyThreads();
-        return planFor(inputs, requested).profile(inputs, runs);
+        PlanCache.Entry entry = planFor(inputs, requested);
+        try {
+            return entry.plan.profile(inputs, runs);
+        } finally {
+            entry.release();
+        }
     }
 
     /**
@@ -149,7 +173,12 @@ public final class Session implements AutoCloseable {
     public long[] preparedBytes(Map<String, long[]> inputShapes, Collection<String> requested) {
         ensureOpen();
         applyThreads();
-        return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).activationBytes();
+        PlanCache.Entry entry = plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested));
+        try {
+            return entry.plan.activationBytes();
+        } finally {
+            entry.release();
+        }
     }
 
     /**
@@ -160,19 +189,20 @@ public final class Session implements AutoCloseable {
         if (options.backend() == Backend.NATIVE && options.threads() > 0 && Dnnl.threads() != options.threads()) Dnnl.setThreads(options.threads());
     }
 
-    private Plan planFor(Map<String, Tensor> inputs, Collection<String> requested) {
+    /** The plan for these inputs and names, acquired for one run: release it when the run ends. */
+    private PlanCache.Entry planFor(Map<String, Tensor> inputs, Collection<String> requested) {
         // Steady state: the same shapes and names as last time, found without building a cache key.
         // accepts() also rejects closed inputs, which then fail below with their name.
-        Plan last = lastPlan;
-        if (last != null && last.accepts(inputs) && last.serves(requested)) return last;
+        PlanCache.Entry last = lastPlan;
+        if (last != null && last.plan.accepts(inputs) && last.plan.serves(requested) && last.tryAcquire()) return last;
         Map<String, long[]> shapes = new TreeMap<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
             if (e.getValue().isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
             shapes.put(e.getKey(), e.getValue().shape());
         }
-        Plan plan = plan(shapes, new LinkedHashSet<>(requested), inputs);
-        lastPlan = plan;
-        return plan;
+        PlanCache.Entry entry = plan(shapes, new LinkedHashSet<>(requested), inputs);
+        lastPlan = entry;
+        return entry;
     }
 
     private static Map<String, Tensor> toTensors(Map<String, Value> values, Collection<String> requested) {
@@ -189,7 +219,7 @@ public final class Session implements AutoCloseable {
         return run(inputs, model.outputs());
     }
 
-    private synchronized Plan plan(Map<String, long[]> shapes, Set<String> requested) {
+    private synchronized PlanCache.Entry plan(Map<String, long[]> shapes, Set<String> requested) {
         return plan(shapes, requested, null);
     }
 
@@ -198,26 +228,24 @@ public final class Session implements AutoCloseable {
      * to prepare (a shape, axes or pads fed by a graph input: {@link DataDependentException}) and the inputs
      * are known, the plan is prepared for the values of the small integer inputs, and cached per value.
      */
-    private synchronized Plan plan(Map<String, long[]> shapes, Set<String> requested, Map<String, Tensor> inputs) {
+    private synchronized PlanCache.Entry plan(Map<String, long[]> shapes, Set<String> requested, Map<String, Tensor> inputs) {
+        ensureOpen();
         Map<String, List<Long>> key = new TreeMap<>();
         shapes.forEach((k, v) -> key.put(k, Arrays.stream(v).boxed().toList()));
         PlanKey unbound = new PlanKey(key, Map.of(), Set.copyOf(requested));
-        Plan plan = plans.get(unbound);
-        if (plan != null) return plan;
+        PlanCache.Entry entry = plans.acquire(unbound);
+        if (entry != null) return entry;
         PlanKey specialised = new PlanKey(key, boundKey(inputs), Set.copyOf(requested));
-        plan = plans.get(specialised);
-        if (plan != null) return plan;
+        entry = plans.acquire(specialised);
+        if (entry != null) return entry;
         Op.Context context = new Op.Context(options.backend(), model.opset());
         try {
-            plan = new Plan(model.graph(), shapes, requested, context, options.optimizations());
-            plans.put(unbound, plan);
+            return plans.add(unbound, new Plan(model.graph(), shapes, Map.of(), requested, context, options.optimizations(), options.limits()));
         } catch (DataDependentException e) {
             if (specialised.values().isEmpty()) throw e;
             // Copies of the small inputs, owned by the plan from here (it frees them when closed).
-            plan = new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations());
-            plans.put(specialised, plan);
+            return plans.add(specialised, new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations(), options.limits()));
         }
-        return plan;
     }
 
     /** Whether a plan may be specialised on this input's value: small enough (shape, axes, scales or pads vectors). */
@@ -249,9 +277,28 @@ public final class Session implements AutoCloseable {
         return bound;
     }
 
-    /** Number of prepared plans (input shapes × requested sets) in the cache. */
-    public synchronized int preparedPlans() {
+    /** Number of prepared plans (input shapes × requested sets) in the cache; at most {@link Limits#maxPlans}. */
+    public int preparedPlans() {
         return plans.size();
+    }
+
+    /** Activation bytes of the cached plans ({@link Limits#maxPlanBytes} bounds it). */
+    public long preparedPlanBytes() {
+        return plans.bytes();
+    }
+
+    /** How many plans the cache has dropped to stay within its limits. */
+    public long evictedPlans() {
+        return plans.evictions();
+    }
+
+    /**
+     * Drops every prepared plan, freeing its primitives and buffers (a plan a run is using is freed when
+     * that run ends). The next run prepares again. For a server that has seen many shapes it will not see again.
+     */
+    public synchronized void dropPlans() {
+        lastPlan = null;
+        plans.clear();
     }
 
     private void ensureOpen() {
@@ -264,8 +311,7 @@ public final class Session implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        new ArrayList<>(plans.values()).forEach(Plan::close);
-        plans.clear();
         lastPlan = null;
+        plans.clear();
     }
 }

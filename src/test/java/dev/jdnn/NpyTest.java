@@ -100,4 +100,47 @@ class NpyTest {
         String message = assertThrows(Npy.NpyFormatException.class, () -> Npy.read(truncated)).getMessage();
         assertTrue(message.contains("needs 96 bytes of data, file has 92"), message);
     }
+
+    /** A .npy version 1.0 file with this header dictionary and {@code dataBytes} zero bytes of data. */
+    static byte[] npy(String dict, int dataBytes) {
+        byte[] header = (dict + "\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + header.length + dataBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length).put(header);
+        return b.array();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), } | 16 | more bytes than a long can count",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), } | 16 | more than the limit of 4294967296",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), } | 12 | needs 16 bytes of data, file has 12",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), } | 20 | needs 16 bytes of data, file has 20",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 2), } | 16 | bad shape",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), } | 16 | bad shape",
+        "{'descr': '<f4', 'fortran_order': False, } | 16 | no 'shape'"})
+    void rejectsLyingHeaders(String dict, int dataBytes, String message, @TempDir Path dir) throws IOException {
+        Path file = Files.write(dir.resolve("lying.npy"), npy(dict, dataBytes));
+        String m = assertThrows(Npy.NpyFormatException.class, () -> Npy.read(file)).getMessage();
+        assertTrue(m.contains(message), m);
+    }
+
+    @Test
+    void rejectsAHeaderLongerThanTheFileWithoutReadingPastIt(@TempDir Path dir) throws IOException {
+        byte[] bytes = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8);
+        bytes[8] = (byte) 0xff; // header length 65535 + low byte: far past the end
+        bytes[9] = (byte) 0x7f;
+        Path file = Files.write(dir.resolve("long_header.npy"), bytes);
+        String m = assertThrows(Npy.NpyFormatException.class, () -> Npy.read(file)).getMessage();
+        assertTrue(m.contains("truncated header"), m);
+    }
+
+    @Test
+    void refusesArraysOverTheCallersLimitBeforeAllocating(@TempDir Path dir) throws IOException {
+        Path file = Files.write(dir.resolve("big.npy"), npy("{'descr': '<f4', 'fortran_order': False, 'shape': (256,), }", 1024));
+        String m = assertThrows(Npy.NpyFormatException.class, () -> Npy.read(file, 1023)).getMessage();
+        assertTrue(m.contains("more than the limit of 1023"), m);
+        try (Tensor t = Npy.read(file, 1024)) {
+            assertEquals(256, t.elementCount());
+        }
+    }
 }

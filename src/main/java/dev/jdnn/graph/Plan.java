@@ -1,6 +1,7 @@
 package dev.jdnn.graph;
 
 import dev.jdnn.DataType;
+import dev.jdnn.Limits;
 import dev.jdnn.Tensor;
 import dev.jdnn.graph.op.Inputs;
 import dev.jdnn.graph.op.Op;
@@ -44,6 +45,9 @@ public final class Plan implements AutoCloseable {
     private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
     private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit)
     private int parts = 1;
+    private final Limits limits;
+    private long totalBytes;        // every node output's bytes, before sharing
+    private long activationBytes;   // what one run needs: the compiled frame, else totalBytes
     private volatile boolean closed;
 
     /** The simple node-by-node plan (no compilation). */
@@ -65,6 +69,17 @@ public final class Plan implements AutoCloseable {
      */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Map<String, Value> bound, Set<String> requested, Op.Context context,
                 Optimizations optimizations) {
+        this(graph, inputShapes, bound, requested, context, optimizations, Limits.DEFAULT);
+    }
+
+    /**
+     * @param limits checked while preparing: every node output against {@link Limits#maxTensorBytes} (before
+     *               anything is computed, constant folding included), then the plan's activation bytes
+     *               against {@link Limits#maxActivationBytes} (before any run allocates them)
+     */
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Map<String, Value> bound, Set<String> requested, Op.Context context,
+                Optimizations optimizations, Limits limits) {
+        this.limits = limits;
         this.bound = Map.copyOf(bound);
         Set<String> keep = new HashSet<>(requested);
         keep.addAll(graph.outputs());
@@ -74,14 +89,21 @@ public final class Plan implements AutoCloseable {
         try {
             boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
-            prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
-            if (compile && optimizations.batchSplit() && bound.isEmpty()) splitBatch(graph, inputShapes, context, optimizations);
-            if (compile && part == null) {
-                program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, this.requested, context, optimizations);
-            }
-            if (compile) {
-                steps.forEach(Op.Step::close);
-                steps.clear();
+            limits.during(() -> {
+                prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
+                if (compile && optimizations.batchSplit() && bound.isEmpty()) splitBatch(graph, inputShapes, context, optimizations);
+                if (compile && part == null) {
+                    program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, this.requested, context, optimizations);
+                }
+                if (compile) {
+                    steps.forEach(Op.Step::close);
+                    steps.clear();
+                }
+            });
+            activationBytes = part != null ? part.activationBytes * parts : program != null ? program.frameBytes() : totalBytes;
+            if (activationBytes > limits.maxActivationBytes()) {
+                throw new IllegalArgumentException("the plan for inputs " + describe(inputShapes) + " needs " + activationBytes
+                        + " bytes of activations, more than the session's limit maxActivationBytes=" + limits.maxActivationBytes() + " (Session.Options.withLimits)");
             }
         } catch (RuntimeException e) {
             close();
@@ -111,7 +133,7 @@ public final class Plan implements AutoCloseable {
         dev.jdnn.dnnl.Dnnl.setThreads(1);   // its primitives are created for, and run on, one thread
         Plan candidate = null;
         try {
-            candidate = new Plan(original, partShapes, Map.of(), requested, context, optimizations.withBatchSplit(false));
+            candidate = new Plan(original, partShapes, Map.of(), requested, context, optimizations.withBatchSplit(false), limits);
             if (candidate.compiled() && BatchSplit.shapesAgree(nodes, shapes, candidate.shapes, p)) {
                 part = candidate;
                 parts = p;
@@ -184,6 +206,7 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("unsupported ONNX operator " + n.opType() + " at opset " + context.opset() + " (node " + n.label() + ")"
                         + (Registry.knows(n.opType()) ? "; jdnn runs it at opsets " + Registry.opsets(n.opType()) : ""));
             }
+            dev.jdnn.graph.op.Arity.check(n);
             Inputs inputs = inputsOf(n);
             boolean allConstant = true;
             for (int i = 0; i < n.inputs().size(); i++) if (!n.inputs().get(i).isEmpty()) allConstant &= inputs.isConstant(i);
@@ -193,11 +216,28 @@ public final class Plan implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw e.getMessage() != null && e.getMessage().startsWith(n.opType()) ? e
                         : new IllegalArgumentException(n.opType() + " node " + n.label() + ": " + e.getMessage(), e);
+            } catch (ArithmeticException e) {
+                // Shape arithmetic on attribute or input values (Math.*Exact) that overflowed a long or an int.
+                throw new IllegalArgumentException(n.opType() + " node " + n.label() + ": a shape or attribute value overflows (" + e.getMessage()
+                        + "); input shapes " + inputsOfShapes(n), e);
             }
             List<long[]> outShapes = step.outputShapes();
             List<DataType> outTypes = step.outputTypes();
+            for (int i = outShapes.size(); i < n.outputs().size(); i++) {
+                if (!n.outputs().get(i).isEmpty()) {
+                    step.close();
+                    throw new IllegalArgumentException(n.opType() + " node " + n.label() + ": output " + i + " ('" + n.outputs().get(i)
+                            + "') is not computed by jdnn's " + n.opType() + ", which has " + outShapes.size() + " output(s)");
+                }
+            }
             for (int i = 0; i < n.outputs().size() && i < outShapes.size(); i++) {
                 if (!n.outputs().get(i).isEmpty()) {
+                    try {
+                        totalBytes += limits.checkTensor(n.opType() + " node " + n.label() + ": output " + n.outputs().get(i), outShapes.get(i), outTypes.get(i));
+                    } catch (IllegalArgumentException e) {
+                        step.close();
+                        throw e;
+                    }
                     shapes.put(n.outputs().get(i), outShapes.get(i));
                     types.put(n.outputs().get(i), outTypes.get(i));
                 }
@@ -217,6 +257,12 @@ public final class Plan implements AutoCloseable {
             nodes.add(n);
             steps.add(step);
         }
+    }
+
+    private String inputsOfShapes(Node n) {
+        List<String> described = new ArrayList<>();
+        for (String in : n.inputs()) described.add(in.isEmpty() || !shapes.containsKey(in) ? "-" : Tensor.format(shapes.get(in)));
+        return described.toString();
     }
 
     /** What is known about node {@code n}'s inputs now: shapes, types, constant values. */
@@ -300,6 +346,17 @@ public final class Plan implements AutoCloseable {
             return new long[] {each[0] * parts, each[1] * parts};
         }
         return program == null ? new long[] {-1, -1} : new long[] {program.frameBytes(), program.unsharedBytes()};
+    }
+
+    /** Activation bytes one run of this plan needs (compiled: the shared frame; node by node: every computed tensor). */
+    public long plannedBytes() {
+        return activationBytes;
+    }
+
+    private static String describe(Map<String, long[]> shapes) {
+        StringBuilder b = new StringBuilder("{");
+        shapes.forEach((k, v) -> b.append(b.length() > 1 ? ", " : "").append(k).append('=').append(Tensor.format(v)));
+        return b.append('}').toString();
     }
 
     /** The requested tensor names this plan returns. */

@@ -48,7 +48,7 @@ public final class BatchNormalization implements Op {
         float eps = node.attributes().getFloat("epsilon", 1e-5f);
         if (!(eps >= 0)) throw error(node, "epsilon " + eps + " must be >= 0");
         float momentum = node.attributes().getFloat("momentum", 0.9f);
-        boolean training = node.attributes().getInt("training_mode", 0) == 1;
+        boolean training = Checks.flag(node, "training_mode", node.attributes().getInt("training_mode", 0));
         List<long[]> outShapes = new ArrayList<>();
         outShapes.add(x);
         for (int i = 1; i < node.outputs().size(); i++) outShapes.add(new long[] {c});

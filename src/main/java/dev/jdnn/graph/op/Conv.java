@@ -68,12 +68,10 @@ public final class Conv implements Op {
         if (given != null && !Arrays.equals(given, kernel)) throw error(node, "kernel_shape " + format(given) + " does not match weights " + format(w));
         long[] strides = ints(node, "strides", spatial, 1);
         long[] dilations = ints(node, "dilations", spatial, 1);
-        for (int i = 0; i < spatial; i++) {
-            if (kernel[i] < 1) throw error(node, "kernel " + format(kernel) + " must be >= 1 in every axis");
-            if (strides[i] < 1) throw error(node, "strides " + format(strides) + " must be >= 1");
-            if (dilations[i] < 1) throw error(node, "dilations " + format(dilations) + " must be >= 1");
-        }
-        long[] pads = pads(node, x, kernel, strides, dilations);
+        Checks.positive(node, "kernel_shape", kernel);
+        Checks.positive(node, "strides", strides);
+        Checks.positive(node, "dilations", dilations);
+        long[] pads = Checks.nonNegative(node, "pads", pads(node, x, kernel, strides, dilations));
         for (int i = 0; i < spatial; i++) {
             long extent = (kernel[i] - 1) * dilations[i] + 1;
             if (x[i + 2] + pads[i] + pads[i + spatial] < extent) {
@@ -81,7 +79,7 @@ public final class Conv implements Op {
             }
         }
         long group = node.attributes().getInt("group", 1);
-        if (group < 1 || group > x[1] || x[1] % group != 0 || w[0] % group != 0) {
+        if (group < 1 || group != (int) group || group > x[1] || x[1] % group != 0 || w[0] % group != 0) {
             throw error(node, "group " + group + " must be >= 1 and divide the input channels " + x[1] + " and the output channels " + w[0]);
         }
         if (w[1] != x[1] / group) {
@@ -89,13 +87,13 @@ public final class Conv implements Op {
         }
         boolean oneD = spatial == 1;
         Conv2dParams params = oneD
-                ? new Conv2dParams(toInt(x[1], node, "channels"), toInt(w[0], node, "output channels"), 1, toInt(kernel[0], node, "kernel"), 1,
-                        toInt(strides[0], node, "stride"), 0, toInt(pads[0], node, "pad"), 0, toInt(pads[1], node, "pad"), 1,
-                        toInt(dilations[0], node, "dilation"), (int) group)
-                : new Conv2dParams(toInt(x[1], node, "channels"), toInt(w[0], node, "output channels"), toInt(kernel[0], node, "kernel"),
-                        toInt(kernel[1], node, "kernel"), toInt(strides[0], node, "stride"), toInt(strides[1], node, "stride"),
-                        toInt(pads[0], node, "pad"), toInt(pads[1], node, "pad"), toInt(pads[2], node, "pad"), toInt(pads[3], node, "pad"),
-                        toInt(dilations[0], node, "dilation"), toInt(dilations[1], node, "dilation"), (int) group);
+                ? new Conv2dParams(toInt(x[1], node, "channels"), toInt(w[0], node, "output channels"), 1, toInt(kernel[0], node, "kernel_shape"), 1,
+                        toInt(strides[0], node, "strides"), 0, toInt(pads[0], node, "pads"), 0, toInt(pads[1], node, "pads"), 1,
+                        toInt(dilations[0], node, "dilations"), (int) group)
+                : new Conv2dParams(toInt(x[1], node, "channels"), toInt(w[0], node, "output channels"), toInt(kernel[0], node, "kernel_shape"),
+                        toInt(kernel[1], node, "kernel_shape"), toInt(strides[0], node, "strides"), toInt(strides[1], node, "strides"),
+                        toInt(pads[0], node, "pads"), toInt(pads[1], node, "pads"), toInt(pads[2], node, "pads"), toInt(pads[3], node, "pads"),
+                        toInt(dilations[0], node, "dilations"), toInt(dilations[1], node, "dilations"), (int) group);
         long[] in4 = oneD ? new long[] {x[0], x[1], 1, x[2]} : x;
         long[] out4 = params.outputShape(in4);
         long[] out = oneD ? new long[] {out4[0], out4[1], out4[3]} : out4;

@@ -99,18 +99,25 @@ public final class ConvTranspose implements Op {
         if (w.length != x.length) throw Ops.error(node, "W " + Ops.format(w) + " and X " + Ops.format(x) + " differ in rank");
         int spatial = x.length - 2;
         long group = node.attributes().getInt("group", 1);
-        if (group < 1) throw Ops.error(node, "group " + group + " must be >= 1");
+        Checks.positive(node, "group", group);
         if (x[1] % group != 0) throw Ops.error(node, "group " + group + " does not divide the " + x[1] + " input channels of X " + Ops.format(x));
         if (w[0] != x[1]) throw Ops.error(node, "W " + Ops.format(w) + " must have the " + x[1] + " input channels of X " + Ops.format(x) + " in dimension 0");
         long k = Math.multiplyExact(w[1], group);
         long[] kernel = Arrays.copyOfRange(w, 2, w.length);
         long[] given = node.attributes().getInts("kernel_shape", null);
         if (given != null && !Arrays.equals(given, kernel)) throw Ops.error(node, "kernel_shape " + Ops.format(given) + " does not match W " + Ops.format(w));
-        long[] strides = positive(node, "strides", Ops.ints(node, "strides", spatial, 1));
-        long[] dilations = positive(node, "dilations", Ops.ints(node, "dilations", spatial, 1));
-        long[] outputPadding = Ops.ints(node, "output_padding", spatial, 0);
-        for (long p : outputPadding) if (p < 0) throw Ops.error(node, "output_padding " + Ops.format(outputPadding) + " must be >= 0");
+        long[] strides = Checks.positive(node, "strides", Ops.ints(node, "strides", spatial, 1));
+        long[] dilations = Checks.positive(node, "dilations", Ops.ints(node, "dilations", spatial, 1));
+        long[] outputPadding = Checks.nonNegative(node, "output_padding", Ops.ints(node, "output_padding", spatial, 0));
+        for (int i = 0; i < spatial; i++) {
+            // PyTorch's rule: output padding only completes a partial stride (or dilation) step.
+            if (outputPadding[i] >= Math.max(strides[i], dilations[i])) {
+                throw Ops.error(node, "output_padding " + Ops.format(outputPadding) + " must be smaller than the stride or dilation on spatial axis " + i
+                        + " (got " + outputPadding[i] + ")");
+            }
+        }
         for (long d : kernel) if (d < 1) throw Ops.error(node, "W " + Ops.format(w) + " has an empty kernel");
+        Checks.positive(node, "kernel_shape", kernel);
 
         long[] natural = new long[spatial];
         for (int i = 0; i < spatial; i++) {
@@ -145,8 +152,7 @@ public final class ConvTranspose implements Op {
                 }
             }
         } else if (autoPad.equals("NOTSET")) {
-            long[] pads = Ops.ints(node, "pads", 2 * spatial, 0);
-            for (long p : pads) if (p < 0) throw Ops.error(node, "pads " + Ops.format(pads) + " must be >= 0");
+            long[] pads = Checks.nonNegative(node, "pads", Ops.ints(node, "pads", 2 * spatial, 0));
             padBegin = Arrays.copyOfRange(pads, 0, spatial);
             padEnd = Arrays.copyOfRange(pads, spatial, 2 * spatial);
         }
@@ -166,11 +172,6 @@ public final class ConvTranspose implements Op {
                 outputPadding, padBegin, padEnd, out);
         Ops.arraySize(g.outputShape(), node);
         return g;
-    }
-
-    private static long[] positive(Node node, String name, long[] values) {
-        for (long v : values) if (v < 1) throw Ops.error(node, name + " " + Ops.format(values) + " must be >= 1");
-        return values;
     }
 
     @Override

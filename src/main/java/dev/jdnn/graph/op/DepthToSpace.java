@@ -48,8 +48,6 @@ public final class DepthToSpace implements Op {
     static long blocksize(Node node, long[] x) {
         if (x.length != 4) throw error(node, "input " + format(x) + " must be 4-D (N×C×H×W)");
         if (!node.attributes().has("blocksize")) throw error(node, "attribute blocksize is required");
-        long bs = node.attributes().getInt("blocksize", 0);
-        if (bs < 1) throw error(node, "attribute blocksize=" + bs + " must be >= 1");
-        return bs;
+        return Checks.positive(node, "blocksize", node.attributes().getInt("blocksize", 0));
     }
 }

@@ -62,7 +62,7 @@ public final class Gemm implements Op {
     static Step gemm(Node node, List<long[]> shapes) {
         long[] a = shapes.get(0), b = shapes.get(1);
         if (a.length != 2 || b.length != 2) throw error(node, "A " + format(a) + " and B " + format(b) + " must be matrices");
-        boolean ta = node.attributes().getInt("transA", 0) == 1, tb = node.attributes().getInt("transB", 0) == 1;
+        boolean ta = Checks.flag(node, "transA", node.attributes().getInt("transA", 0)), tb = Checks.flag(node, "transB", node.attributes().getInt("transB", 0));
         float alpha = node.attributes().getFloat("alpha", 1f), beta = node.attributes().getFloat("beta", 1f);
         int m = (int) (ta ? a[1] : a[0]), k = (int) (ta ? a[0] : a[1]);
         int kb = (int) (tb ? b[1] : b[0]), n = (int) (tb ? b[0] : b[1]);
@@ -148,7 +148,7 @@ public final class Gemm implements Op {
      */
     private static NativeOp viaMatMul(Node node, Inputs in, long[] out, PostOp fused) {
         long[] a = in.shape(0), b = in.shape(1);
-        boolean ta = node.attributes().getInt("transA", 0) == 1, tb = node.attributes().getInt("transB", 0) == 1;
+        boolean ta = Checks.flag(node, "transA", node.attributes().getInt("transA", 0)), tb = Checks.flag(node, "transB", node.attributes().getInt("transB", 0));
         float alpha = node.attributes().getFloat("alpha", 1f), beta = node.attributes().getFloat("beta", 1f);
         boolean constantB = in.isConstant(1), hasC = in.has(2);
         if ((hasC && !in.isConstant(2)) || (!constantB && alpha != 1f) || !Primitives.nativeShape(out)) return null;

@@ -20,7 +20,8 @@ public final class Lrn implements Op {
     static Step lrn(Node node, long[] x) {
         if (x.length < 3) throw error(node, "input " + format(x) + " must be N×C×spatial...");
         long size = node.attributes().getInt("size", -1);
-        if (size < 1) throw error(node, "size must be given and >= 1");
+        if (!node.attributes().has("size")) throw error(node, "attribute size is required");
+        Checks.positive(node, "size", size);
         double alpha = node.attributes().getFloat("alpha", 1e-4f);
         double beta = node.attributes().getFloat("beta", 0.75f);
         double bias = node.attributes().getFloat("bias", 1f);

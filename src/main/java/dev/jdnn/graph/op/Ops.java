@@ -61,7 +61,10 @@ public final class Ops {
     /** Element count of a shape; throws on overflow. */
     public static long count(long[] shape) {
         long n = 1;
-        for (long d : shape) n = Math.multiplyExact(n, d);
+        for (long d : shape) {
+            if (d != 0 && Math.abs(n) > Long.MAX_VALUE / Math.abs(d)) throw new IllegalArgumentException("shape " + format(shape) + " has more elements than a long can count");
+            n *= d;
+        }
         return n;
     }
 
@@ -69,6 +72,8 @@ public final class Ops {
     public static int arraySize(long[] shape, Node node) {
         long n = count(shape);
         if (n > Integer.MAX_VALUE - 8) throw error(node, "tensor " + format(shape) + " has " + n + " elements, more than jdnn's Java kernels hold");
+        long limit = dev.jdnn.Limits.current().maxTensorBytes();
+        if (n > limit / 4) throw error(node, "tensor " + format(shape) + " has " + n + " elements (" + 4 * n + " bytes as float32), more than the session's limit maxTensorBytes=" + limit);
         return (int) n;
     }
 

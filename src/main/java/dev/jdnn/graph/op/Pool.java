@@ -144,18 +144,14 @@ public final class Pool implements Op {
         long[] kernel = node.attributes().getInts("kernel_shape", null);
         if (kernel == null) throw error(node, "kernel_shape is required");
         if (kernel.length != spatial) throw error(node, "kernel_shape " + format(kernel) + " must have " + spatial + " values for X " + format(x));
-        for (long k : kernel) if (k < 1) throw error(node, "kernel_shape " + format(kernel) + " must be >= 1");
-        long[] strides = ints(node, "strides", spatial, 1);
-        for (long s : strides) if (s < 1) throw error(node, "strides " + format(strides) + " must be >= 1");
-        long[] dilations = ints(node, "dilations", spatial, 1);
-        for (long d : dilations) if (d < 1) throw error(node, "dilations " + format(dilations) + " must be >= 1");
-        long ceilMode = node.attributes().getInt("ceil_mode", 0);
-        if (ceilMode != 0 && ceilMode != 1) throw error(node, "ceil_mode " + ceilMode + " must be 0 or 1");
-        long includePad = node.attributes().getInt("count_include_pad", 0);
-        if (includePad != 0 && includePad != 1) throw error(node, "count_include_pad " + includePad + " must be 0 or 1");
-        long storageOrder = node.attributes().getInt("storage_order", 0);
-        if (storageOrder != 0 && storageOrder != 1) throw error(node, "storage_order " + storageOrder + " must be 0 or 1");
-        long[] pads = Conv.pads(node, x, kernel, strides, dilations);
+        Checks.positive(node, "kernel_shape", kernel);
+        long[] strides = Checks.positive(node, "strides", ints(node, "strides", spatial, 1));
+        long[] dilations = Checks.positive(node, "dilations", ints(node, "dilations", spatial, 1));
+        long ceilMode = Checks.flag(node, "ceil_mode", node.attributes().getInt("ceil_mode", 0)) ? 1 : 0;
+        long includePad = Checks.flag(node, "count_include_pad", node.attributes().getInt("count_include_pad", 0)) ? 1 : 0;
+        long storageOrder = Checks.flag(node, "storage_order", node.attributes().getInt("storage_order", 0)) ? 1 : 0;
+        long[] pads = Checks.nonNegative(node, "pads", Conv.pads(node, x, kernel, strides, dilations));
+        Checks.poolPads(node, pads, kernel, dilations);
         long[] padBegin = Arrays.copyOfRange(pads, 0, spatial), padEnd = Arrays.copyOfRange(pads, spatial, 2 * spatial);
         long[] out = new long[spatial];
         for (int i = 0; i < spatial; i++) {

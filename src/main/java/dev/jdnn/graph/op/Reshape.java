@@ -96,7 +96,7 @@ public final class Reshape implements Op {
 
     /** ONNX Reshape: 0 copies the input dimension (unless allowzero), one -1 is inferred. */
     static long[] reshape(Node node, long[] x, long[] shape) {
-        boolean allowZero = node.attributes().getInt("allowzero", 0) == 1;
+        boolean allowZero = Checks.flag(node, "allowzero", node.attributes().getInt("allowzero", 0));
         long[] out = shape.clone();
         int inferred = -1;
         long known = 1;

@@ -39,7 +39,7 @@ public final class Transpose implements Op {
         // means giving X's axis perm[k] the stride of Y's axis k.
         long[] outStrides = strides(out);
         long[] viewStrides = new long[x.length];
-        for (int k = 0; k < x.length; k++) viewStrides[axis(perm[k], x.length, node)] = outStrides[k];
+        for (int k = 0; k < x.length; k++) viewStrides[Checks.axis(node, "perm", perm[k], x.length)] = outStrides[k];
         Arena arena = Arena.ofShared();
         try {
             MemorySegment src = lowering.desc(0);
@@ -81,7 +81,7 @@ public final class Transpose implements Op {
         long[] out = new long[x.length];
         boolean[] seen = new boolean[x.length];
         for (int i = 0; i < x.length; i++) {
-            int p = axis(perm[i], x.length, node);
+            int p = Checks.axis(node, "perm", perm[i], x.length);
             if (seen[p]) throw error(node, "perm " + format(perm) + " is not a permutation");
             seen[p] = true;
             out[i] = x[p];
