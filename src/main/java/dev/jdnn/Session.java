@@ -5,6 +5,9 @@ import dev.jdnn.graph.op.DataDependentException;
 import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
+import dev.jdnn.graph.PrepareContext;
+import dev.jdnn.graph.PrepareStats;
+import dev.jdnn.ops.conv.AutotuneCache;
 import dev.jdnn.graph.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,6 +66,7 @@ public final class Session implements AutoCloseable {
     private final Model model;
     private final Options options;
     private final Map<PlanKey, Plan> plans = new HashMap<>();
+    private final Map<Plan, PrepareStats> prepareStats = new java.util.IdentityHashMap<>();
     private volatile Plan lastPlan;
     private volatile boolean closed;
 
@@ -129,7 +133,38 @@ public final class Session implements AutoCloseable {
     public List<String> explain(Map<String, long[]> inputShapes, Collection<String> requested) {
         ensureOpen();
         applyThreads();
-        return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).explain();
+        Plan plan = plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested));
+        List<String> lines = new ArrayList<>(plan.explain());
+        lines.addAll(Footprint.lines(model, plan, prepareStatsOf(plan)));
+        return lines;
+    }
+
+    /**
+     * Prepares (and caches) the plan for these input shapes and the model's outputs ahead of traffic, so
+     * the first {@link #run} with them only executes: shapes inferred, primitives created, weights reordered
+     * (autotuned, if the options ask, from the autotune cache when it knows the layers).
+     */
+    public void prepare(Map<String, long[]> inputShapes) {
+        ensureOpen();
+        applyThreads();
+        plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(model.outputs()));
+    }
+
+    /**
+     * Native bytes this session's prepared plans hold: activations and scratchpad of every frame. The
+     * weights they read are the model's ({@link Model#weightBytes()}), shared by every session.
+     */
+    public synchronized long nativeBytes() {
+        long total = 0;
+        for (Plan p : plans.values()) {
+            long[] kinds = p.nativeBytesByKind();
+            total += kinds[0] + kinds[1];
+        }
+        return total;
+    }
+
+    private synchronized PrepareStats prepareStatsOf(Plan plan) {
+        return prepareStats.get(plan);
     }
 
     /**
@@ -209,14 +244,30 @@ public final class Session implements AutoCloseable {
         if (plan != null) return plan;
         Op.Context context = new Op.Context(options.backend(), model.opset());
         try {
-            plan = new Plan(model.graph(), shapes, requested, context, options.optimizations());
+            plan = prepared(() -> new Plan(model.graph(), shapes, requested, context, options.optimizations()));
             plans.put(unbound, plan);
         } catch (DataDependentException e) {
             if (specialised.values().isEmpty()) throw e;
             // Copies of the small inputs, owned by the plan from here (it frees them when closed).
-            plan = new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations());
+            plan = prepared(() -> new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations()));
             plans.put(specialised, plan);
         }
+        return plan;
+    }
+
+    /**
+     * Makes a plan with the model's shared reordered weights and the autotune cache in reach
+     * ({@link PrepareContext}), and records how long each phase took.
+     */
+    private Plan prepared(java.util.function.Supplier<Plan> make) {
+        boolean tune = options.optimizations().autotune() && options.backend() == Backend.NATIVE;
+        PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
+        long t0 = System.nanoTime();
+        Plan plan = ScopedValue.where(PrepareContext.CURRENT, context).call(make::get);
+        context.stats().total(System.nanoTime() - t0);
+        prepareStats.put(plan, context.stats());
+        if (context.autotune() != null) context.autotune().flush();
+        if (plan.compiled()) model.releaseMappedPages();
         return plan;
     }
 
@@ -266,6 +317,7 @@ public final class Session implements AutoCloseable {
         closed = true;
         new ArrayList<>(plans.values()).forEach(Plan::close);
         plans.clear();
+        prepareStats.clear();
         lastPlan = null;
     }
 }

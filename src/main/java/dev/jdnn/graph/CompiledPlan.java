@@ -865,6 +865,25 @@ final class CompiledPlan implements AutoCloseable {
         return frameBytes;
     }
 
+    /** Bytes of the scratchpad each frame holds. */
+    long scratchpadBytes() {
+        return scratchpadBytes;
+    }
+
+    /** Frames allocated so far (one per concurrent run). */
+    int frameCount() {
+        synchronized (idle) {
+            return frames.size();
+        }
+    }
+
+    /** Native bytes of the weights its primitives read, in their kernels' layouts (shared ones included). */
+    long weightBytes() {
+        long total = 0;
+        for (Instr i : program) if (i instanceof NativeInstr n) total += n.op().weightBytes();
+        return total;
+    }
+
     /** Bytes the same tensors would need without sharing. */
     long unsharedBytes() {
         long total = 0;

@@ -246,6 +246,24 @@ public final class Plan implements AutoCloseable {
         return program == null ? new long[] {-1, -1} : new long[] {program.frameBytes(), program.unsharedBytes()};
     }
 
+    /**
+     * Native bytes this plan holds: {activations of its frames (one per concurrent run, at least one counted),
+     * scratchpad of its frames, weights in its kernels' layouts (possibly shared with the model's other plans)};
+     * zeros for a node-by-node plan, whose tensors live only during a run.
+     */
+    public long[] nativeBytesByKind() {
+        if (program == null) return new long[3];
+        int frames = Math.max(1, program.frameCount());
+        return new long[] {frames * program.frameBytes(), frames * program.scratchpadBytes(), program.weightBytes()};
+    }
+
+    /** Sum of {@link #nativeBytesByKind()}: what a bounded plan cache counts for this plan. */
+    public long nativeBytes() {
+        long total = 0;
+        for (long b : nativeBytesByKind()) total += b;
+        return total;
+    }
+
     /** The requested tensor names this plan returns. */
     public Set<String> requested() {
         return requested;
