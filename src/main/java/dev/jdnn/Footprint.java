@@ -24,6 +24,6 @@ final class Footprint {
     }
 
     static String mb(long bytes) {
-        return String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0);
+        return bytes >= 1 << 20 ? String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0) : String.format(Locale.ROOT, "%.1f KB", bytes / 1024.0);
     }
 }

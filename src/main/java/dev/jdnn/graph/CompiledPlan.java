@@ -472,8 +472,12 @@ final class CompiledPlan implements AutoCloseable {
         for (int i = 0; i < program.size(); i++) {
             if (program.get(i) instanceof NativeInstr ni && (ni.op().reusesInput() >= 0 || ni.op().sameBytesAsInput())) {
                 boolean view = ni.op().sameBytesAsInput();
-                Slot residual = ni.inputs()[view ? 0 : ni.op().reusesInput()];
-                if (residual.last == i && residual.def >= 0 && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)
+                int reused = view ? 0 : ni.op().reusesInput();
+                Slot residual = ni.inputs()[reused];
+                // Conv(r) + r: the primitive also reads the residual as its source, so it cannot write over it.
+                boolean alsoSource = false;
+                for (int k = 0; k < ni.inputs().length; k++) alsoSource |= k != reused && ni.inputs()[k].root() == residual.root();
+                if (residual.last == i && residual.def >= 0 && !alsoSource && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)
                         && (view || MemoryDescs.equal(residual.desc, ni.output().desc)) && !residual.inView() && !ni.output().inView()) {
                     ni.output().sharesWith = residual.root();
                     if (view) views.add(i);
