@@ -16,8 +16,8 @@ final class Footprint {
         if (stats != null) lines.addAll(stats.lines());
         Model.WeightBytes w = model.weightBytes();
         long[] kinds = plan.nativeBytesByKind();
-        lines.add("memory: model weights " + mb(w.mapped() + w.copied()) + " (" + mb(w.mapped()) + " read in place from the mapped file, "
-                + mb(w.copied()) + " copied: unaligned in the file), reordered weights " + mb(w.reordered())
+        lines.add("memory: model weights " + mb(w.mapped()) + " in the mapped file (page cache), " + mb(w.copied())
+                + " copied to native memory (unaligned in the file and read as tensors), reordered weights " + mb(w.reordered())
                 + " (shared by every plan of the model); this plan: activations " + mb(kinds[0]) + ", scratchpad " + mb(kinds[1])
                 + ", weights in kernel layouts " + mb(kinds[2]));
         return lines;

@@ -75,6 +75,8 @@ public final class Model implements AutoCloseable {
             message.setLength(message.length() - 1);
             throw new OnnxFormatException(message.toString());
         }
+        // Copying the unaligned weights touched their pages: hand them back to the page cache until something reads them.
+        loaded.weights().unloadMapped();
         return new Model(loaded.graph(), loaded.opset(), file.toString(), loaded.weights(), System.nanoTime() - t0);
     }
 
@@ -170,11 +172,12 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * What this model's weights occupy, in bytes. Float weights are read in place from the mapped model file
-     * when they are 4-byte aligned there ({@code mapped}: page cache, resident only while touched; compiled
-     * plans give those pages back once they hold their own reordered copies) or copied once into native
-     * memory ({@code copied}); {@code reordered}: weights in oneDNN kernels' layouts, shared by every
-     * session's plans (freed with the last plan that uses them).
+     * What this model's weights occupy, in bytes. {@code mapped}: float weights that live in the mapped model
+     * (or external data) file — page cache, resident only while touched; compiled plans read them in place
+     * and give the pages back once they hold their reordered copies. {@code copied}: native copies made of
+     * weights that are unaligned in the file, only when something reads them as tensors (the Java backend,
+     * node-by-node execution, ops other than convolutions). {@code reordered}: weights in oneDNN kernels'
+     * layouts, shared by every session's plans and freed with the last plan that uses them.
      */
     public record WeightBytes(long mapped, long copied, long reordered) {
         /** Native memory the model holds beyond the mapped file: copied plus reordered. */

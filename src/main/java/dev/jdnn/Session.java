@@ -263,7 +263,10 @@ public final class Session implements AutoCloseable {
         boolean tune = options.optimizations().autotune() && options.backend() == Backend.NATIVE;
         PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
         long t0 = System.nanoTime();
-        Plan plan = ScopedValue.where(PrepareContext.CURRENT, context).call(make::get);
+        Plan plan;
+        try (PrepareContext.Staging staging = context.staging()) {
+            plan = ScopedValue.where(PrepareContext.CURRENT, context).call(make::get);
+        }
         context.stats().total(System.nanoTime() - t0);
         prepareStats.put(plan, context.stats());
         if (context.autotune() != null) context.autotune().flush();

@@ -19,7 +19,8 @@ import java.util.Map;
  * ({@link FileChannel#map} into one shared {@link Arena}), so each weight is held once, by the OS page
  * cache, never on the Java heap. A float32 tensor whose bytes are 4-byte aligned in its file is a
  * read-only view of the mapping; an unaligned one (protobuf puts raw_data wherever the preceding
- * fields end) is copied once into 64-byte aligned native memory owned by this store.
+ * fields end) is copied once into 64-byte aligned native memory owned by this store, when first read
+ * (compiled convolutions read their weights in place and never ask: {@link Tensor#lazy}).
  *
  * <p>Mapped pages count in the process's resident set once touched; {@link #unloadMapped()} gives them
  * back to the page cache (after a compiled plan has reordered the weights into its own buffers), and
@@ -30,6 +31,7 @@ public final class WeightStore implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final Map<Path, MemorySegment> mappings = new LinkedHashMap<>();
     private long viewedBytes;   // float32 weights read in place from a mapping
+    private long unalignedBytes; // float32 weights unaligned in their file: read in place until something needs a copy
     private long copiedBytes;   // float32 weights copied into aligned native memory
     private boolean closed;
 
@@ -51,15 +53,26 @@ public final class WeightStore implements AutoCloseable {
 
     /**
      * A float32 tensor of {@code shape} over little-endian {@code bytes} (a slice of a mapping): a read-only
-     * view when aligned and the machine is little-endian, else an aligned copy owned by this store.
+     * view when aligned, else a {@link Tensor#lazy} one whose aligned copy is made here on its first read (a
+     * compiled plan reads conv weights in place and never asks); on a big-endian machine, a copy now.
      */
     synchronized Tensor floats(MemorySegment bytes, long[] shape) {
         ensureOpen();
-        boolean inPlace = bytes.isNative() && bytes.address() % Float.BYTES == 0 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-        if (inPlace) {
-            viewedBytes += bytes.byteSize();
-            return Tensor.wrap(bytes.asReadOnly(), shape);
+        boolean littleEndian = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+        if (bytes.isNative() && littleEndian) {
+            if (bytes.address() % Float.BYTES == 0) {
+                viewedBytes += bytes.byteSize();
+                return Tensor.wrap(bytes.asReadOnly(), shape);
+            }
+            unalignedBytes += bytes.byteSize();
+            return Tensor.lazy(bytes, () -> copy(bytes), shape);
         }
+        return Tensor.wrap(copy(bytes), DataType.FLOAT, shape);
+    }
+
+    /** An aligned native copy of little-endian float {@code bytes}, owned by this store. */
+    private synchronized MemorySegment copy(MemorySegment bytes) {
+        ensureOpen();
         MemorySegment copy = arena.allocate(Math.max(Float.BYTES, bytes.byteSize()), Tensor.ALIGNMENT).asSlice(0, bytes.byteSize());
         if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
             MemorySegment.copy(bytes, 0, copy, 0, bytes.byteSize());
@@ -68,15 +81,20 @@ public final class WeightStore implements AutoCloseable {
             for (long i = 0; i < bytes.byteSize() / Float.BYTES; i++) copy.setAtIndex(ValueLayout.JAVA_FLOAT, i, bytes.getAtIndex(little, i));
         }
         copiedBytes += bytes.byteSize();
-        return Tensor.wrap(copy, DataType.FLOAT, shape);
+        return copy;
     }
 
-    /** Float32 weight bytes read in place from mapped files (resident only while touched; see {@link #unloadMapped}). */
+    /** Float32 weight bytes that live in mapped files (resident only while touched; see {@link #unloadMapped}), aligned or not. */
     public synchronized long mappedWeightBytes() {
-        return viewedBytes;
+        return viewedBytes + unalignedBytes;
     }
 
-    /** Float32 weight bytes copied into native memory because they were unaligned in their file. */
+    /** Float32 weight bytes unaligned in their file (read in place by compiled convolutions, copied when something else reads them). */
+    public synchronized long unalignedWeightBytes() {
+        return unalignedBytes;
+    }
+
+    /** Float32 weight bytes copied into native memory so far (unaligned in their file, and read by something). */
     public synchronized long copiedWeightBytes() {
         return copiedBytes;
     }

@@ -118,7 +118,8 @@ public final class Conv implements Op {
         // Weights known now (the usual case, initializers): compile the native convolution once.
         NativeConv2d compiled = null;
         if (ctx.backend() == Backend.NATIVE && in.isConstant(1) && (!hasBias || in.isConstant(2))) {
-            compiled = new NativeConv2d(layer(g.params(), in.constant(1), hasBias ? in.constant(2) : null, node), g.in4(), NativeConv2d.PostOps.NONE);
+            FoldedWeights weights = new FoldedWeights(node, g.params(), in.constant(1), hasBias ? in.constant(2) : null, null, List.of());
+            compiled = new NativeConv2d(g.params(), weights, g.in4(), NativeConv2d.PostOps.NONE, 0, PrepareContext.current().weights());
         }
         NativeConv2d prepared = compiled;
         return new Step() {
@@ -272,7 +273,8 @@ public final class Conv implements Op {
 
         @Override public void writePlain(MemorySegment oihw) {
             long count = weights.elementCount();
-            MemorySegment.copy(weights.segment(), 0, oihw, 0, count * Float.BYTES);
+            weights.copyBytesTo(oihw);   // in place from the mapped file: an unaligned weight is never copied for a compiled plan
+            weights.unloadMapped();      // and its file pages leave the resident set now, not when the whole plan is done
             if (scale == null) return;
             long perChannel = count / scale.length;
             for (int oc = 0; oc < scale.length; oc++) {
@@ -284,6 +286,11 @@ public final class Conv implements Op {
 
         @Override public float[] bias() { return bias; }
         @Override public dev.jdnn.ops.conv.SharedWeights.Source source() { return this; }
+
+        @Override public MemorySegment staging(long bytes) {
+            PrepareContext.Staging staging = PrepareContext.current().staging();
+            return staging == null ? null : staging.get(bytes);
+        }
 
         @Override public boolean equals(Object o) {
             if (!(o instanceof FoldedWeights f) || f.tensors.size() != tensors.size() || Float.compare(f.epsilon, epsilon) != 0) return false;

@@ -67,6 +67,15 @@ public final class NativeConv2d implements AutoCloseable {
         /** What identifies these weights in a {@link SharedWeights} cache; null: not shared. */
         SharedWeights.Source source();
 
+        /**
+         * Native memory of at least {@code bytes} to stage the plain weights in, valid until the weights are
+         * reordered; null: the convolution allocates (and frees) its own. Reusing one buffer across a plan's
+         * convolutions keeps the allocator from keeping freed staging memory resident.
+         */
+        default MemorySegment staging(long bytes) {
+            return null;
+        }
+
         /** A layer's own arrays (not shared). */
         static Weights of(Conv2d conv) {
             return new Weights() {
@@ -92,6 +101,7 @@ public final class NativeConv2d implements AutoCloseable {
     private NativeReorder residualToNative;
     private MemorySegment srcNative;     // source in oneDNN's layout (only if srcToNative != null)
     private MemorySegment dstNative;     // destination in oneDNN's layout (only if dstToPlain != null)
+    private boolean boundaryReady;       // the three above exist (first run())
     private MemorySegment weights;       // in the kernel's layout, reordered once
     private MemorySegment bias;          // null without bias
     private MemorySegment biasDesc;
@@ -180,7 +190,17 @@ public final class NativeConv2d implements AutoCloseable {
         scratchpadBytes = Math.max(64, MemoryDescs.size(scratchDesc));
         if (biasValues != null) bias = arena.allocateFrom(ValueLayout.JAVA_FLOAT, biasValues);
         execution = newExecution(arena.allocate(scratchpadBytes, 64));
+    }
 
+    /**
+     * The reorders and buffers between plain NCHW and oneDNN's layouts that {@link #run} needs, made on its
+     * first call: a compiled plan keeps activations in oneDNN's layouts and never calls it, so it should not
+     * pay for two activation-sized buffers per convolution.
+     */
+    private void prepareBoundaryReorders() {
+        if (execution == null || boundaryReady) return;
+        boundaryReady = true;
+        MemorySegment srcDesc = srcDesc(), dstDesc = dstDesc();
         MemorySegment srcPlain = MemoryDescs.plain(arena, inputShape);
         MemorySegment dstPlain = MemoryDescs.plain(arena, outputShape);
         if (!MemoryDescs.equal(srcDesc, srcPlain)) {
@@ -198,7 +218,9 @@ public final class NativeConv2d implements AutoCloseable {
     private void reorderWeights(Weights source, MemorySegment plainDesc, MemorySegment kernelDesc, MemorySegment into) {
         try (Arena staging = Arena.ofConfined();
              NativeReorder toKernel = new NativeReorder(plainDesc, kernelDesc, "weights of " + description)) {
-            MemorySegment plain = staging.allocate(params.weightCount() * Float.BYTES, 64);
+            long bytes = params.weightCount() * Float.BYTES;
+            MemorySegment given = source.staging(bytes);
+            MemorySegment plain = given != null ? given.asSlice(0, bytes) : staging.allocate(bytes, 64);
             long t0 = System.nanoTime();
             source.writePlain(plain);
             writeNanos = System.nanoTime() - t0;
@@ -377,6 +399,7 @@ public final class NativeConv2d implements AutoCloseable {
                     : "this convolution was compiled without a residual sum: pass null");
         }
         if (residual != null) requireShape("residual", residual, outputShape);
+        prepareBoundaryReorders();
 
         MemorySegment src = x.segment();
         if (srcToNative != null) {
