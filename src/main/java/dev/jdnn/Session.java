@@ -133,10 +133,21 @@ public final class Session implements AutoCloseable {
     public List<String> explain(Map<String, long[]> inputShapes, Collection<String> requested) {
         ensureOpen();
         applyThreads();
+        return plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested)).explain();
+    }
+
+    /**
+     * What loading the model and preparing the plan for these shapes and names cost (prepared now if it was
+     * not): load time; prepare time by phase (shape inference, lowering, weight folding, primitive creation,
+     * autotune, weight reorders); native bytes of the model's weights (mapped, copied, reordered and shared)
+     * and of this plan (activations, scratchpad, weights in kernel layouts). {@code ./jdnn explain} prints it
+     * after the program.
+     */
+    public List<String> footprint(Map<String, long[]> inputShapes, Collection<String> requested) {
+        ensureOpen();
+        applyThreads();
         Plan plan = plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested));
-        List<String> lines = new ArrayList<>(plan.explain());
-        lines.addAll(Footprint.lines(model, plan, prepareStatsOf(plan)));
-        return lines;
+        return Footprint.lines(model, plan, prepareStatsOf(plan));
     }
 
     /**

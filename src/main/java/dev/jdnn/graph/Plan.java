@@ -72,7 +72,9 @@ public final class Plan implements AutoCloseable {
         try {
             boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
+            long t0 = System.nanoTime();
             prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
+            PrepareContext.current().stats().shapeNanos.addAndGet(System.nanoTime() - t0);
             if (compile) {
                 program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, this.requested, context, optimizations);
                 steps.forEach(Op.Step::close);

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Where the time to prepare one plan went, by phase (nanoseconds, summed over the convolutions; the
  * phases run one after another on the preparing thread):
  * <ul>
- *   <li>graph: shape inference, constant folding, fusion and layout planning, other ops' primitives
- *       (the total minus the phases below)</li>
+ *   <li>shapes: shape inference and constant folding over the graph</li>
+ *   <li>lowering: fusion and layout planning, other ops' primitives and their weights, buffer planning
+ *       (the total minus the other phases)</li>
  *   <li>fold: writing each convolution's plain weights with a batch norm folded in (native memory)</li>
  *   <li>primitive creation: oneDNN convolution primitive descriptors and kernels</li>
  *   <li>autotune: timing candidate kernels (0 with autotune off or every decision cached)</li>
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PrepareStats {
     final AtomicLong totalNanos = new AtomicLong();
+    public final AtomicLong shapeNanos = new AtomicLong();
     public final AtomicLong foldNanos = new AtomicLong();
     public final AtomicLong primitiveNanos = new AtomicLong();
     public final AtomicLong autotuneNanos = new AtomicLong();
@@ -36,11 +38,11 @@ public final class PrepareStats {
 
     /** One line per phase, for {@code explain}. */
     public List<String> lines() {
-        long phases = foldNanos.get() + primitiveNanos.get() + autotuneNanos.get() + reorderNanos.get();
+        long phases = shapeNanos.get() + foldNanos.get() + primitiveNanos.get() + autotuneNanos.get() + reorderNanos.get();
         return List.of(
-                String.format(Locale.ROOT, "prepare: %.1f ms (graph %.1f, fold %.1f, primitive creation %.1f, autotune %.1f, weight reorders %.1f;"
-                                + " %d convolutions, %d found their weights already reordered)",
-                        ms(totalNanos.get()), ms(Math.max(0, totalNanos.get() - phases)), ms(foldNanos.get()), ms(primitiveNanos.get()),
+                String.format(Locale.ROOT, "prepare: %.1f ms (shapes %.1f, lowering %.1f, conv weights: fold %.1f, conv primitive creation %.1f,"
+                                + " autotune %.1f, weight reorders %.1f; %d convolutions, %d found their weights already reordered)",
+                        ms(totalNanos.get()), ms(shapeNanos.get()), ms(Math.max(0, totalNanos.get() - phases)), ms(foldNanos.get()), ms(primitiveNanos.get()),
                         ms(autotuneNanos.get()), ms(reorderNanos.get()), convolutions.get(), sharedWeightHits.get()));
     }
 

@@ -147,7 +147,7 @@ class WeightFootprintTest {
                 try (Session b = m.session(Session.Options.defaults().withThreads(1))) {
                     assertArrayEquals(want1, run(b, 1), 1e-4f);
                     assertEquals(afterFirst, m.nativeBytes(), "a second session's plan reuses the first one's reordered weights");
-                    List<String> explain = b.explain(Map.of("x", new long[] {1, 8, 12, 12}), List.of("y"));
+                    List<String> explain = b.footprint(Map.of("x", new long[] {1, 8, 12, 12}), List.of("y"));
                     assertTrue(explain.stream().anyMatch(l -> l.contains("2 convolutions, 2 found their weights already reordered")), String.join("\n", explain));
                     assertTrue(explain.stream().anyMatch(l -> l.startsWith("memory: model weights")), String.join("\n", explain));
                     assertArrayEquals(want2, run(a, 2), 1e-4f);
