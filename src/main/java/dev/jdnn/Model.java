@@ -8,6 +8,8 @@ import dev.jdnn.graph.Value;
 import dev.jdnn.graph.op.Registry;
 import dev.jdnn.onnx.OnnxFormatException;
 import dev.jdnn.onnx.OnnxLoader;
+import dev.jdnn.onnx.WeightStore;
+import dev.jdnn.ops.conv.SharedWeights;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,12 +36,17 @@ public final class Model implements AutoCloseable {
     private final Graph graph;
     private final int opset;
     private final String source;
+    private final WeightStore weights;                          // the mapped file(s) and copied weights
+    private final SharedWeights reordered = new SharedWeights(); // weights in kernel layouts, shared by every session's plans
+    private final long loadNanos;
     private volatile boolean closed;
 
-    private Model(Graph graph, int opset, String source) {
+    private Model(Graph graph, int opset, String source, WeightStore weights, long loadNanos) {
         this.graph = graph;
         this.opset = opset;
         this.source = source;
+        this.weights = weights;
+        this.loadNanos = loadNanos;
     }
 
     /**
@@ -49,6 +56,7 @@ public final class Model implements AutoCloseable {
      *         operators jdnn does not support (all of them are listed, with their node names)
      */
     public static Model load(Path file) {
+        long t0 = System.nanoTime();
         OnnxLoader.Loaded loaded = OnnxLoader.load(file);
         Map<String, List<String>> unsupported = new TreeMap<>();
         for (Node n : loaded.graph().nodes()) {
@@ -59,7 +67,7 @@ public final class Model implements AutoCloseable {
             }
         }
         if (!unsupported.isEmpty()) {
-            loaded.graph().constants().values().forEach(OnnxLoader::release);
+            loaded.release();
             StringBuilder message = new StringBuilder(file + " uses operators jdnn does not support:");
             unsupported.forEach((op, nodes) -> message.append(' ').append(op).append(" (nodes ")
                     .append(String.join(", ", nodes.size() > 5 ? nodes.subList(0, 5) : nodes))
@@ -67,7 +75,9 @@ public final class Model implements AutoCloseable {
             message.setLength(message.length() - 1);
             throw new OnnxFormatException(message.toString());
         }
-        return new Model(loaded.graph(), loaded.opset(), file.toString());
+        // Copying the unaligned weights touched their pages: hand them back to the page cache until something reads them.
+        loaded.weights().unloadMapped();
+        return new Model(loaded.graph(), loaded.opset(), file.toString(), loaded.weights(), System.nanoTime() - t0);
     }
 
     /** Opens a session (a per-use configuration: backend, threads) on this model. */
@@ -161,6 +171,45 @@ public final class Model implements AutoCloseable {
         return graph;
     }
 
+    /**
+     * What this model's weights occupy, in bytes. {@code mapped}: float weights that live in the mapped model
+     * (or external data) file — page cache, resident only while touched; compiled plans read them in place
+     * and give the pages back once they hold their reordered copies. {@code copied}: native copies made of
+     * weights that are unaligned in the file, only when something reads them as tensors (the Java backend,
+     * node-by-node execution, ops other than convolutions). {@code reordered}: weights in oneDNN kernels'
+     * layouts, shared by every session's plans and freed with the last plan that uses them.
+     */
+    public record WeightBytes(long mapped, long copied, long reordered) {
+        /** Native memory the model holds beyond the mapped file: copied plus reordered. */
+        public long nativeBytes() {
+            return copied + reordered;
+        }
+    }
+
+    public WeightBytes weightBytes() {
+        ensureOpen();
+        return new WeightBytes(weights.mappedWeightBytes(), weights.copiedWeightBytes(), reordered.bytes());
+    }
+
+    /** Native bytes this model holds (copied and reordered weights; the mapped file is page cache): {@code weightBytes().nativeBytes()}. */
+    public long nativeBytes() {
+        return weightBytes().nativeBytes();
+    }
+
+    /** How long {@link #load} took (map, parse the structure, slice the weights, check operators). */
+    public long loadNanos() {
+        return loadNanos;
+    }
+
+    SharedWeights reorderedWeights() {
+        return reordered;
+    }
+
+    /** A compiled plan holds its own copies of what it reads from the mapping: give the mapped pages back to the page cache. */
+    void releaseMappedPages() {
+        if (!closed) weights.unloadMapped();
+    }
+
     void ensureOpen() {
         if (closed) throw new IllegalStateException("model " + source + " is closed");
     }
@@ -172,6 +221,7 @@ public final class Model implements AutoCloseable {
         graph.constants().values().forEach(v -> {
             if (v instanceof Value.Floats f) f.tensor().close();
         });
+        weights.close();
     }
 
     @Override

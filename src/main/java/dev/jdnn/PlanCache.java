@@ -97,6 +97,13 @@ final class PlanCache {
         all.forEach(this::remove);
     }
 
+    /** The cached plans (a snapshot). */
+    synchronized List<Plan> plans() {
+        List<Plan> all = new ArrayList<>();
+        for (Entry e : entries.values()) all.add(e.plan);
+        return all;
+    }
+
     synchronized int size() {
         return entries.size();
     }

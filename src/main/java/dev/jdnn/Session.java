@@ -5,6 +5,9 @@ import dev.jdnn.graph.op.DataDependentException;
 import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
+import dev.jdnn.graph.PrepareContext;
+import dev.jdnn.graph.PrepareStats;
+import dev.jdnn.ops.conv.AutotuneCache;
 import dev.jdnn.graph.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -71,6 +74,8 @@ public final class Session implements AutoCloseable {
     private final Options options;
     private final PlanCache plans;
     private volatile PlanCache.Entry lastPlan;
+    // How long each plan took to prepare, by phase; weak, so a plan the cache evicts takes its entry with it.
+    private final Map<Plan, PrepareStats> prepareStats = new java.util.WeakHashMap<>();
     private volatile boolean closed;
 
     Session(Model model, Options options) {
@@ -149,6 +154,52 @@ public final class Session implements AutoCloseable {
         } finally {
             entry.release();
         }
+    }
+
+    /**
+     * What loading the model and preparing the plan for these shapes and names cost (prepared now if it was
+     * not): load time; prepare time by phase (shape inference, lowering, weight folding, primitive creation,
+     * autotune, weight reorders); native bytes of the model's weights (mapped, copied, reordered and shared)
+     * and of this plan (activations, scratchpad, weights in kernel layouts). {@code ./jdnn explain} prints it
+     * after the program.
+     */
+    public List<String> footprint(Map<String, long[]> inputShapes, Collection<String> requested) {
+        ensureOpen();
+        applyThreads();
+        PlanCache.Entry entry = plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(requested));
+        try {
+            return Footprint.lines(model, entry.plan, prepareStatsOf(entry.plan));
+        } finally {
+            entry.release();
+        }
+    }
+
+    /**
+     * Prepares (and caches) the plan for these input shapes and the model's outputs ahead of traffic, so
+     * the first {@link #run} with them only executes: shapes inferred, primitives created, weights reordered
+     * (autotuned, if the options ask, from the autotune cache when it knows the layers).
+     */
+    public void prepare(Map<String, long[]> inputShapes) {
+        ensureOpen();
+        applyThreads();
+        plan(new TreeMap<>(inputShapes), new LinkedHashSet<>(model.outputs())).release();
+    }
+
+    /**
+     * Native bytes this session's prepared plans hold: activations and scratchpad of every frame. The
+     * weights they read are the model's ({@link Model#weightBytes()}), shared by every session.
+     */
+    public synchronized long nativeBytes() {
+        long total = 0;
+        for (Plan p : plans.plans()) {
+            long[] kinds = p.nativeBytesByKind();
+            total += kinds[0] + kinds[1];
+        }
+        return total;
+    }
+
+    private synchronized PrepareStats prepareStatsOf(Plan plan) {
+        return prepareStats.get(plan);
     }
 
     /**
@@ -240,12 +291,32 @@ public final class Session implements AutoCloseable {
         if (entry != null) return entry;
         Op.Context context = new Op.Context(options.backend(), model.opset());
         try {
-            return plans.add(unbound, new Plan(model.graph(), shapes, Map.of(), requested, context, options.optimizations(), options.limits()));
+            return plans.add(unbound, prepared(() -> new Plan(model.graph(), shapes, Map.of(), requested, context, options.optimizations(), options.limits())));
         } catch (DataDependentException e) {
             if (specialised.values().isEmpty()) throw e;
             // Copies of the small inputs, owned by the plan from here (it frees them when closed).
-            return plans.add(specialised, new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations(), options.limits()));
+            return plans.add(specialised, prepared(() -> new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations(),
+                    options.limits())));
         }
+    }
+
+    /**
+     * Makes a plan with the model's shared reordered weights and the autotune cache in reach
+     * ({@link PrepareContext}), and records how long each phase took.
+     */
+    private Plan prepared(java.util.function.Supplier<Plan> make) {
+        boolean tune = options.optimizations().autotune() && options.backend() == Backend.NATIVE;
+        PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
+        long t0 = System.nanoTime();
+        Plan plan;
+        try (PrepareContext.Staging staging = context.staging()) {
+            plan = ScopedValue.where(PrepareContext.CURRENT, context).call(make::get);
+        }
+        context.stats().total(System.nanoTime() - t0);
+        prepareStats.put(plan, context.stats());
+        if (context.autotune() != null) context.autotune().flush();
+        if (plan.compiled()) model.releaseMappedPages();
+        return plan;
     }
 
     /** Whether a plan may be specialised on this input's value: small enough (shape, axes, scales or pads vectors). */
@@ -311,6 +382,7 @@ public final class Session implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        prepareStats.clear();
         lastPlan = null;
         plans.clear();
     }

@@ -28,15 +28,24 @@ public final class Tensor implements AutoCloseable {
 
     private final long[] shape;
     private final DataType dtype;
-    private final MemorySegment data;
+    private volatile MemorySegment data;          // null until a lazy tensor is first read
+    private final MemorySegment lazySource;       // a lazy tensor's bytes (little-endian, any alignment), else null
+    private final java.util.function.Supplier<MemorySegment> materialize;   // makes a lazy tensor's aligned copy
     private final Arena arena;     // non-null only for the owner of the memory
     private final Tensor owner;    // the tensor whose lifetime bounds this one (itself for roots)
     private volatile boolean closed;
 
     private Tensor(long[] shape, DataType dtype, MemorySegment data, Arena arena, Tensor owner) {
+        this(shape, dtype, data, arena, owner, null, null);
+    }
+
+    private Tensor(long[] shape, DataType dtype, MemorySegment data, Arena arena, Tensor owner, MemorySegment lazySource,
+                   java.util.function.Supplier<MemorySegment> materialize) {
         this.shape = shape;
         this.dtype = dtype;
         this.data = data;
+        this.lazySource = lazySource;
+        this.materialize = materialize;
         this.arena = arena;
         this.owner = owner == null ? this : owner;
     }
@@ -80,7 +89,7 @@ public final class Tensor implements AutoCloseable {
                     + " elements, got " + values.length + " values");
         }
         Tensor tensor = zeros(dims);
-        MemorySegment.copy(values, 0, tensor.data, ValueLayout.JAVA_FLOAT, 0, values.length);
+        MemorySegment.copy(values, 0, tensor.data(), ValueLayout.JAVA_FLOAT, 0, values.length);
         return tensor;
     }
 
@@ -118,6 +127,59 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(dims, dtype, segment, null, null);
     }
 
+    /**
+     * A read-only float32 tensor over {@code bytes} (little-endian, any alignment: a weight inside a mapped
+     * model file) that makes its aligned native copy, by {@code materialize}, only when first read; until then
+     * {@link #copyBytesTo} reads the bytes in place. For loaders: the caller owns both the bytes and the copy.
+     */
+    public static Tensor lazy(MemorySegment bytes, java.util.function.Supplier<MemorySegment> materialize, long... shape) {
+        long[] dims = checkShape(shape);
+        if (bytes.byteSize() != elementCount(dims) * Float.BYTES) {
+            throw new IllegalArgumentException("shape " + format(dims) + " needs " + elementCount(dims) * Float.BYTES + " bytes, got " + bytes.byteSize());
+        }
+        if (java.nio.ByteOrder.nativeOrder() != java.nio.ByteOrder.LITTLE_ENDIAN) throw new IllegalStateException("lazy tensors read little-endian bytes in place");
+        return new Tensor(dims, DataType.FLOAT, null, null, null, bytes, materialize);
+    }
+
+    /** The data, made now for a lazy tensor read the first time. */
+    private MemorySegment data() {
+        MemorySegment d = data;
+        if (d != null) return d;
+        synchronized (this) {
+            if (data == null) {
+                MemorySegment made = materialize.get();
+                if (made.byteSize() != lazySource.byteSize()) throw new IllegalStateException("a lazy tensor's copy has the wrong size");
+                data = made.asReadOnly();
+            }
+            return data;
+        }
+    }
+
+    /**
+     * Copies the raw bytes ({@code elementCount() * dtype().bytes()}, native order) into {@code destination}
+     * without making a lazy tensor's copy.
+     */
+    public void copyBytesTo(MemorySegment destination) {
+        ensureOpen();
+        MemorySegment from = data != null || lazySource == null ? data() : lazySource;
+        MemorySegment.copy(from, 0, destination, 0, from.byteSize());
+    }
+
+    /**
+     * If this tensor's bytes are pages of a mapped file, drops them from the process's resident set (they stay
+     * in the page cache and come back on the next read): for a loader's weights once a plan holds its own copy.
+     */
+    public void unloadMapped() {
+        ensureOpen();
+        MemorySegment mapped = lazySource != null ? lazySource : data();
+        if (mapped.isMapped()) mapped.unload();
+    }
+
+    /** Whether a {@link #lazy} tensor has made its copy (always true for others). */
+    public boolean materialized() {
+        return data != null;
+    }
+
     /** The element type (float32 unless made otherwise). */
     public DataType dtype() {
         return dtype;
@@ -143,7 +205,7 @@ public final class Tensor implements AutoCloseable {
     /** The data as a native segment of {@code elementCount() * dtype().bytes()} bytes. */
     public MemorySegment segment() {
         ensureOpen();
-        return data;
+        return data();
     }
 
     public float[] toArray() {
@@ -151,7 +213,7 @@ public final class Tensor implements AutoCloseable {
         if (elementCount() > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("tensor " + format(shape) + " is too large for a float[]");
         }
-        return data.toArray(ValueLayout.JAVA_FLOAT);
+        return data().toArray(ValueLayout.JAVA_FLOAT);
     }
 
     /** Overwrites every element from {@code values}, which must have exactly {@link #elementCount()} elements. */
@@ -161,7 +223,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("tensor " + format(shape) + " has " + elementCount()
                     + " elements, got " + values.length + " values");
         }
-        MemorySegment.copy(values, 0, data, ValueLayout.JAVA_FLOAT, 0, values.length);
+        MemorySegment.copy(values, 0, data(), ValueLayout.JAVA_FLOAT, 0, values.length);
         return this;
     }
 
@@ -172,19 +234,19 @@ public final class Tensor implements AutoCloseable {
         if (!Arrays.equals(shape, source.shape) || dtype != source.dtype) {
             throw new IllegalArgumentException("cannot copy " + describe(source) + " into " + describe(this));
         }
-        MemorySegment.copy(source.data, 0, data, 0, data.byteSize());
+        MemorySegment.copy(source.data(), 0, data(), 0, data().byteSize());
         return this;
     }
 
     /** The element at a full index ({@code rank()} coordinates). */
     public float get(long... index) {
         ensureFloat();
-        return data.getAtIndex(ValueLayout.JAVA_FLOAT, offset(index));
+        return data().getAtIndex(ValueLayout.JAVA_FLOAT, offset(index));
     }
 
     public Tensor set(float value, long... index) {
         ensureFloat();
-        data.setAtIndex(ValueLayout.JAVA_FLOAT, offset(index), value);
+        data().setAtIndex(ValueLayout.JAVA_FLOAT, offset(index), value);
         return this;
     }
 
@@ -192,13 +254,13 @@ public final class Tensor implements AutoCloseable {
     public float getFlat(long position) {
         ensureFloat();
         Objects.checkIndex(position, elementCount());
-        return data.getAtIndex(ValueLayout.JAVA_FLOAT, position);
+        return data().getAtIndex(ValueLayout.JAVA_FLOAT, position);
     }
 
     public Tensor setFlat(long position, float value) {
         ensureFloat();
         Objects.checkIndex(position, elementCount());
-        data.setAtIndex(ValueLayout.JAVA_FLOAT, position, value);
+        data().setAtIndex(ValueLayout.JAVA_FLOAT, position, value);
         return this;
     }
 
@@ -226,11 +288,11 @@ public final class Tensor implements AutoCloseable {
 
     private long getLong(long i) {
         return switch (dtype) {
-            case INT64 -> data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
-            case INT32 -> data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
-            case INT8 -> data.get(ValueLayout.JAVA_BYTE, i);
-            case UINT8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
-            case BOOL -> data.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+            case INT64 -> data().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+            case INT32 -> data().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+            case INT8 -> data().get(ValueLayout.JAVA_BYTE, i);
+            case UINT8 -> data().get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+            case BOOL -> data().get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
             case FLOAT -> throw new IllegalStateException("float tensor");
         };
     }
@@ -238,9 +300,9 @@ public final class Tensor implements AutoCloseable {
     private void putLong(long i, long v) {
         long w = dtype.wrap(v);
         switch (dtype) {
-            case INT64 -> data.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, w);
-            case INT32 -> data.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) w);
-            default -> data.set(ValueLayout.JAVA_BYTE, i, (byte) w);
+            case INT64 -> data().setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, w);
+            case INT32 -> data().setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) w);
+            default -> data().set(ValueLayout.JAVA_BYTE, i, (byte) w);
         }
     }
 
@@ -273,7 +335,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("cannot reshape " + format(shape) + " (" + elementCount()
                     + " elements) to " + format(dims) + " (" + elementCount(dims) + " elements)");
         }
-        return new Tensor(dims, dtype, data, null, owner);
+        return new Tensor(dims, dtype, data(), null, owner);
     }
 
     /** A view of items {@code [from, to)} along the first axis (a batch slice; contiguous, no copy). */
@@ -286,7 +348,7 @@ public final class Tensor implements AutoCloseable {
         long[] dims = shape.clone();
         dims[0] = to - from;
         long itemBytes = elementCount() / shape[0] * dtype.bytes();
-        return new Tensor(dims, dtype, data.asSlice(from * itemBytes, (to - from) * itemBytes), null, owner);
+        return new Tensor(dims, dtype, data().asSlice(from * itemBytes, (to - from) * itemBytes), null, owner);
     }
 
     public boolean isClosed() {

@@ -82,6 +82,7 @@ final class ExplainCommand extends Subcommand {
             if (bytes[0] >= 0) {
                 out.printf(Locale.ROOT, "activation memory per run: %.1f MiB (%.1f MiB without liveness sharing)%n", bytes[0] / 1048576.0, bytes[1] / 1048576.0);
             }
+            session.footprint(shapes, requested).forEach(out::println);
         }
         return Main.OK;
     }

@@ -62,6 +62,14 @@ public final class Dnnl {
         return handle.reinterpret(owner, h -> destroy.accept(h));
     }
 
+    /**
+     * jdnn's per-user cache directory (the extracted oneDNN library, autotune decisions): {@code jdnn.cache.dir},
+     * else {@code $XDG_CACHE_HOME/jdnn}, else {@code ~/.cache/jdnn}.
+     */
+    public static java.nio.file.Path cacheDirectory() {
+        return NativeLibrary.cacheDirectory();
+    }
+
     /** oneDNN's version as {@code major.minor.patch (commit hash)}. */
     public static String version() {
         ensureLoaded();

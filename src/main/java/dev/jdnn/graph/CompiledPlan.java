@@ -472,8 +472,12 @@ final class CompiledPlan implements AutoCloseable {
         for (int i = 0; i < program.size(); i++) {
             if (program.get(i) instanceof NativeInstr ni && (ni.op().reusesInput() >= 0 || ni.op().sameBytesAsInput())) {
                 boolean view = ni.op().sameBytesAsInput();
-                Slot residual = ni.inputs()[view ? 0 : ni.op().reusesInput()];
-                if (residual.last == i && residual.def >= 0 && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)
+                int reused = view ? 0 : ni.op().reusesInput();
+                Slot residual = ni.inputs()[reused];
+                // Conv(r) + r: the primitive also reads the residual as its source, so it cannot write over it.
+                boolean alsoSource = false;
+                for (int k = 0; k < ni.inputs().length; k++) alsoSource |= k != reused && ni.inputs()[k].root() == residual.root();
+                if (residual.last == i && residual.def >= 0 && !alsoSource && residual.root().bytes >= ni.output().bytes && !results.containsValue(residual)
                         && (view || MemoryDescs.equal(residual.desc, ni.output().desc)) && !residual.inView() && !ni.output().inView()) {
                     ni.output().sharesWith = residual.root();
                     if (view) views.add(i);
@@ -863,6 +867,25 @@ final class CompiledPlan implements AutoCloseable {
     /** Bytes of one frame's planned activation memory (without scratchpad). */
     long frameBytes() {
         return frameBytes;
+    }
+
+    /** Bytes of the scratchpad each frame holds. */
+    long scratchpadBytes() {
+        return scratchpadBytes;
+    }
+
+    /** Frames allocated so far (one per concurrent run). */
+    int frameCount() {
+        synchronized (idle) {
+            return frames.size();
+        }
+    }
+
+    /** Native bytes of the weights its primitives read, in their kernels' layouts (shared ones included). */
+    long weightBytes() {
+        long total = 0;
+        for (Instr i : program) if (i instanceof NativeInstr n) total += n.op().weightBytes();
+        return total;
     }
 
     /** Bytes the same tensors would need without sharing. */

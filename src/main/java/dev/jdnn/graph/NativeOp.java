@@ -20,6 +20,11 @@ public interface NativeOp extends AutoCloseable {
     /** Bytes of scratchpad one frame supplies (0 for none). */
     long scratchpadBytes();
 
+    /** Native bytes of constant data this op reads (weights in its kernel's layout); possibly shared with other plans. */
+    default long weightBytes() {
+        return 0;
+    }
+
     /**
      * Runtime input {@code i} whose buffer the output may take over (in-place execution) when nothing
      * reads that input afterwards; -1: none. With the sum post-op the output must start as that input,

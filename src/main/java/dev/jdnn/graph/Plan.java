@@ -90,7 +90,9 @@ public final class Plan implements AutoCloseable {
             boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
             limits.during(() -> {
+                long t0 = System.nanoTime();
                 prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
+                PrepareContext.current().stats().shapeNanos.addAndGet(System.nanoTime() - t0);
                 if (compile && optimizations.batchSplit() && bound.isEmpty()) splitBatch(graph, inputShapes, context, optimizations);
                 if (compile && part == null) {
                     program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, this.requested, context, optimizations);
@@ -357,6 +359,25 @@ public final class Plan implements AutoCloseable {
         StringBuilder b = new StringBuilder("{");
         shapes.forEach((k, v) -> b.append(b.length() > 1 ? ", " : "").append(k).append('=').append(Tensor.format(v)));
         return b.append('}').toString();
+    }
+
+    /**
+     * Native bytes this plan holds: {activations of its frames (one per concurrent run, at least one counted),
+     * scratchpad of its frames, weights in its kernels' layouts (possibly shared with the model's other plans)};
+     * zeros for a node-by-node plan, whose tensors live only during a run.
+     */
+    public long[] nativeBytesByKind() {
+        if (part != null) return part.nativeBytesByKind();   // its frames serve every slice
+        if (program == null) return new long[3];
+        int frames = Math.max(1, program.frameCount());
+        return new long[] {frames * program.frameBytes(), frames * program.scratchpadBytes(), program.weightBytes()};
+    }
+
+    /** Sum of {@link #nativeBytesByKind()}: what a bounded plan cache counts for this plan. */
+    public long nativeBytes() {
+        long total = 0;
+        for (long b : nativeBytesByKind()) total += b;
+        return total;
     }
 
     /** The requested tensor names this plan returns. */

@@ -3,7 +3,6 @@ package dev.jdnn.onnx;
 import dev.jdnn.DataType;
 import dev.jdnn.graph.op.Registry;
 
-import com.google.protobuf.ByteString;
 import dev.jdnn.Tensor;
 import dev.jdnn.graph.Attributes;
 import dev.jdnn.graph.Graph;
@@ -19,12 +18,10 @@ import dev.jdnn.onnx.proto.OnnxProto.TensorProto;
 import dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.jdnn.onnx.proto.OnnxProto.ValueInfoProto;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -48,22 +45,57 @@ public final class OnnxLoader {
 
     private OnnxLoader() {}
 
-    /** The loaded graph plus the opset it was written for; float initializers are owned by the caller (close them). */
-    public record Loaded(Graph graph, int opset, String producer) {}
-
-    public static Loaded load(Path file) {
-        ModelProto model;
-        try (InputStream in = Files.newInputStream(file)) {
-            model = ModelProto.parseFrom(in);
-        } catch (NoSuchFileException e) {
-            throw new OnnxFormatException("model file " + file + " does not exist");
-        } catch (IOException e) {
-            throw new OnnxFormatException("cannot read " + file + " as an ONNX model: " + e.getMessage(), e);
+    /**
+     * The loaded graph plus the opset it was written for. Float initializers live in {@code weights}
+     * (mapped from the file, or copied once into native memory): the caller closes the float tensors,
+     * then {@code weights}.
+     */
+    public record Loaded(Graph graph, int opset, String producer, WeightStore weights) {
+        /** Closes the float initializers, then unmaps and frees the weights. */
+        public void release() {
+            graph.constants().values().forEach(OnnxLoader::release);
+            weights.close();
         }
-        return load(model, file.toAbsolutePath().getParent(), file.toString());
+    }
+
+    /**
+     * Maps {@code file}, parses its structure without the weight bytes ({@link ProtoSplitter}) and slices
+     * every initializer from the mapping; external data files are mapped the same way.
+     */
+    public static Loaded load(Path file) {
+        String where = file.toString();
+        if (!Files.exists(file)) throw new OnnxFormatException("model file " + file + " does not exist");
+        WeightStore weights = new WeightStore();
+        try {
+            MemorySegment mapped = weights.map(file);
+            ProtoSplitter.Split split = ProtoSplitter.split(mapped, where);
+            ModelProto model;
+            try {
+                model = ModelProto.parseFrom(split.skeleton());
+            } catch (IOException e) {
+                throw new OnnxFormatException("cannot read " + file + " as an ONNX model: " + e.getMessage(), e);
+            }
+            RawData source = new RawData(weights, mapped, split.raw());
+            return load(model, file.toAbsolutePath().getParent(), where, source);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Where tensor bytes come from: {@code store} null — from the TensorProto itself (test data files),
+     * copied into tensors that own their memory; else slices of mapped files held by the store.
+     */
+    record RawData(WeightStore store, MemorySegment modelFile, List<long[]> stripped) {
+        static final RawData IN_MESSAGE = new RawData(null, null, List.of());
     }
 
     static Loaded load(ModelProto model, Path baseDir, String where) {
+        return load(model, baseDir, where, new RawData(new WeightStore(), null, List.of()));
+    }
+
+    private static Loaded load(ModelProto model, Path baseDir, String where, RawData source) {
         if (!model.hasGraph()) throw new OnnxFormatException(where + " has no graph (is it an ONNX model?)");
         int opset = -1;
         for (OperatorSetIdProto id : model.getOpsetImportList()) {
@@ -80,7 +112,7 @@ public final class OnnxLoader {
         GraphProto g = model.getGraph();
         Map<String, Value> constants = new LinkedHashMap<>();
         try {
-            for (TensorProto t : g.getInitializerList()) constants.put(t.getName(), tensor(t, baseDir, where));
+            for (TensorProto t : g.getInitializerList()) constants.put(t.getName(), tensor(t, baseDir, where, source));
             Map<String, long[]> inputs = new LinkedHashMap<>();
             Map<String, DataType> inputTypes = new LinkedHashMap<>();
             for (ValueInfoProto v : g.getInputList()) {
@@ -101,10 +133,10 @@ public final class OnnxLoader {
                     throw new OnnxFormatException(where + ": node " + n.getName() + " (" + n.getOpType() + ") is in domain "
                             + n.getDomain() + "; jdnn runs the default ONNX domain only");
                 }
-                nodes.add(new Node(n.getName(), n.getOpType(), n.getInputList(), n.getOutputList(), attributes(n, baseDir, where)));
+                nodes.add(new Node(n.getName(), n.getOpType(), n.getInputList(), n.getOutputList(), attributes(n, baseDir, where, source)));
             }
             Graph graph = new Graph(inputs, outputs, topologicalOrder(nodes, inputs.keySet(), constants.keySet(), where), constants, inputTypes);
-            return new Loaded(graph, opset, model.getProducerName() + " " + model.getProducerVersion());
+            return new Loaded(graph, opset, model.getProducerName() + " " + model.getProducerVersion(), source.store());
         } catch (RuntimeException e) {
             constants.values().forEach(OnnxLoader::release);
             throw e;
@@ -155,7 +187,7 @@ public final class OnnxLoader {
         return ordered;
     }
 
-    static Attributes attributes(NodeProto n, Path baseDir, String where) {
+    static Attributes attributes(NodeProto n, Path baseDir, String where, RawData source) {
         Map<String, Object> values = new HashMap<>();
         for (AttributeProto a : n.getAttributeList()) {
             Object v = switch (a.getType()) {
@@ -164,7 +196,7 @@ public final class OnnxLoader {
                 case STRING -> a.getS().toStringUtf8();
                 case FLOATS -> toArray(a.getFloatsList());
                 case INTS -> a.getIntsList().stream().mapToLong(Long::longValue).toArray();
-                case TENSOR -> tensor(a.getT(), baseDir, where);
+                case TENSOR -> tensor(a.getT(), baseDir, where, source);
                 default -> null; // graphs, sparse tensors...: kept out; ops that need them are unsupported
             };
             if (v != null) values.put(a.getName(), v);
@@ -178,27 +210,42 @@ public final class OnnxLoader {
         return a;
     }
 
-    /** A TensorProto as a value: float32 into an off-heap tensor, int64/int32 into longs. */
+    /** A TensorProto as a value: float32 into an off-heap tensor owned by the caller, int64/int32 into longs. */
     public static Value tensor(TensorProto t, Path baseDir, String where) {
+        return tensor(t, baseDir, where, RawData.IN_MESSAGE);
+    }
+
+    private static Value tensor(TensorProto t, Path baseDir, String where, RawData source) {
         long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
         long count = 1;
         for (long d : shape) {
             if (d < 0) throw new OnnxFormatException(where + ": tensor " + t.getName() + " has a negative dimension");
             count = Math.multiplyExact(count, d);
         }
-        ByteString raw = t.hasRawData() ? t.getRawData() : null;
-        if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) raw = external(t, baseDir, where);
+        if (source.store() == null) {
+            // A message read on its own (test data): its bytes are on the heap already; external data is read once.
+            try (WeightStore scratch = new WeightStore()) {
+                return tensor(t, shape, count, rawBytes(t, baseDir, where, new RawData(scratch, null, List.of())), where, null);
+            }
+        }
+        return tensor(t, shape, count, rawBytes(t, baseDir, where, source), where, source.store());
+    }
+
+    /** {@code raw}: the tensor's little-endian bytes (null: typed fields); {@code store} null: float data into a tensor the caller owns. */
+    private static Value tensor(TensorProto t, long[] shape, long count, MemorySegment raw, String where, WeightStore store) {
         int type = t.getDataType();
         if (type == TensorProto.DataType.FLOAT_VALUE) {
-            float[] data = new float[(int) count];
             if (raw != null) {
                 requireBytes(t, raw, count * 4, where);
-                raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-            } else {
-                if (t.getFloatDataCount() != count) throw countMismatch(t, t.getFloatDataCount(), count, where);
-                for (int i = 0; i < data.length; i++) data[i] = t.getFloatData(i);
+                if (store != null) return new Value.Floats(store.floats(raw, shape));
+                Tensor owned = Tensor.zeros(shape);
+                MemorySegment.copy(raw, LITTLE_FLOAT, 0, owned.segment(), ValueLayout.JAVA_FLOAT, 0, count);
+                return new Value.Floats(owned);
             }
-            return new Value.Floats(Tensor.of(data, shape));
+            if (t.getFloatDataCount() != count) throw countMismatch(t, t.getFloatDataCount(), count, where);
+            Tensor owned = Tensor.zeros(shape);
+            for (int i = 0; i < count; i++) owned.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, t.getFloatData(i));
+            return new Value.Floats(owned);
         }
         DataType dtype = DataType.fromOnnx(type);
         if (dtype != null) {
@@ -206,13 +253,12 @@ public final class OnnxLoader {
             long[] data = new long[(int) count];
             if (raw != null) {
                 requireBytes(t, raw, count * dtype.bytes(), where);
-                ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < data.length; i++) {
                     data[i] = switch (dtype) {
-                        case INT64 -> b.getLong();
-                        case INT32 -> b.getInt();
-                        case INT8 -> b.get();
-                        default -> b.get() & 0xFF;  // uint8, bool
+                        case INT64 -> raw.getAtIndex(LITTLE_LONG, i);
+                        case INT32 -> raw.getAtIndex(LITTLE_INT, i);
+                        case INT8 -> raw.get(ValueLayout.JAVA_BYTE, i);
+                        default -> raw.get(ValueLayout.JAVA_BYTE, i) & 0xFF;  // uint8, bool
                     };
                 }
             } else if (dtype == DataType.INT64) {
@@ -229,16 +275,41 @@ public final class OnnxLoader {
                 + ", which is not supported; jdnn supports float32, int64, int32, int8, uint8 and bool tensors");
     }
 
-    private static ByteString external(TensorProto t, Path baseDir, String where) {
+    private static final ValueLayout.OfFloat LITTLE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LITTLE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LITTLE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * The tensor's raw bytes, null when it uses the typed fields: a slice of the mapped model file (raw_data
+     * the {@link ProtoSplitter} left out), of a mapped external data file, or raw_data still in the message.
+     */
+    private static MemorySegment rawBytes(TensorProto t, Path baseDir, String where, RawData source) {
+        for (StringStringEntryProto e : t.getExternalDataList()) {
+            if (!e.getKey().equals(ProtoSplitter.RAW_KEY) || source.modelFile() == null) continue;
+            int index = Integer.parseInt(e.getValue());
+            if (index < 0 || index >= source.stripped().size()) throw new OnnxFormatException(where + ": tensor " + t.getName() + " has a bad " + ProtoSplitter.RAW_KEY + " entry");
+            long[] at = source.stripped().get(index);
+            return source.modelFile().asSlice(at[0], at[1]);
+        }
+        if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) return external(t, baseDir, where, source.store());
+        return t.hasRawData() ? MemorySegment.ofBuffer(t.getRawData().asReadOnlyByteBuffer()) : null;
+    }
+
+    /** The slice of the mapped external data file that ONNX's location/offset/length name, checked to lie inside the file. */
+    private static MemorySegment external(TensorProto t, Path baseDir, String where, WeightStore store) {
         String location = null;
         long offset = 0;
         long length = -1;
         for (StringStringEntryProto e : t.getExternalDataList()) {
-            switch (e.getKey()) {
-                case "location" -> location = e.getValue();
-                case "offset" -> offset = Long.parseLong(e.getValue());
-                case "length" -> length = Long.parseLong(e.getValue());
-                default -> { }
+            try {
+                switch (e.getKey()) {
+                    case "location" -> location = e.getValue();
+                    case "offset" -> offset = Long.parseLong(e.getValue());
+                    case "length" -> length = Long.parseLong(e.getValue());
+                    default -> { }
+                }
+            } catch (NumberFormatException bad) {
+                throw new OnnxFormatException(where + ": external data " + e.getKey() + " of tensor " + t.getName() + " is not a number: '" + e.getValue() + "'");
             }
         }
         if (location == null) throw new OnnxFormatException(where + ": tensor " + t.getName() + " is external but names no location");
@@ -246,25 +317,23 @@ public final class OnnxLoader {
         if (!file.startsWith(baseDir)) {
             throw new OnnxFormatException(where + ": external data " + location + " of tensor " + t.getName() + " is outside the model's directory");
         }
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            long size = length >= 0 ? length : f.length() - offset;
-            if (offset < 0 || size < 0 || offset + size > f.length() || size > Integer.MAX_VALUE) {
-                throw new OnnxFormatException(where + ": external data of " + t.getName() + " (offset " + offset + ", length " + size
-                        + ") does not fit in " + file + " (" + f.length() + " bytes)");
-            }
-            byte[] bytes = new byte[(int) size];
-            f.seek(offset);
-            f.readFully(bytes);
-            return ByteString.copyFrom(bytes);
-        } catch (IOException e) {
-            throw new OnnxFormatException(where + ": cannot read external data " + file + " of tensor " + t.getName() + ": " + e.getMessage(), e);
+        if (!Files.isRegularFile(file)) {
+            throw new OnnxFormatException(where + ": external data " + file + " of tensor " + t.getName() + " does not exist");
         }
+        MemorySegment mapped = store.map(file);
+        long fileSize = mapped.byteSize();
+        long size = length >= 0 ? length : fileSize - offset;
+        if (offset < 0 || size < 0 || offset > fileSize || size > fileSize - offset) {
+            throw new OnnxFormatException(where + ": external data of " + t.getName() + " (offset " + offset + ", length " + size
+                    + ") does not fit in " + file + " (" + fileSize + " bytes)");
+        }
+        return mapped.asSlice(offset, size);
     }
 
-    private static void requireBytes(TensorProto t, ByteString raw, long bytes, String where) {
-        if (raw.size() != bytes) {
+    private static void requireBytes(TensorProto t, MemorySegment raw, long bytes, String where) {
+        if (raw.byteSize() != bytes) {
             throw new OnnxFormatException(where + ": tensor " + t.getName() + " of shape " + t.getDimsList() + " needs " + bytes
-                    + " bytes of data, has " + raw.size());
+                    + " bytes of data, has " + raw.byteSize());
         }
     }
 

@@ -107,7 +107,7 @@ class TorchvisionModelsTest {
             // channel c becomes x_c·std_c/0.5 + (mean_c − 0.5)/0.5 with ImageNet's mean and std.
             var loaded = dev.jdnn.onnx.OnnxLoader.load(dir.resolve("model.onnx"));
             Node conv = loaded.graph().nodes().stream().filter(n -> n.name().startsWith("/conv1/conv/")).findFirst().orElseThrow();
-            loaded.graph().constants().values().forEach(dev.jdnn.onnx.OnnxLoader::release);
+            loaded.release();
             try (Model model = Model.load(dir.resolve("model.onnx"));
                  Session session = model.session(Session.Options.defaults());
                  Tensor x = Fixtures.tensor(dir.resolve("input.npy"));

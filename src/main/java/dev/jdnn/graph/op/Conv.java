@@ -13,7 +13,10 @@ import dev.jdnn.ops.conv.Conv2d;
 import dev.jdnn.ops.conv.Conv2dParams;
 import dev.jdnn.ops.conv.NativeConv2d;
 import dev.jdnn.ops.conv.ReferenceConv2d;
+import dev.jdnn.graph.PrepareContext;
+import dev.jdnn.graph.PrepareStats;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
@@ -113,7 +116,8 @@ public final class Conv implements Op {
         // Weights known now (the usual case, initializers): compile the native convolution once.
         NativeConv2d compiled = null;
         if (ctx.backend() == Backend.NATIVE && in.isConstant(1) && (!hasBias || in.isConstant(2))) {
-            compiled = new NativeConv2d(layer(g.params(), in.constant(1), hasBias ? in.constant(2) : null, node), g.in4(), NativeConv2d.PostOps.NONE);
+            FoldedWeights weights = new FoldedWeights(node, g.params(), in.constant(1), hasBias ? in.constant(2) : null, null, List.of());
+            compiled = new NativeConv2d(g.params(), weights, g.in4(), NativeConv2d.PostOps.NONE, 0, PrepareContext.current().weights());
         }
         NativeConv2d prepared = compiled;
         return new Step() {
@@ -173,25 +177,31 @@ public final class Conv implements Op {
     public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation, boolean autotune) {
         Geometry g = geometry(conv, in.shape(0), in.shape(1));
         Conv2dParams params = g.params();
-        Conv2d layer = layer(params, in.constant(1), in.has(2) ? in.constant(2) : null, conv);
         String label = conv.label();
-        if (batchNorm != null) {
-            float eps = batchNorm.attributes().getFloat("epsilon", 1e-5f);
-            layer = BnFolding.fold(params, layer.weights(), layer.hasBias() ? layer.bias() : null,
-                    Primitives.array(bnConstants, 1, batchNorm), Primitives.array(bnConstants, 2, batchNorm),
-                    Primitives.array(bnConstants, 3, batchNorm), Primitives.array(bnConstants, 4, batchNorm), eps);
-            label += " + " + batchNorm.label() + " (folded)";
-        }
+        FoldedWeights weights = new FoldedWeights(conv, params, in.constant(1), in.has(2) ? in.constant(2) : null, batchNorm, bnConstants);
+        if (batchNorm != null) label += " + " + batchNorm.label() + " (folded)";
         NativeConv2d.PostOps post = activation == null
                 ? new NativeConv2d.PostOps(residual, null, 0f, 0f)
                 : new NativeConv2d.PostOps(residual, activation.algorithm(), activation.alpha(), activation.beta());
         long[] x = in.shape(0);
-        NativeConv2d compiled = autotune ? NativeConv2d.tuned(layer, x, post, 2) : new NativeConv2d(layer, x, post);
+        PrepareContext prepare = PrepareContext.current();
+        long t0 = System.nanoTime();
+        NativeConv2d compiled = autotune ? NativeConv2d.tuned(params, weights, x, post, 2, prepare.weights(), prepare.autotune())
+                : new NativeConv2d(params, weights, x, post, 0, prepare.weights());
+        PrepareStats stats = prepare.stats();
+        long own = compiled.primitiveNanos() + compiled.writeNanos() + compiled.reorderNanos();
+        stats.convolutions.incrementAndGet();
+        stats.primitiveNanos.addAndGet(compiled.primitiveNanos());
+        stats.foldNanos.addAndGet(compiled.writeNanos());
+        stats.reorderNanos.addAndGet(compiled.reorderNanos());
+        if (autotune) stats.autotuneNanos.addAndGet(Math.max(0, System.nanoTime() - t0 - own));
+        if (compiled.sharedWeights()) stats.sharedWeightHits.incrementAndGet();
         String description = label + ": " + compiled.description() + " [" + compiled.implementation() + "]";
         return new NativeOp() {
             @Override public MemorySegment inputDesc(int i) { return i == 0 ? compiled.srcDesc() : compiled.dstDesc(); }
             @Override public MemorySegment outputDesc() { return compiled.dstDesc(); }
             @Override public long scratchpadBytes() { return compiled.scratchpadBytes(); }
+            @Override public long weightBytes() { return compiled.weightBytes(); }
             @Override public int reusesInput() { return residual ? 1 : -1; }
             @Override public String description() { return description; }
 
@@ -210,5 +220,86 @@ public final class Conv implements Op {
 
             @Override public void close() { compiled.close(); }
         };
+    }
+
+    /**
+     * A conv's weights {@code K×C/g×R×S} as its primitive uses them: copied from the model's (mapped) weight
+     * tensor into native staging memory, a batch norm folded in there ({@code w·γ/√(σ²+ε)} per output channel,
+     * the same arithmetic as {@link dev.jdnn.ops.conv.BnFolding}); never on the heap. Two are the same source
+     * for {@link dev.jdnn.ops.conv.SharedWeights} when they read the same tensors (identity) with the same ε.
+     */
+    private static final class FoldedWeights implements NativeConv2d.Weights, dev.jdnn.ops.conv.SharedWeights.Source {
+        private final List<Object> tensors;   // weight, bias (or null), then γ, β, mean, var when folded: compared by identity
+        private final float epsilon;
+        private final Tensor weights;
+        private final double[] scale;          // per output channel, null without a batch norm
+        private final float[] bias;
+
+        FoldedWeights(Node conv, Conv2dParams params, Value w, Value b, Node batchNorm, List<Value> bnConstants) {
+            if (!(w instanceof Value.Floats wf)) throw error(conv, "weights must be float32");
+            if (b != null && !(b instanceof Value.Floats)) throw error(conv, "bias must be float32");
+            weights = wf.tensor();
+            if (weights.elementCount() != params.weightCount()) {
+                throw error(conv, "weights " + format(weights.shape()) + " do not match " + params);
+            }
+            int k = params.outChannels();
+            float[] convBias = b == null ? null : ((Value.Floats) b).tensor().toArray();
+            if (convBias != null && convBias.length != k) throw error(conv, "bias has " + convBias.length + " values, the conv has " + k + " output channels");
+            List<Object> identity = new java.util.ArrayList<>(java.util.Arrays.asList(w, b));
+            if (batchNorm == null) {
+                scale = null;
+                bias = convBias;
+                epsilon = 0;
+            } else {
+                epsilon = batchNorm.attributes().getFloat("epsilon", 1e-5f);
+                float[] gamma = Primitives.array(bnConstants, 1, batchNorm), beta = Primitives.array(bnConstants, 2, batchNorm);
+                float[] mean = Primitives.array(bnConstants, 3, batchNorm), var = Primitives.array(bnConstants, 4, batchNorm);
+                for (float[] a : new float[][] {gamma, beta, mean, var}) {
+                    if (a.length != k) throw error(batchNorm, "batch norm has " + a.length + " channels, the conv before it outputs " + k);
+                }
+                scale = new double[k];
+                bias = new float[k];
+                for (int oc = 0; oc < k; oc++) {
+                    scale[oc] = gamma[oc] / Math.sqrt((double) var[oc] + epsilon);
+                    double b0 = convBias == null ? 0 : convBias[oc];
+                    bias[oc] = (float) ((b0 - mean[oc]) * scale[oc] + beta[oc]);
+                }
+                identity.addAll(bnConstants.subList(1, 5));
+            }
+            tensors = identity;
+        }
+
+        @Override public void writePlain(MemorySegment oihw) {
+            long count = weights.elementCount();
+            weights.copyBytesTo(oihw);   // in place from the mapped file: an unaligned weight is never copied for a compiled plan
+            weights.unloadMapped();      // and its file pages leave the resident set now, not when the whole plan is done
+            if (scale == null) return;
+            long perChannel = count / scale.length;
+            for (int oc = 0; oc < scale.length; oc++) {
+                for (long i = oc * perChannel, end = i + perChannel; i < end; i++) {
+                    oihw.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (oihw.getAtIndex(ValueLayout.JAVA_FLOAT, i) * scale[oc]));
+                }
+            }
+        }
+
+        @Override public float[] bias() { return bias; }
+        @Override public dev.jdnn.ops.conv.SharedWeights.Source source() { return this; }
+
+        @Override public MemorySegment staging(long bytes) {
+            PrepareContext.Staging staging = PrepareContext.current().staging();
+            return staging == null ? null : staging.get(bytes);
+        }
+
+        @Override public boolean equals(Object o) {
+            if (!(o instanceof FoldedWeights f) || f.tensors.size() != tensors.size() || Float.compare(f.epsilon, epsilon) != 0) return false;
+            for (int i = 0; i < tensors.size(); i++) if (f.tensors.get(i) != tensors.get(i)) return false;
+            return true;
+        }
+
+        @Override public int hashCode() {
+            int h = Float.hashCode(epsilon);
+            for (Object t : tensors) h = 31 * h + System.identityHashCode(t);
+            return h;
+        }
     }
 }

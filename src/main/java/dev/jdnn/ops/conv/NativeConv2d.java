@@ -52,6 +52,42 @@ public final class NativeConv2d implements AutoCloseable {
         }
     }
 
+    /**
+     * A convolution's weights {@code K×C/g×R×S} and bias as the kernel will use them (a folded batch norm
+     * included), produced on demand: when {@link SharedWeights} already holds them reordered, they are
+     * never computed.
+     */
+    public interface Weights {
+        /** Writes the {@code K·C/g·R·S} weights, row-major (OIHW), as floats into {@code oihw}. */
+        void writePlain(MemorySegment oihw);
+
+        /** The K bias values, or null for none. */
+        float[] bias();
+
+        /** What identifies these weights in a {@link SharedWeights} cache; null: not shared. */
+        SharedWeights.Source source();
+
+        /**
+         * Native memory of at least {@code bytes} to stage the plain weights in, valid until the weights are
+         * reordered; null: the convolution allocates (and frees) its own. Reusing one buffer across a plan's
+         * convolutions keeps the allocator from keeping freed staging memory resident.
+         */
+        default MemorySegment staging(long bytes) {
+            return null;
+        }
+
+        /** A layer's own arrays (not shared). */
+        static Weights of(Conv2d conv) {
+            return new Weights() {
+                @Override public void writePlain(MemorySegment oihw) {
+                    MemorySegment.copy(conv.weightsView(), 0, oihw, ValueLayout.JAVA_FLOAT, 0, conv.weightsView().length);
+                }
+                @Override public float[] bias() { return conv.biasView(); }
+                @Override public SharedWeights.Source source() { return null; }
+            };
+        }
+    }
+
     private final Arena arena = Arena.ofShared();
     private final Conv2dParams params;
     private final long[] inputShape;
@@ -65,10 +101,16 @@ public final class NativeConv2d implements AutoCloseable {
     private NativeReorder residualToNative;
     private MemorySegment srcNative;     // source in oneDNN's layout (only if srcToNative != null)
     private MemorySegment dstNative;     // destination in oneDNN's layout (only if dstToPlain != null)
+    private boolean boundaryReady;       // the three above exist (first run())
     private MemorySegment weights;       // in the kernel's layout, reordered once
     private MemorySegment bias;          // null without bias
     private MemorySegment biasDesc;
+    private SharedWeights.Lease lease;   // non-null when the weights are held by a SharedWeights cache
     private long scratchpadBytes;
+    private final int candidate;
+    private long primitiveNanos;          // creating oneDNN's primitive (descriptor, kernel generation)
+    private long writeNanos;              // writing the plain (folded) weights (0 when shared)
+    private long reorderNanos;            // reordering them into the kernel's layout (0 when shared)
     private boolean closed;
 
     public NativeConv2d(Conv2d conv, long[] inputShape, PostOps postOps) {
@@ -81,21 +123,34 @@ public final class NativeConv2d implements AutoCloseable {
      * @throws IllegalArgumentException if oneDNN has fewer candidates
      */
     public NativeConv2d(Conv2d conv, long[] inputShape, PostOps postOps, int candidate) {
-        this.params = conv.params();
+        this(conv.params(), Weights.of(conv), inputShape, postOps, candidate, null);
+    }
+
+    /**
+     * With weights produced on demand and, given {@code shared}, reordered weights shared with every other
+     * convolution that uses the same {@link Weights#source()} in the same layout.
+     */
+    public NativeConv2d(Conv2dParams params, Weights weights, long[] inputShape, PostOps postOps, int candidate, SharedWeights shared) {
+        this.params = params;
+        this.candidate = candidate;
+        float[] biasValues = weights.bias();
+        if (biasValues != null && biasValues.length != params.outChannels()) {
+            throw new IllegalArgumentException("bias for " + params + " must have " + params.outChannels() + " values, got " + biasValues.length);
+        }
         this.inputShape = inputShape.clone();
         this.outputShape = params.outputShape(inputShape); // validates before anything native
         this.postOps = postOps;
         this.description = params + " " + MemoryDescs.dims(inputShape) + " -> " + MemoryDescs.dims(outputShape)
                 + postOps;
         try {
-            compile(conv, candidate);
+            compile(weights, biasValues, candidate, shared);
         } catch (RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    private void compile(Conv2d conv, int candidate) {
+    private void compile(Weights source, float[] biasValues, int candidate, SharedWeights shared) {
         int g = params.groups();
         long[] weightDims = g == 1 ? params.weightShape()
                 : new long[] {g, params.outChannels() / g, params.inChannels() / g, params.kernelH(), params.kernelW()};
@@ -103,7 +158,7 @@ public final class NativeConv2d implements AutoCloseable {
         MemorySegment dstAny = MemoryDescs.any(arena, outputShape);
         MemorySegment weightsAny = MemoryDescs.any(arena, weightDims);
         MemorySegment weightsPlain = MemoryDescs.create(arena, weightDims, g == 1 ? dnnl_oihw() : dnnl_goihw());
-        biasDesc = conv.hasBias() ? MemoryDescs.plain(arena, new long[] {params.outChannels()}) : MemorySegment.NULL;
+        biasDesc = biasValues != null ? MemoryDescs.plain(arena, new long[] {params.outChannels()}) : MemorySegment.NULL;
         MemorySegment strides = arena.allocateFrom(C_LONG, params.strideH(), params.strideW());
         // oneDNN counts dilation from 0 (dense), PyTorch and ONNX from 1.
         MemorySegment dilates = arena.allocateFrom(C_LONG, params.dilationH() - 1, params.dilationW() - 1);
@@ -111,6 +166,7 @@ public final class NativeConv2d implements AutoCloseable {
         MemorySegment padR = arena.allocateFrom(C_LONG, params.padBottom(), params.padRight());
         MemorySegment attr = attributes();
         MemorySegment engine = Engine.cpu();
+        long t0 = System.nanoTime();
         primitive = Primitive.create("dnnl_convolution_forward_primitive_desc_create", description,
                 out -> dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
                         dnnl_convolution_direct(), srcAny, weightsAny, biasDesc, dstAny, strides, dilates, padL, padR, attr), candidate);
@@ -119,18 +175,32 @@ public final class NativeConv2d implements AutoCloseable {
         MemorySegment dstDesc = primitive.queryDesc(dnnl_query_dst_md(), 0);
         MemorySegment weightsDesc = primitive.queryDesc(dnnl_query_weights_md(), 0);
         MemorySegment scratchDesc = primitive.queryDesc(dnnl_query_scratchpad_md(), 0);
+        long t1 = System.nanoTime();
+        primitiveNanos = t1 - t0;
 
-        // Weights: reordered once into the layout the kernel wants.
-        weights = arena.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
-        try (Arena staging = Arena.ofConfined();
-             NativeReorder toKernel = new NativeReorder(weightsPlain, weightsDesc, "weights of " + description)) {
-            MemorySegment plain = staging.allocateFrom(ValueLayout.JAVA_FLOAT, conv.weightsView());
-            toKernel.run(plain, weights);
+        // Weights: reordered once into the layout the kernel wants (or found already reordered).
+        if (shared != null && source.source() != null) {
+            lease = shared.acquire(source.source(), weightsDesc, into -> reorderWeights(source, weightsPlain, weightsDesc, into));
+            weights = lease.segment();
+        } else {
+            weights = arena.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
+            reorderWeights(source, weightsPlain, weightsDesc, weights);
         }
+        reorderNanos = System.nanoTime() - t1 - writeNanos;
         scratchpadBytes = Math.max(64, MemoryDescs.size(scratchDesc));
-        if (conv.hasBias()) bias = arena.allocateFrom(ValueLayout.JAVA_FLOAT, conv.biasView());
+        if (biasValues != null) bias = arena.allocateFrom(ValueLayout.JAVA_FLOAT, biasValues);
         execution = newExecution(arena.allocate(scratchpadBytes, 64));
+    }
 
+    /**
+     * The reorders and buffers between plain NCHW and oneDNN's layouts that {@link #run} needs, made on its
+     * first call: a compiled plan keeps activations in oneDNN's layouts and never calls it, so it should not
+     * pay for two activation-sized buffers per convolution.
+     */
+    private void prepareBoundaryReorders() {
+        if (execution == null || boundaryReady) return;
+        boundaryReady = true;
+        MemorySegment srcDesc = srcDesc(), dstDesc = dstDesc();
         MemorySegment srcPlain = MemoryDescs.plain(arena, inputShape);
         MemorySegment dstPlain = MemoryDescs.plain(arena, outputShape);
         if (!MemoryDescs.equal(srcDesc, srcPlain)) {
@@ -141,6 +211,20 @@ public final class NativeConv2d implements AutoCloseable {
             dstToPlain = new NativeReorder(dstDesc, dstPlain, "dst of " + description);
             dstNative = arena.allocate(MemoryDescs.size(dstDesc), 64);
             if (postOps.residualSum()) residualToNative = new NativeReorder(dstPlain, dstDesc, "residual of " + description);
+        }
+    }
+
+    /** Plain OIHW weights staged in native memory (never on the heap), reordered into {@code into} in {@code kernelDesc}. */
+    private void reorderWeights(Weights source, MemorySegment plainDesc, MemorySegment kernelDesc, MemorySegment into) {
+        try (Arena staging = Arena.ofConfined();
+             NativeReorder toKernel = new NativeReorder(plainDesc, kernelDesc, "weights of " + description)) {
+            long bytes = params.weightCount() * Float.BYTES;
+            MemorySegment given = source.staging(bytes);
+            MemorySegment plain = given != null ? given.asSlice(0, bytes) : staging.allocate(bytes, 64);
+            long t0 = System.nanoTime();
+            source.writePlain(plain);
+            writeNanos = System.nanoTime() - t0;
+            toKernel.run(plain, into);
         }
     }
 
@@ -172,7 +256,25 @@ public final class NativeConv2d implements AutoCloseable {
      * noise of its first choice (README, Benchmarks), which is why plans use this only when asked.
      */
     public static NativeConv2d tuned(Conv2d conv, long[] inputShape, PostOps postOps, int maxCandidates) {
-        NativeConv2d best = new NativeConv2d(conv, inputShape, postOps, 0);
+        return tuned(conv.params(), Weights.of(conv), inputShape, postOps, maxCandidates, null, null);
+    }
+
+    /**
+     * {@link #tuned(Conv2d, long[], PostOps, int)} with shared weights and an {@link AutotuneCache}: a
+     * decision found there is used without timing anything; a new one is recorded.
+     */
+    public static NativeConv2d tuned(Conv2dParams params, Weights weights, long[] inputShape, PostOps postOps, int maxCandidates,
+                                     SharedWeights shared, AutotuneCache cache) {
+        String problem = cache == null ? null : AutotuneCache.problem(params, inputShape, postOps, maxCandidates);
+        Integer known = cache == null ? null : cache.get(problem);
+        if (known != null && known < maxCandidates) {
+            try {
+                return new NativeConv2d(params, weights, inputShape, postOps, known, shared);
+            } catch (IllegalArgumentException | dev.jdnn.dnnl.DnnlException gone) {
+                // oneDNN offers fewer candidates than when the decision was made: tune again below.
+            }
+        }
+        NativeConv2d best = new NativeConv2d(params, weights, inputShape, postOps, 0, shared);
         if (maxCandidates <= 1) return best;
         try (Arena buffers = Arena.ofConfined()) {
             MemorySegment src = buffers.allocate(MemoryDescs.size(best.srcDesc()), 64);
@@ -182,7 +284,7 @@ public final class NativeConv2d implements AutoCloseable {
             for (int k = 1; k < maxCandidates; k++) {
                 NativeConv2d other;
                 try {
-                    other = new NativeConv2d(conv, inputShape, postOps, k);
+                    other = new NativeConv2d(params, weights, inputShape, postOps, k, shared);
                 } catch (IllegalArgumentException | dev.jdnn.dnnl.DnnlException noMore) {
                     break;
                 }
@@ -197,6 +299,7 @@ public final class NativeConv2d implements AutoCloseable {
                     other.close();
                 }
             }
+            if (cache != null) cache.put(problem, best.candidate);
             return best;
         } catch (RuntimeException e) {
             best.close();
@@ -248,6 +351,36 @@ public final class NativeConv2d implements AutoCloseable {
         }
     }
 
+    /** Which of oneDNN's implementations this is (0 = its first choice). */
+    public int candidate() {
+        return candidate;
+    }
+
+    /** Nanoseconds spent creating the oneDNN primitive. */
+    public long primitiveNanos() {
+        return primitiveNanos;
+    }
+
+    /** Nanoseconds spent writing the plain weights, a batch norm folded in (0 when another primitive had reordered them). */
+    public long writeNanos() {
+        return writeNanos;
+    }
+
+    /** Nanoseconds spent reordering the weights into the kernel's layout (about 0 when another primitive had done it). */
+    public long reorderNanos() {
+        return reorderNanos;
+    }
+
+    /** Native bytes of the weights in the kernel's layout (held by a {@link SharedWeights} cache when shared). */
+    public long weightBytes() {
+        return weights == null ? 0 : weights.byteSize();
+    }
+
+    /** Whether the reordered weights came from a {@link SharedWeights} cache that already held them. */
+    public boolean sharedWeights() {
+        return lease != null && lease.shared();
+    }
+
     /** Bytes of the scratchpad a {@link #bind} caller supplies. */
     public long scratchpadBytes() {
         return scratchpadBytes;
@@ -266,6 +399,7 @@ public final class NativeConv2d implements AutoCloseable {
                     : "this convolution was compiled without a residual sum: pass null");
         }
         if (residual != null) requireShape("residual", residual, outputShape);
+        prepareBoundaryReorders();
 
         MemorySegment src = x.segment();
         if (srcToNative != null) {
@@ -336,7 +470,7 @@ public final class NativeConv2d implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        for (AutoCloseable c : new AutoCloseable[] {execution, srcToNative, dstToPlain, residualToNative, primitive}) {
+        for (AutoCloseable c : new AutoCloseable[] {execution, srcToNative, dstToPlain, residualToNative, primitive, lease}) {
             if (c == null) continue;
             try {
                 c.close();

@@ -203,7 +203,7 @@ class NormalizationOpsTest {
                 }
             }
         } finally {
-            g.constants().values().forEach(OnnxLoader::release);
+            loaded.release();
         }
     }
 
