@@ -56,6 +56,9 @@ public final class JdnnInference implements Serializable {
     /** Under {@link OnError#NULL}: why a row has no prediction ({@code null} when it has one). */
     public static final String ERROR_COLUMN = "jdnn_error";
 
+    /** Stands for the model's first output until the model is read. */
+    private static final String FIRST_OUTPUT = "\u0000first output";
+
     private final String modelPath;
     private final boolean shipped;
     private final String localModelPath;
@@ -136,6 +139,11 @@ public final class JdnnInference implements Serializable {
     public JdnnInference output(String tensor, String column) {
         outputs.put(tensor, column);
         return this;
+    }
+
+    /** Adds the model's first declared output as column {@code column} (resolved when the model is read). */
+    public JdnnInference firstOutputAs(String column) {
+        return output(FIRST_OUTPUT, column);
     }
 
     /** Adds outputs or taps as columns named after them (characters other than letters, digits and _ become _). */
@@ -261,7 +269,8 @@ public final class JdnnInference implements Serializable {
                 throw new IllegalArgumentException("the model does not take input '" + name + "' of shape " + Arrays.toString(batchShape)
                         + ": " + e.getMessage(), e);
             }
-            LinkedHashMap<String, String> columns = new LinkedHashMap<>(outputs);
+            LinkedHashMap<String, String> columns = new LinkedHashMap<>();
+            outputs.forEach((tensor, column) -> columns.put(tensor.equals(FIRST_OUTPUT) ? model.outputs().getFirst() : tensor, column));
             if (columns.isEmpty() && topK == 0) model.outputs().forEach(o -> columns.put(o, o.replaceAll("[^A-Za-z0-9_]", "_")));
             for (String tensor : columns.keySet()) {
                 if (!shapes.containsKey(tensor)) {

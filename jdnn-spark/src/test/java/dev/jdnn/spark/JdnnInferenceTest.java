@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.spark.SparkException;
 import org.apache.spark.SparkFiles;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -108,10 +109,12 @@ class JdnnInferenceTest {
             .add("id", DataTypes.IntegerType, false)
             .add("features", DataTypes.createArrayType(DataTypes.FloatType, true), true);
 
-    static Dataset<Row> floatRows(List<float[]> samples) {
+    /** The samples as rows {@code (id, features)} in {@code partitions} slices (a parallelized list, not a plan-embedded local relation). */
+    static Dataset<Row> floatRows(List<float[]> samples, int partitions) {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) rows.add(RowFactory.create(i, samples.get(i)));
-        return spark.createDataFrame(rows, FLOAT_ROWS);
+        JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        return spark.createDataFrame(context.parallelize(rows, partitions), FLOAT_ROWS);
     }
 
     static float[] floats(Row row, String column) {
@@ -130,10 +133,12 @@ class JdnnInferenceTest {
 
     @Test
     void parquetOf203RowsInThreePartitionsEqualsTheSingleJvmSessionBitForBitAndPyTorch() throws IOException {
+        long t0 = System.nanoTime();
         List<float[]> samples = samples(203);
         Path parquet = temp.resolve("rows.parquet");
-        floatRows(samples).write().parquet(parquet.toString());
-        Dataset<Row> rows = spark.read().parquet(parquet.toString()).repartition(3);
+        floatRows(samples, 3).write().parquet(parquet.toString());
+        Dataset<Row> rows = spark.read().parquet(parquet.toString());
+        System.err.printf("TIMING written %.1f s%n", (System.nanoTime() - t0) / 1e9);
 
         int loadsBefore = ExecutorModels.loads();
         ExecutorModels.closeAll();
@@ -142,11 +147,13 @@ class JdnnInferenceTest {
                 .output(output, "logits").output(TAP, "pooled")
                 .transform(rows);
         Map<Integer, Row> got = byId(scored);
+        System.err.printf("TIMING scored %.1f s%n", (System.nanoTime() - t0) / 1e9);
 
         assertEquals(203, got.size(), "every row comes back, once");
-        assertEquals(3, scored.rdd().getNumPartitions());
+        assertEquals(3, rows.rdd().getNumPartitions(), "three Parquet files, three partitions");
         assertEquals(loadsBefore + 1, ExecutorModels.loads(), "one model load for all tasks of the JVM");
         Map<String, float[][]> expected = singleJvm(samples, BATCH, List.of(output, TAP));
+        System.err.printf("TIMING reference %.1f s%n", (System.nanoTime() - t0) / 1e9);
         for (int id = 0; id < samples.size(); id++) {
             Row row = got.get(id);
             assertNull(row.getAs(JdnnInference.ERROR_COLUMN), "row " + id);
@@ -259,7 +266,7 @@ class JdnnInferenceTest {
     @Test
     void partitionsSmallerThanTheBatchArePaddedOrRunShort() throws IOException {
         List<float[]> samples = samples(5);
-        Dataset<Row> data = floatRows(samples).repartition(2);
+        Dataset<Row> data = floatRows(samples, 2);
         float[][] padded = singleJvm(samples, 64, List.of(output)).get(output);
         Map<Integer, Row> got = byId(JdnnInference.onModel(MODEL.toString()).batchSize(64).output(output, "logits").transform(data));
         for (int id = 0; id < samples.size(); id++) assertArrayEquals(padded[id], floats(got.get(id), "logits"), "padded row " + id);
@@ -276,7 +283,7 @@ class JdnnInferenceTest {
         Path copy = temp.resolve("shipped-resnet.onnx");
         Files.copy(MODEL, copy, StandardCopyOption.REPLACE_EXISTING);
         List<float[]> samples = samples(9);
-        Dataset<Row> data = floatRows(samples).repartition(2);
+        Dataset<Row> data = floatRows(samples, 2);
         Map<Integer, Row> got = byId(JdnnInference.shipModel(spark, copy.toString()).batchSize(4).output(output, "logits").transform(data));
         Files.delete(copy);   // only SparkFiles' copy remains
 
@@ -294,7 +301,7 @@ class JdnnInferenceTest {
         Path labelsFile = temp.resolve("labels.txt");
         Files.writeString(labelsFile, String.join("\n", labels) + "\n\n");
         Map<Integer, Row> got = byId(JdnnInference.onModel(MODEL.toString()).batchSize(4).topK(3, "top3").labelsFile(labelsFile.toString())
-                .transform(floatRows(samples)));
+                .transform(floatRows(samples, 2)));
         float[][] logits = singleJvm(samples, 4, List.of(output)).get(output);
         for (int id = 0; id < samples.size(); id++) {
             double[] p = new double[10];
@@ -317,7 +324,7 @@ class JdnnInferenceTest {
 
     @Test
     void configurationMistakesAreReportedOnTheDriver() throws IOException {
-        Dataset<Row> data = floatRows(samples(1));
+        Dataset<Row> data = floatRows(samples(1), 1);
         String m = MODEL.toString();
         assertEquals("no column 'pixels' in struct<id:int,features:array<float>>",
                 assertThrows(IllegalArgumentException.class, () -> JdnnInference.onModel(m).inputCol("pixels").transform(data)).getMessage());
