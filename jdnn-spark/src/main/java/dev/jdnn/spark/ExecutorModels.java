@@ -2,9 +2,6 @@ package dev.jdnn.spark;
 
 import dev.jdnn.Model;
 import dev.jdnn.Session;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ExecutorModels {
 
-    /** A model file as it is on this JVM's disk; a replaced file (other size or time) is a different model. */
-    private record FileKey(Path file, long size, long modified) {}
+    private record SessionKey(ModelFile model, Session.Options options) {}
 
-    private record SessionKey(FileKey model, Session.Options options) {}
-
-    private static final Map<FileKey, Model> MODELS = new ConcurrentHashMap<>();
+    private static final Map<ModelFile, Model> MODELS = new ConcurrentHashMap<>();
     private static final Map<SessionKey, Session> SESSIONS = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
     private static volatile boolean shuttingDown;
@@ -48,24 +42,15 @@ public final class ExecutorModels {
      */
     public static Session session(Path file, Session.Options options) {
         if (shuttingDown) throw new IllegalStateException("the JVM is shutting down; jdnn models are closed");
-        SessionKey key = new SessionKey(keyOf(file), options);
+        SessionKey key = new SessionKey(ModelFile.of(file), options);
         return SESSIONS.computeIfAbsent(key, k -> model(k.model()).session(k.options()));
     }
 
-    private static Model model(FileKey key) {
+    private static Model model(ModelFile key) {
         return MODELS.computeIfAbsent(key, k -> {
             LOADS.incrementAndGet();
-            return Model.load(k.file());
+            return Model.load(k.path());
         });
-    }
-
-    private static FileKey keyOf(Path file) {
-        Path absolute = file.toAbsolutePath().normalize();
-        try {
-            return new FileKey(absolute, Files.size(absolute), Files.getLastModifiedTime(absolute).toMillis());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the model file " + absolute + " on this executor: " + e.getMessage(), e);
-        }
     }
 
     /** How many times a model file was loaded in this JVM since it started (for tests and monitoring). */
@@ -76,7 +61,7 @@ public final class ExecutorModels {
     /** The model files this JVM holds now (absolute paths). */
     public static java.util.Set<Path> loadedFiles() {
         java.util.Set<Path> files = new java.util.TreeSet<>();
-        MODELS.keySet().forEach(k -> files.add(k.file()));
+        MODELS.keySet().forEach(k -> files.add(k.path()));
         return files;
     }
 

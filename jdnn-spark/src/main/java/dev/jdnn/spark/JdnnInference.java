@@ -1,7 +1,6 @@
 package dev.jdnn.spark;
 
 import dev.jdnn.Backend;
-import dev.jdnn.Model;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -235,75 +234,75 @@ public final class JdnnInference implements Serializable {
     }
 
     private Resolved resolve(StructType input) {
-        try (Model model = Model.load(Path.of(localModelPath))) {
-            Map<String, long[]> inputs = model.inputs();
-            String name = modelInput;
-            if (name == null) {
-                if (inputs.size() != 1) throw new IllegalArgumentException("the model has inputs " + inputs.keySet() + "; choose one with modelInput(name)");
-                name = inputs.keySet().iterator().next();
-            }
-            long[] declared = inputs.get(name);
-            if (declared == null) throw new IllegalArgumentException("the model has no input '" + name + "'; its inputs are " + inputs.keySet());
-            if (declared.length == 0) throw new IllegalArgumentException("input '" + name + "' is a scalar; jdnn batches along a first dimension");
-            long[] sample = rowShape != null ? rowShape : Arrays.copyOfRange(declared, 1, declared.length);
-            for (long d : sample) {
-                if (d < 1) {
-                    throw new IllegalArgumentException("input '" + name + "' is declared " + Arrays.toString(declared)
-                            + " (-1: symbolic); give one sample's shape with rowShape(...), e.g. rowShape(3, 224, 224)");
-                }
-            }
-            int batch = batchSize;
-            if (declared[0] > 0 && declared[0] != batchSize) {
-                if (batchSizeSet) {
-                    throw new IllegalArgumentException("input '" + name + "' has a fixed batch of " + declared[0] + ", batchSize is " + batchSize);
-                }
-                batch = Math.toIntExact(declared[0]);
-            }
-            long[] batchShape = new long[sample.length + 1];
-            batchShape[0] = batch;
-            System.arraycopy(sample, 0, batchShape, 1, sample.length);
-            Map<String, long[]> shapes;
-            try {
-                shapes = model.tensorShapes(Map.of(name, batchShape));
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException("the model does not take input '" + name + "' of shape " + Arrays.toString(batchShape)
-                        + ": " + e.getMessage(), e);
-            }
-            LinkedHashMap<String, String> columns = new LinkedHashMap<>();
-            outputs.forEach((tensor, column) -> columns.put(tensor.equals(FIRST_OUTPUT) ? model.outputs().getFirst() : tensor, column));
-            if (columns.isEmpty() && topK == 0) model.outputs().forEach(o -> columns.put(o, o.replaceAll("[^A-Za-z0-9_]", "_")));
-            for (String tensor : columns.keySet()) {
-                if (!shapes.containsKey(tensor)) {
-                    throw new IllegalArgumentException("the model has no tensor '" + tensor + "' (outputs: " + model.outputs() + "; ./jdnn names lists all)");
-                }
-            }
-            PartitionInference.TopK top = null;
-            if (topK > 0) {
-                String tensor = topKTensor != null ? topKTensor : model.outputs().getFirst();
-                if (!shapes.containsKey(tensor)) throw new IllegalArgumentException("the model has no tensor '" + tensor + "' to rank");
-                top = new PartitionInference.TopK(tensor, topK, labels, softmax);
-            }
-
-            List<StructField> fields = new ArrayList<>(Arrays.asList(input.fields()));
-            columns.values().forEach(c -> fields.add(new StructField(c, new ArrayType(DataTypes.FloatType, false), true, Metadata.empty())));
-            if (top != null) {
-                StructType entry = new StructType()
-                        .add("index", DataTypes.IntegerType, false)
-                        .add("label", DataTypes.StringType, true)
-                        .add("score", DataTypes.FloatType, false);
-                fields.add(new StructField(topKColumn, new ArrayType(entry, false), true, Metadata.empty()));
-            }
-            if (onError == OnError.NULL) fields.add(new StructField(ERROR_COLUMN, DataTypes.StringType, true, Metadata.empty()));
-            for (int i = input.fields().length; i < fields.size(); i++) {
-                String column = fields.get(i).name();
-                for (int j = 0; j < i; j++) {
-                    if (fields.get(j).name().equals(column)) throw new IllegalArgumentException("column '" + column + "' already exists; choose another name");
-                }
-            }
-            RowInput reader = RowInput.of(input, inputCol, sample);
-            PartitionInference job = new PartitionInference(modelPath, shipped, name, reader, batch, padLastBatch,
-                    new ArrayList<>(columns.keySet()), top, onError, backend, threads);
-            return new Resolved(job, new StructType(fields.toArray(StructField[]::new)));
+        Path localModel = Path.of(localModelPath);
+        ModelFacts model = ModelFacts.of(localModel);
+        Map<String, long[]> inputs = model.inputs();
+        String name = modelInput;
+        if (name == null) {
+            if (inputs.size() != 1) throw new IllegalArgumentException("the model has inputs " + inputs.keySet() + "; choose one with modelInput(name)");
+            name = inputs.keySet().iterator().next();
         }
+        long[] declared = inputs.get(name);
+        if (declared == null) throw new IllegalArgumentException("the model has no input '" + name + "'; its inputs are " + inputs.keySet());
+        if (declared.length == 0) throw new IllegalArgumentException("input '" + name + "' is a scalar; jdnn batches along a first dimension");
+        long[] sample = rowShape != null ? rowShape : Arrays.copyOfRange(declared, 1, declared.length);
+        for (long d : sample) {
+            if (d < 1) {
+                throw new IllegalArgumentException("input '" + name + "' is declared " + Arrays.toString(declared)
+                        + " (-1: symbolic); give one sample's shape with rowShape(...), e.g. rowShape(3, 224, 224)");
+            }
+        }
+        int batch = batchSize;
+        if (declared[0] > 0 && declared[0] != batchSize) {
+            if (batchSizeSet) {
+                throw new IllegalArgumentException("input '" + name + "' has a fixed batch of " + declared[0] + ", batchSize is " + batchSize);
+            }
+            batch = Math.toIntExact(declared[0]);
+        }
+        long[] batchShape = new long[sample.length + 1];
+        batchShape[0] = batch;
+        System.arraycopy(sample, 0, batchShape, 1, sample.length);
+        java.util.Set<String> tensors;
+        try {
+            tensors = ModelFacts.tensorNames(localModel, name, batchShape);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("the model does not take input '" + name + "' of shape " + Arrays.toString(batchShape)
+                    + ": " + e.getMessage(), e);
+        }
+        LinkedHashMap<String, String> columns = new LinkedHashMap<>();
+        outputs.forEach((tensor, column) -> columns.put(tensor.equals(FIRST_OUTPUT) ? model.outputs().getFirst() : tensor, column));
+        if (columns.isEmpty() && topK == 0) model.outputs().forEach(o -> columns.put(o, o.replaceAll("[^A-Za-z0-9_]", "_")));
+        for (String tensor : columns.keySet()) {
+            if (!tensors.contains(tensor)) {
+                throw new IllegalArgumentException("the model has no tensor '" + tensor + "' (outputs: " + model.outputs() + "; ./jdnn names lists all)");
+            }
+        }
+        PartitionInference.TopK top = null;
+        if (topK > 0) {
+            String tensor = topKTensor != null ? topKTensor : model.outputs().getFirst();
+            if (!tensors.contains(tensor)) throw new IllegalArgumentException("the model has no tensor '" + tensor + "' to rank");
+            top = new PartitionInference.TopK(tensor, topK, labels, softmax);
+        }
+
+        List<StructField> fields = new ArrayList<>(Arrays.asList(input.fields()));
+        columns.values().forEach(c -> fields.add(new StructField(c, new ArrayType(DataTypes.FloatType, false), true, Metadata.empty())));
+        if (top != null) {
+            StructType entry = new StructType()
+                    .add("index", DataTypes.IntegerType, false)
+                    .add("label", DataTypes.StringType, true)
+                    .add("score", DataTypes.FloatType, false);
+            fields.add(new StructField(topKColumn, new ArrayType(entry, false), true, Metadata.empty()));
+        }
+        if (onError == OnError.NULL) fields.add(new StructField(ERROR_COLUMN, DataTypes.StringType, true, Metadata.empty()));
+        for (int i = input.fields().length; i < fields.size(); i++) {
+            String column = fields.get(i).name();
+            for (int j = 0; j < i; j++) {
+                if (fields.get(j).name().equals(column)) throw new IllegalArgumentException("column '" + column + "' already exists; choose another name");
+            }
+        }
+        RowInput reader = RowInput.of(input, inputCol, sample);
+        PartitionInference job = new PartitionInference(modelPath, shipped, name, reader, batch, padLastBatch,
+                new ArrayList<>(columns.keySet()), top, onError, backend, threads);
+        return new Resolved(job, new StructType(fields.toArray(StructField[]::new)));
     }
 }
