@@ -30,10 +30,46 @@ public final class Npy {
 
     private Npy() {}
 
-    /** Thrown for a file that is not a float32, C-order {@code .npy}. */
+    /** Thrown for a file (or bytes) that is not a {@code .npy} of a supported type in C order. */
     public static final class NpyFormatException extends IOException {
         NpyFormatException(Path file, String problem) {
-            super(file + ": " + problem);
+            this(String.valueOf(file), problem);
+        }
+
+        NpyFormatException(String source, String problem) {
+            super(source + ": " + problem);
+        }
+    }
+
+    /**
+     * What a {@code .npy} header says: the element type, the shape, and where the data starts (C order,
+     * little-endian, {@code elementCount(shape) × dtype.bytes()} bytes from {@code dataOffset} to the end).
+     */
+    public record Header(DataType dtype, long[] shape, long dataOffset) {}
+
+    /** Reads {@code into.remaining()} bytes (or fewer at the end) starting at {@code position}. */
+    private interface ByteSource {
+        int read(ByteBuffer into, long position) throws IOException;
+    }
+
+    /**
+     * Parses and checks the header of a {@code .npy} held in memory (a column of bytes, a network message),
+     * including that the data after it has exactly the size the shape needs.
+     *
+     * @param source named in error messages
+     * @throws NpyFormatException for anything but a C-order .npy of a type {@link #read} accepts, or truncated data
+     */
+    public static Header header(byte[] bytes, String source) throws NpyFormatException {
+        try {
+            return header(source, (into, position) -> {
+                int n = (int) Math.max(0, Math.min(into.remaining(), bytes.length - position));
+                into.put(bytes, (int) position, n);
+                return n;
+            }, bytes.length, DEFAULT_MAX_BYTES);
+        } catch (NpyFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IllegalStateException("reading an array cannot fail", e);
         }
     }
 
@@ -57,70 +93,77 @@ public final class Npy {
     public static Tensor read(Path file, long maxBytes) throws IOException {
         if (maxBytes < 0) throw new IllegalArgumentException("maxBytes must be >= 0, got " + maxBytes);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer prefix = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-            channel.read(prefix, 0);
-            prefix.flip();
-            if (prefix.remaining() < 10) throw new NpyFormatException(file, "too short for a .npy file");
-            for (byte b : MAGIC) {
-                if (prefix.get() != b) throw new NpyFormatException(file, "not a .npy file (bad magic)");
-            }
-            int major = prefix.get() & 0xff;
-            prefix.get(); // minor
-            long headerLength;
-            int headerStart;
-            if (major == 1) {
-                headerLength = prefix.getShort() & 0xffff;
-                headerStart = 10;
-            } else if (major == 2 || major == 3) {
-                if (prefix.remaining() < 4) throw new NpyFormatException(file, "truncated header");
-                headerLength = prefix.getInt() & 0xffffffffL;
-                headerStart = 12;
-            } else {
-                throw new NpyFormatException(file, "unsupported .npy format version " + major);
-            }
-            if (headerLength > 1 << 20) throw new NpyFormatException(file, "header of " + headerLength + " bytes is implausible");
-            if (headerStart + headerLength > channel.size()) {
-                throw new NpyFormatException(file, "truncated header: " + headerLength + " bytes announced, the file has " + (channel.size() - headerStart));
-            }
-            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            channel.read(headerBytes, headerStart);
-            if (headerBytes.hasRemaining()) throw new NpyFormatException(file, "truncated header");
-            String header = new String(headerBytes.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-
-            String descr = find(file, DESCR, header, "descr");
-            DataType dtype = DataType.fromNpy(descr);
-            if (dtype == null) {
-                throw new NpyFormatException(file, "dtype " + descr + " is not supported; jdnn reads little-endian float32 ('<f4'), "
-                        + "int64 ('<i8'), int32 ('<i4'), int8, uint8 and bool: save with array.astype(numpy.float32)");
-            }
-            if (find(file, FORTRAN, header, "fortran_order").equals("True")) {
-                throw new NpyFormatException(file, "Fortran-order arrays are not supported; save numpy.ascontiguousarray(array)");
-            }
-            long[] shape = parseShape(file, find(file, SHAPE, header, "shape"));
-
-            long dataStart = headerStart + headerLength;
-            long bytes;
-            try {
-                bytes = Math.multiplyExact(Tensor.elementCount(shape), (long) dtype.bytes());
-            } catch (ArithmeticException overflow) {
-                throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " has more bytes than a long can count");
-            }
-            if (bytes > maxBytes) {
-                throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " needs " + bytes + " bytes of data, more than the limit of " + maxBytes);
-            }
-            if (channel.size() - dataStart != bytes) {
-                throw new NpyFormatException(file, "shape " + Tensor.format(shape) + " needs " + bytes
-                        + " bytes of data, file has " + (channel.size() - dataStart));
-            }
-            Tensor tensor = Tensor.zeros(dtype, shape);
+            Header header = header(file.toString(), channel::read, channel.size(), maxBytes);
+            long bytes = channel.size() - header.dataOffset();
+            Tensor tensor = Tensor.zeros(header.dtype(), header.shape());
             if (bytes > 0) {
                 try (Arena mapping = Arena.ofConfined()) {
-                    MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, bytes, mapping);
+                    MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, header.dataOffset(), bytes, mapping);
                     MemorySegment.copy(mapped, 0, tensor.segment(), 0, bytes);
                 }
             }
             return tensor;
         }
+    }
+
+    /** Parses and checks the header: nothing is read past {@code size}, data over {@code maxBytes} is refused. */
+    private static Header header(String source, ByteSource in, long size, long maxBytes) throws IOException {
+        ByteBuffer prefix = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+        in.read(prefix, 0);
+        prefix.flip();
+        if (prefix.remaining() < 10) throw new NpyFormatException(source, "too short for a .npy file");
+        for (byte b : MAGIC) {
+            if (prefix.get() != b) throw new NpyFormatException(source, "not a .npy file (bad magic)");
+        }
+        int major = prefix.get() & 0xff;
+        prefix.get(); // minor
+        long headerLength;
+        int headerStart;
+        if (major == 1) {
+            headerLength = prefix.getShort() & 0xffff;
+            headerStart = 10;
+        } else if (major == 2 || major == 3) {
+            if (prefix.remaining() < 4) throw new NpyFormatException(source, "truncated header");
+            headerLength = prefix.getInt() & 0xffffffffL;
+            headerStart = 12;
+        } else {
+            throw new NpyFormatException(source, "unsupported .npy format version " + major);
+        }
+        if (headerLength > 1 << 20) throw new NpyFormatException(source, "header of " + headerLength + " bytes is implausible");
+        if (headerStart + headerLength > size) {
+            throw new NpyFormatException(source, "truncated header: " + headerLength + " bytes announced, the file has " + (size - headerStart));
+        }
+        ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+        in.read(headerBytes, headerStart);
+        if (headerBytes.hasRemaining()) throw new NpyFormatException(source, "truncated header");
+        String header = new String(headerBytes.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+
+        String descr = find(source, DESCR, header, "descr");
+        DataType dtype = DataType.fromNpy(descr);
+        if (dtype == null) {
+            throw new NpyFormatException(source, "dtype " + descr + " is not supported; jdnn reads little-endian float32 ('<f4'), "
+                    + "int64 ('<i8'), int32 ('<i4'), int8, uint8 and bool: save with array.astype(numpy.float32)");
+        }
+        if (find(source, FORTRAN, header, "fortran_order").equals("True")) {
+            throw new NpyFormatException(source, "Fortran-order arrays are not supported; save numpy.ascontiguousarray(array)");
+        }
+        long[] shape = parseShape(source, find(source, SHAPE, header, "shape"));
+
+        long dataStart = headerStart + headerLength;
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(Tensor.elementCount(shape), (long) dtype.bytes());
+        } catch (ArithmeticException overflow) {
+            throw new NpyFormatException(source, "shape " + Tensor.format(shape) + " has more bytes than a long can count");
+        }
+        if (bytes > maxBytes) {
+            throw new NpyFormatException(source, "shape " + Tensor.format(shape) + " needs " + bytes + " bytes of data, more than the limit of " + maxBytes);
+        }
+        if (size - dataStart != bytes) {
+            throw new NpyFormatException(source, "shape " + Tensor.format(shape) + " needs " + bytes
+                    + " bytes of data, file has " + (size - dataStart));
+        }
+        return new Header(dtype, shape, dataStart);
     }
 
     /** Writes a tensor as a version 1.0 {@code .npy} file, little-endian in C order, of the tensor's element type. */
@@ -152,13 +195,13 @@ public final class Npy {
         }
     }
 
-    private static String find(Path file, Pattern pattern, String header, String key) throws NpyFormatException {
+    private static String find(String source, Pattern pattern, String header, String key) throws NpyFormatException {
         Matcher m = pattern.matcher(header);
-        if (!m.find()) throw new NpyFormatException(file, "header has no '" + key + "': " + header.strip());
+        if (!m.find()) throw new NpyFormatException(source, "header has no '" + key + "': " + header.strip());
         return m.group(1);
     }
 
-    private static long[] parseShape(Path file, String text) throws NpyFormatException {
+    private static long[] parseShape(String source, String text) throws NpyFormatException {
         List<Long> dims = new ArrayList<>();
         for (String part : text.split(",")) {
             String trimmed = part.strip();
@@ -168,7 +211,7 @@ public final class Npy {
                 if (d < 0) throw new NumberFormatException();
                 dims.add(d);
             } catch (NumberFormatException e) {
-                throw new NpyFormatException(file, "bad shape (" + text + ")");
+                throw new NpyFormatException(source, "bad shape (" + text + ")");
             }
         }
         return dims.stream().mapToLong(Long::longValue).toArray();
