@@ -22,12 +22,37 @@ package dev.jdnn.graph;
  *                       makes a channel range contiguous (plain NCHW, {@code nChw8c}/{@code nChw16c}), which
  *                       on AVX2 with oneDNN 3.13 is GoogLeNet's input Concat but not the NHWC inception or
  *                       DenseNet Concats (needs {@code compile})
+ * @param winograd       which Winograd convolutions a 3×3, stride-1 conv chain may run as instead of oneDNN's
+ *                       direct convolution; each layer takes the fastest candidate, timed on its real shapes
+ *                       when the plan is prepared (needs {@code compile}; see {@link Winograd})
  */
 public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune,
-                            boolean concatInPlace) {
-    /** Every fusion (the default); autotune off: it measured no reliable gain on ResNet-50 here and slows preparing. */
+                            boolean concatInPlace, Winograd winograd) {
+    /**
+     * Winograd 3×3 convolutions ({@code dev.jdnn.ops.winograd}): which tile sizes a layer may choose
+     * between, beside the direct convolution, by timing them at prepare.
+     */
+    public enum Winograd {
+        /** Direct convolutions only. */
+        OFF,
+        /** F(2×2,3×3) where it is faster: as exact as the direct convolution (max error ~1e-6 of the output range). */
+        EXACT,
+        /** F(2×2,3×3) or F(4×4,3×3), the fastest: F(4×4) rounds ~10× worse (up to ~5e-5 of a layer's output range). */
+        FAST
+    }
+
+    public Optimizations {
+        if (winograd == null) throw new IllegalArgumentException("winograd must be OFF, EXACT or FAST, not null");
+    }
+
+    /** Without Winograd (every optimization of the six switches, as before it existed). */
+    public Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune, boolean concatInPlace) {
+        this(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, Winograd.OFF);
+    }
+
+    /** Every fusion (the default), Winograd EXACT; autotune off: it measured no reliable gain on ResNet-50 here and slows preparing. */
     public static Optimizations all() {
-        return new Optimizations(true, true, true, true, false, true);
+        return new Optimizations(true, true, true, true, false, true, Winograd.EXACT);
     }
 
     /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive, every Concat copies. */
@@ -41,17 +66,24 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
     }
 
     public Optimizations withAutotune(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace, winograd);
     }
 
     public Optimizations withConcatInPlace(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on, winograd);
+    }
+
+    public Optimizations withWinograd(Winograd w) {
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, w);
     }
 
     @Override
     public String toString() {
         if (!compile) return "none";
-        String tune = autotune ? " (autotune)" : "";
+        boolean allFusions = foldBatchNorm && fuseActivation && fuseAdd && concatInPlace;
+        // Winograd is named when it differs from the preset's own (all: EXACT, the others: OFF).
+        String tune = (autotune ? " (autotune)" : "") + (winograd == (allFusions ? Winograd.EXACT : Winograd.OFF) ? ""
+                : " (winograd " + winograd.name().toLowerCase(java.util.Locale.ROOT) + ")");
         if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune;
         if (!foldBatchNorm && !fuseActivation && !fuseAdd && !concatInPlace) return "unfused" + tune;
         return "compile" + (foldBatchNorm ? "+foldBatchNorm" : "") + (fuseActivation ? "+fuseActivation" : "") + (fuseAdd ? "+fuseAdd" : "")
