@@ -22,7 +22,7 @@ import java.util.Set;
  * A quick tool: the recorded comparisons come from JMH in bench/.
  */
 final class BenchCommand {
-    static final Set<String> OPTIONS = Set.of("model", "batch", "threads", "warmup", "iterations", "backend", "compare-ort", "optimizations", "autotune");
+    static final Set<String> OPTIONS = Set.of("model", "batch", "threads", "warmup", "iterations", "backend", "compare-ort", "optimizations", "autotune", "winograd");
 
     private BenchCommand() {}
 
@@ -108,7 +108,14 @@ final class BenchCommand {
         };
         String tune = args.one("autotune", "false");
         if (!tune.equals("true") && !tune.equals("false")) throw new Main.CliException("--autotune must be true or false, got '" + tune + "'");
-        return o.compile() ? o.withAutotune(tune.equals("true")) : o;
+        String wino = args.one("winograd", o.compile() && o.fuseAdd() ? "exact" : "off");
+        Optimizations.Winograd winograd = switch (wino) {
+            case "off" -> Optimizations.Winograd.OFF;
+            case "exact" -> Optimizations.Winograd.EXACT;
+            case "fast" -> Optimizations.Winograd.FAST;
+            default -> throw new Main.CliException("--winograd must be off, exact or fast, got '" + wino + "'");
+        };
+        return o.compile() ? o.withAutotune(tune.equals("true")).withWinograd(winograd) : o;
     }
 
     static int positive(Args args, String name, int fallback) {

@@ -89,8 +89,10 @@ public final class Main {
                               lists every tensor name with its shape (symbolic dims taken as 1; any of them, batch,
                               height, width or sequence, can be set with --input-shape)
                   explain     --model M.onnx [--input-shape NAME=8,3,224,224 ...] [--tap TENSOR ...] [--optimizations ...]
-                              what the native backend runs: fused convs and their oneDNN kernels, reorders,
-                              Java fallbacks, activation memory per run
+                              what the native backend runs: fused convs and their oneDNN kernels (or Winograd, and
+                              why), reorders, Java fallbacks, activation memory per run
+                              (run, explain and bench take [--winograd off|exact|fast]: 3×3 convs as Winograd where
+                              timing at prepare finds it faster; exact = F(2×2,3×3), fast adds F(4×4,3×3))
                   bench       --model M.onnx [--batch N] [--threads T] [--warmup W] [--iterations I]
                               [--backend native|java] [--optimizations all|unfused|none] [--compare-ort]
                               latency p50/p90/p99, throughput, GFLOP/s; optionally ONNX Runtime side by side

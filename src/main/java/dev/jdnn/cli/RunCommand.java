@@ -24,9 +24,9 @@ import java.util.Set;
 
 /** {@code ./jdnn run} and {@code ./jdnn names}. */
 final class RunCommand {
-    static final Set<String> OPTIONS = Set.of("model", "input", "output-dir", "tap", "backend", "threads", "optimizations", "autotune");
+    static final Set<String> OPTIONS = Set.of("model", "input", "output-dir", "tap", "backend", "threads", "optimizations", "autotune", "winograd");
     static final Set<String> NAMES_OPTIONS = Set.of("model", "input-shape");
-    static final Set<String> EXPLAIN_OPTIONS = Set.of("model", "input-shape", "tap", "threads", "optimizations", "profile", "autotune");
+    static final Set<String> EXPLAIN_OPTIONS = Set.of("model", "input-shape", "tap", "threads", "optimizations", "profile", "autotune", "winograd");
 
     private RunCommand() {}
 

@@ -1,5 +1,6 @@
 package dev.jdnn.ops.winograd;
 
+import dev.jdnn.dnnl.DnnlException;
 import dev.jdnn.dnnl.MemoryDescs;
 import dev.jdnn.ops.conv.Conv2d;
 import dev.jdnn.ops.conv.Conv2dParams;
@@ -24,6 +25,11 @@ public final class WinogradChoice {
 
     /** A Winograd candidate must take at most this fraction of the direct time to be chosen. */
     static final double MARGIN = 0.95;
+    /**
+     * {@code -Djdnn.winograd.choice=always}: every eligible layer runs the largest allowed tile size,
+     * untimed (tests use it to cover whole models deterministically); {@code timed} (default) times them.
+     */
+    public static final String CHOICE_PROPERTY = "jdnn.winograd.choice";
     private static final int ROUNDS = Integer.getInteger("jdnn.winograd.timingRounds", 5);
     private static boolean warm;
 
@@ -40,10 +46,24 @@ public final class WinogradChoice {
     public static Choice choose(Conv2d conv, long[] input, NativeConv2d.PostOps post, NativeConv2d direct, List<WinogradTile> tiles, int threads) {
         Conv2dParams p = conv.params();
         if (tiles.isEmpty() || !NativeWinograd.supports(p) || !NativeWinograd.supports(post)) return new Choice(null, "direct");
+        if (System.getProperty(CHOICE_PROPERTY, "timed").equals("always")) {
+            // For tests and comparisons: the largest allowed tile on every eligible layer, untimed.
+            WinogradTile largest = tiles.get(tiles.size() - 1);
+            return new Choice(new NativeWinograd(conv, input, post, largest, threads), CHOICE_PROPERTY + "=always");
+        }
         warmUp();
         List<NativeWinograd> candidates = new ArrayList<>();
+        List<WinogradTile> timed = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
-            for (WinogradTile t : tiles) candidates.add(new NativeWinograd(conv, input, post, t, threads));
+            for (WinogradTile t : tiles) {
+                try {
+                    candidates.add(new NativeWinograd(conv, input, post, t, threads));
+                    timed.add(t);
+                } catch (DnnlException e) {
+                    // oneDNN has no matmul for this GEMM shape here: that tile size is simply not a candidate.
+                }
+            }
+            if (candidates.isEmpty()) return new Choice(null, "direct (no Winograd GEMM available)");
             MemorySegment directSrc = arena.allocate(MemoryDescs.size(direct.srcDesc()), 64);
             MemorySegment directDst = arena.allocate(MemoryDescs.size(direct.dstDesc()), 64);
             MemorySegment src = arena.allocate(MemoryDescs.size(candidates.get(0).srcDesc()), 64);
@@ -68,8 +88,8 @@ public final class WinogradChoice {
                 int winner = 0;
                 for (int i = 1; i < all.length; i++) if (best[i] <= MARGIN * best[0] && best[i] < best[winner]) winner = i;
                 StringBuilder reason = new StringBuilder(String.format(Locale.ROOT, "timed: direct %.3f ms", best[0] / 1e6));
-                for (int i = 1; i < all.length; i++) reason.append(String.format(Locale.ROOT, ", %s %.3f ms", tiles.get(i - 1).label(), best[i] / 1e6));
-                reason.append(" → ").append(winner == 0 ? "direct" : tiles.get(winner - 1).label());
+                for (int i = 1; i < all.length; i++) reason.append(String.format(Locale.ROOT, ", %s %.3f ms", timed.get(i - 1).label(), best[i] / 1e6));
+                reason.append(" → ").append(winner == 0 ? "direct" : timed.get(winner - 1).label());
                 NativeWinograd chosen = winner == 0 ? null : candidates.get(winner - 1);
                 candidates.remove(chosen);
                 return new Choice(chosen, reason.toString());
