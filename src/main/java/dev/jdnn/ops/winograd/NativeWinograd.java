@@ -135,7 +135,7 @@ public final class NativeWinograd implements AutoCloseable {
             try (Arena staging = Arena.ofConfined(); NativeReorder pack = new NativeReorder(uPlain, uDesc, "Winograd weights of " + what)) {
                 pack.run(staging.allocateFrom(ValueLayout.JAVA_FLOAT, transformWeights(conv)), packedU);
             }
-            description = "winograd " + tile.label() + " " + MemoryDescs.dims(inputShape) + " -> " + MemoryDescs.dims(out) + post
+            description = "winograd " + tile.label() + " " + p + " " + MemoryDescs.dims(inputShape) + " -> " + MemoryDescs.dims(out) + post
                     + ": " + blocks + " blocks of " + this.blockTiles + " tiles on " + this.threads + " thread" + (this.threads > 1 ? "s" : "")
                     + ", " + Transforms.create(tile).kind() + " transforms, GEMM " + a2 + " × [" + this.blockTiles + "×" + cp + "]·[" + cp + "×" + kp
                     + "] [" + matmul.implementation() + "]";
