@@ -7,4 +7,4 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 (cd "$here" && mvn -q -B package)
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Djdnn.models="${JDNN_MODELS:-$here/../models}" -jar "$here/target/benchmarks.jar" "$@"
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djdnn.models="${JDNN_MODELS:-$here/../models}" -jar "$here/target/benchmarks.jar" "$@"

@@ -256,7 +256,7 @@ final class CompiledPlan implements AutoCloseable {
             int index = i;
             onThreadsFor(ParallelWork.estimatedNanos(main, shapes), () -> {
                 if (chain != null) {
-                    emitConvChain(nodes, chain, opt.autotune());
+                    emitConvChain(nodes, chain, opt);
                 } else if (fusedEndingAt.containsKey(index)) {
                     Node activation = nodes.get(index);
                     Node producer = nodes.get(fusedEndingAt.get(index));
@@ -319,12 +319,12 @@ final class CompiledPlan implements AutoCloseable {
         return op.postOp(n, inputsOf(n), context);
     }
 
-    private void emitConvChain(List<Node> nodes, ConvChain c, boolean autotune) {
+    private void emitConvChain(List<Node> nodes, ConvChain c, Optimizations opt) {
         Node conv = nodes.get(c.conv());
         Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
         List<Value> bnConstants = bn != null ? inputsOf(bn).constants() : List.of();
         NativeOp op = conv.opType().equals("ConvTranspose") ? ConvTranspose.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.act())
-                : Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), autotune);
+                : Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), opt.autotune(), opt.winograd());
         List<String> ins = new ArrayList<>(List.of(conv.input(0)));
         String label = "";
         if (c.add() >= 0) {

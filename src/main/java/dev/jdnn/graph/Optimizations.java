@@ -22,48 +22,78 @@ package dev.jdnn.graph;
  *                       makes a channel range contiguous (plain NCHW, {@code nChw8c}/{@code nChw16c}), which
  *                       on AVX2 with oneDNN 3.13 is GoogLeNet's input Concat but not the NHWC inception or
  *                       DenseNet Concats (needs {@code compile})
+ * @param winograd       which Winograd convolutions a 3×3, stride-1 conv chain may run as instead of oneDNN's
+ *                       direct convolution; each layer takes the fastest candidate, timed on its real shapes
+ *                       when the plan is prepared (needs {@code compile}; see {@link Winograd})
  * @param batchSplit     with several oneDNN threads and a batch they divide, run the batch as that many slices
  *                       side by side, each slice's plan on one thread, instead of forking every primitive
  *                       over all threads; only where every op treats samples independently (see
  *                       {@code BatchSplit}; needs {@code compile})
  */
 public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune,
-                            boolean concatInPlace, boolean batchSplit) {
-    /** Every fusion (the default); autotune off: it measured no reliable gain on ResNet-50 here and slows preparing. */
-    public static Optimizations all() {
-        return new Optimizations(true, true, true, true, false, true, true);
+                            boolean concatInPlace, Winograd winograd, boolean batchSplit) {
+    /**
+     * Winograd 3×3 convolutions ({@code dev.jdnn.ops.winograd}): which tile sizes a layer may choose
+     * between, beside the direct convolution, by timing them at prepare.
+     */
+    public enum Winograd {
+        /** Direct convolutions only. */
+        OFF,
+        /** F(2×2,3×3) where it is faster: as exact as the direct convolution (max error ~1e-6 of the output range). */
+        EXACT,
+        /** F(2×2,3×3) or F(4×4,3×3), the fastest: F(4×4) rounds ~10× worse (up to ~5e-5 of a layer's output range). */
+        FAST
     }
+
+    public Optimizations {
+        if (winograd == null) throw new IllegalArgumentException("winograd must be OFF, EXACT or FAST, not null");
+    }
+
+    /** The six fusion and layout switches alone: no Winograd, no batch split (as before either existed). */
+    public Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune, boolean concatInPlace) {
+        this(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, Winograd.OFF, false);
+    }
+
+    /** Every fusion (the default), Winograd EXACT, batch split; autotune off: it measured no reliable gain on ResNet-50 here and slows preparing. */
+    public static Optimizations all() {
+        return new Optimizations(true, true, true, true, false, true, Winograd.EXACT, true);    }
 
     /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive, every Concat copies. */
     public static Optimizations unfused() {
-        return new Optimizations(true, false, false, false, false, false, false);
+        return new Optimizations(true, false, false, false, false, false);
     }
 
     /** The simple node-by-node path on plain tensors. */
     public static Optimizations none() {
-        return new Optimizations(false, false, false, false, false, false, false);
+        return new Optimizations(false, false, false, false, false, false);
     }
 
     public Optimizations withAutotune(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace, batchSplit);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace, winograd, batchSplit);
     }
 
     public Optimizations withConcatInPlace(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on, batchSplit);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on, winograd, batchSplit);
     }
 
     public Optimizations withBatchSplit(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, on);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, winograd, on);
+    }
+
+    public Optimizations withWinograd(Winograd w) {
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, w, batchSplit);
     }
 
     @Override
     public String toString() {
         if (!compile) return "none";
-        String tune = autotune ? " (autotune)" : "";
-        String split = batchSplit ? "" : " (no batch split)";
-        if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune + split;
+        boolean allFusions = foldBatchNorm && fuseActivation && fuseAdd && concatInPlace;
+        // Winograd and batch split are named when they differ from the preset's own (all: EXACT and split, the others: neither).
+        String tune = (autotune ? " (autotune)" : "") + (winograd == (allFusions ? Winograd.EXACT : Winograd.OFF) ? ""
+                : " (winograd " + winograd.name().toLowerCase(java.util.Locale.ROOT) + ")") + (batchSplit == allFusions ? "" : batchSplit ? " (batch split)" : " (no batch split)");
+        if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune;
         if (!foldBatchNorm && !fuseActivation && !fuseAdd && !concatInPlace) return "unfused" + tune;
         return "compile" + (foldBatchNorm ? "+foldBatchNorm" : "") + (fuseActivation ? "+fuseActivation" : "") + (fuseAdd ? "+fuseAdd" : "")
-                + (concatInPlace ? "+concatInPlace" : "") + (batchSplit ? "+batchSplit" : "") + tune;
+                + (concatInPlace ? "+concatInPlace" : "") + tune;
     }
 }

@@ -24,11 +24,13 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * intra-op threads = {@code threads}) on the same inputs, on the models that
  * {@code bench/python/gen_bench_models.py} exports into {@code models/} (torchvision, random weights).
  * Model directory: {@code -Djdnn.models=DIR} (bench/run.sh sets it to the repository's models/).
+ * {@code jdnn} is the default ({@link Optimizations#all()}: Winograd EXACT); {@code jdnnWinogradOff} and
+ * {@code jdnnWinogradFast} are the same with Winograd off and FAST.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Thread)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class ModelBench {
@@ -78,11 +80,17 @@ public class ModelBench {
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) throws OrtException {
         // Each benchmark method runs in its own fork: prepare only the runtime it measures.
-        boolean forked = params.getBenchmark().endsWith("jdnnForked");
-        if (params.getBenchmark().endsWith("jdnn") || forked) {
+        String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+        if (method.startsWith("jdnn")) {
+            Optimizations optimizations = switch (method) {
+                case "jdnnWinogradOff" -> Optimizations.all().withWinograd(Optimizations.Winograd.OFF);
+                case "jdnnWinogradFast" -> Optimizations.all().withWinograd(Optimizations.Winograd.FAST);
+                // the batch is not split into one-thread slices: every primitive forks over all threads
+                case "jdnnForked" -> Optimizations.all().withBatchSplit(false);
+                default -> Optimizations.all();
+            };
             jdnnModel = Model.load(modelFile(model));
-            // jdnnForked: the batch is not split into one-thread slices, every primitive forks over all threads.
-            jdnn = jdnnModel.session(new Session.Options(Backend.NATIVE, threads, Optimizations.all().withBatchSplit(!forked)));
+            jdnn = jdnnModel.session(new Session.Options(Backend.NATIVE, threads, optimizations));
             String inputName = jdnnModel.inputs().keySet().iterator().next();
             jdnnInput = Tensor.of(input(batch, side(model)), batch, 3, side(model), side(model));
             jdnnInputs = Map.of(inputName, jdnnInput);
@@ -124,6 +132,16 @@ public class ModelBench {
     /** jdnn with {@code Optimizations.batchSplit} off (differs from {@link #jdnn} only with batch and threads above 1). */
     @Benchmark
     public float jdnnForked() {
+        return jdnn();
+    }
+
+    @Benchmark
+    public float jdnnWinogradOff() {
+        return jdnn();
+    }
+
+    @Benchmark
+    public float jdnnWinogradFast() {
         return jdnn();
     }
 

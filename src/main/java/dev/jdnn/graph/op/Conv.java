@@ -5,7 +5,9 @@ import static dev.jdnn.graph.op.Ops.*;
 import dev.jdnn.Backend;
 import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
+import dev.jdnn.dnnl.Dnnl;
 import dev.jdnn.graph.NativeOp;
+import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
 import dev.jdnn.ops.conv.BnFolding;
@@ -15,6 +17,8 @@ import dev.jdnn.ops.conv.NativeConv2d;
 import dev.jdnn.ops.conv.ReferenceConv2d;
 import dev.jdnn.graph.PrepareContext;
 import dev.jdnn.graph.PrepareStats;
+import dev.jdnn.ops.winograd.NativeWinograd;
+import dev.jdnn.ops.winograd.WinogradChoice;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -175,6 +179,16 @@ public final class Conv implements Op {
      * {@code N×C×H×W → N×K×OH×OW}. Runtime inputs: x, then the residual when {@code residual}.
      */
     public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation, boolean autotune) {
+        return lowerChain(conv, in, batchNorm, bnConstants, residual, activation, autotune, Optimizations.Winograd.OFF);
+    }
+
+    /**
+     * As above; a 3×3 stride-1 conv may instead run as a Winograd convolution of the tile sizes
+     * {@code winograd} allows, when timing on the real shapes (at the calling thread's oneDNN threads)
+     * finds it faster ({@link WinogradChoice}); the description says which ran and why.
+     */
+    public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation, boolean autotune,
+                                      Optimizations.Winograd winograd) {
         Geometry g = geometry(conv, in.shape(0), in.shape(1));
         Conv2dParams params = g.params();
         String label = conv.label();
@@ -196,7 +210,22 @@ public final class Conv implements Op {
         stats.reorderNanos.addAndGet(compiled.reorderNanos());
         if (autotune) stats.autotuneNanos.addAndGet(Math.max(0, System.nanoTime() - t0 - own));
         if (compiled.sharedWeights()) stats.sharedWeightHits.incrementAndGet();
-        String description = label + ": " + compiled.description() + " [" + compiled.implementation() + "]";
+        String choice = "";
+        if (winograd != Optimizations.Winograd.OFF && NativeWinograd.supports(params) && NativeWinograd.supports(post)) {
+            WinogradChoice.Choice chosen;
+            try {
+                chosen = WinogradChoice.choose(weights.toLayer(params), x, post, compiled, WinogradConv.tiles(winograd), Dnnl.threads());
+            } catch (RuntimeException e) {
+                compiled.close();
+                throw e;
+            }
+            if (chosen.winograd() != null) {
+                compiled.close();
+                return WinogradConv.op(chosen.winograd(), residual, label + ": " + chosen.winograd().description() + " (" + chosen.reason() + ")");
+            }
+            choice = " (" + chosen.reason() + ")";
+        }
+        String description = label + ": " + compiled.description() + " [" + compiled.implementation() + "]" + choice;
         return new NativeOp() {
             @Override public MemorySegment inputDesc(int i) { return i == 0 ? compiled.srcDesc() : compiled.dstDesc(); }
             @Override public MemorySegment outputDesc() { return compiled.dstDesc(); }
@@ -284,6 +313,16 @@ public final class Conv implements Op {
 
         @Override public float[] bias() { return bias; }
         @Override public dev.jdnn.ops.conv.SharedWeights.Source source() { return this; }
+
+        /**
+         * The folded weights as a heap layer, for the Winograd weight transform (made only for the 3×3 convs that
+         * consider Winograd, and dropped once the choice is made).
+         */
+        dev.jdnn.ops.conv.Conv2d toLayer(Conv2dParams params) {
+            float[] plain = new float[Math.toIntExact(weights.elementCount())];
+            writePlain(MemorySegment.ofArray(plain));
+            return new dev.jdnn.ops.conv.Conv2d(params, plain, bias);
+        }
 
         @Override public MemorySegment staging(long bytes) {
             PrepareContext.Staging staging = PrepareContext.current().staging();

@@ -1,0 +1,181 @@
+package dev.jdnn.ops.winograd;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Transforms} on the Vector API: each channel chunk is one 8-lane float vector, and the 1-D
+ * transforms are the factored add/sub/FMA sequences below (the same coefficients as
+ * {@link WinogradTile}'s matrices). A 2-D transform is a row pass into a small on-heap scratch (α×α
+ * vectors, L1-resident) and a column pass out of it, so each pass keeps only α vectors live.
+ * Only loaded when {@code jdk.incubator.vector} is present.
+ */
+final class VectorTransforms {
+    private VectorTransforms() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    static Transforms create(WinogradTile tile) {
+        return switch (tile) {
+            case F2X2 -> new F2();
+            case F4X4 -> new F4();
+        };
+    }
+
+    private static FloatVector load(MemorySegment s, long offset) {
+        return FloatVector.fromMemorySegment(S, s, offset, ORDER);
+    }
+
+    /** F(2×2,3×3): Bᵀ rows (1 0 −1 0 | 0 1 1 0 | 0 −1 1 0 | 0 1 0 −1), Aᵀ rows (1 1 1 0 | 0 1 −1 −1). */
+    static final class F2 implements Transforms {
+        private final float[] tmp = new float[16 * 8];
+
+        @Override public String kind() {
+            return "vector";
+        }
+
+        @Override
+        public void input(MemorySegment src, long base, long col, long row, int chunks, MemorySegment v, long vBase, long vPlane) {
+            for (int ch = 0; ch < chunks; ch++) {
+                long c = 32L * ch;
+                for (int i = 0; i < 4; i++) {
+                    long r = base + i * row + c;
+                    FloatVector d0 = load(src, r), d1 = load(src, r + col), d2 = load(src, r + 2 * col), d3 = load(src, r + 3 * col);
+                    int t = i * 32;
+                    d0.sub(d2).intoArray(tmp, t);
+                    d1.add(d2).intoArray(tmp, t + 8);
+                    d2.sub(d1).intoArray(tmp, t + 16);
+                    d1.sub(d3).intoArray(tmp, t + 24);
+                }
+                for (int k = 0; k < 4; k++) {
+                    FloatVector d0 = FloatVector.fromArray(S, tmp, k * 8), d1 = FloatVector.fromArray(S, tmp, 32 + k * 8),
+                            d2 = FloatVector.fromArray(S, tmp, 64 + k * 8), d3 = FloatVector.fromArray(S, tmp, 96 + k * 8);
+                    long o = vBase + k * vPlane + c;
+                    d0.sub(d2).intoMemorySegment(v, o, ORDER);
+                    d1.add(d2).intoMemorySegment(v, o + 4 * vPlane, ORDER);
+                    d2.sub(d1).intoMemorySegment(v, o + 8 * vPlane, ORDER);
+                    d1.sub(d3).intoMemorySegment(v, o + 12 * vPlane, ORDER);
+                }
+            }
+        }
+
+        @Override
+        public void output(MemorySegment mm, long mBase, long mPlane, int chunks, float[] bias, float lo, float hi,
+                           MemorySegment res, long rBase, long rCol, long rRow, MemorySegment dst, long dBase, long dCol, long dRow) {
+            for (int ch = 0; ch < chunks; ch++) {
+                long c = 32L * ch;
+                for (int i = 0; i < 4; i++) {
+                    long r = mBase + 4 * i * mPlane + c;
+                    FloatVector m0 = load(mm, r), m1 = load(mm, r + mPlane), m2 = load(mm, r + 2 * mPlane), m3 = load(mm, r + 3 * mPlane);
+                    m0.add(m1).add(m2).intoArray(tmp, i * 16);
+                    m1.sub(m2).sub(m3).intoArray(tmp, i * 16 + 8);
+                }
+                FloatVector b = FloatVector.fromArray(S, bias, ch * 8);
+                for (int q = 0; q < 2; q++) {
+                    FloatVector m0 = FloatVector.fromArray(S, tmp, q * 8), m1 = FloatVector.fromArray(S, tmp, 16 + q * 8),
+                            m2 = FloatVector.fromArray(S, tmp, 32 + q * 8), m3 = FloatVector.fromArray(S, tmp, 48 + q * 8);
+                    FloatVector y0 = m0.add(m1).add(m2).add(b), y1 = m1.sub(m2).sub(m3).add(b);
+                    long o = dBase + q * dCol + c;
+                    if (res != null) {
+                        long ro = rBase + q * rCol + c;
+                        y0 = y0.add(load(res, ro));
+                        y1 = y1.add(load(res, ro + rRow));
+                    }
+                    y0.max(lo).min(hi).intoMemorySegment(dst, o, ORDER);
+                    y1.max(lo).min(hi).intoMemorySegment(dst, o + dRow, ORDER);
+                }
+            }
+        }
+    }
+
+    /**
+     * F(4×4,3×3): Bᵀ rows (4 0 −5 0 1 0 | 0 −4 −4 1 1 0 | 0 4 −4 −1 1 0 | 0 −2 −1 2 1 0 | 0 2 −1 −2 1 0 | 0 4 0 −5 0 1),
+     * Aᵀ rows (1 1 1 1 1 0 | 0 1 −1 2 −2 0 | 0 1 1 4 4 0 | 0 1 −1 8 −8 1).
+     */
+    static final class F4 implements Transforms {
+        private final float[] tmp = new float[36 * 8];
+
+        @Override public String kind() {
+            return "vector";
+        }
+
+        @Override
+        public void input(MemorySegment src, long base, long col, long row, int chunks, MemorySegment v, long vBase, long vPlane) {
+            FloatVector four = FloatVector.broadcast(S, 4f), minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
+            for (int ch = 0; ch < chunks; ch++) {
+                long c = 32L * ch;
+                for (int i = 0; i < 6; i++) {
+                    long r = base + i * row + c;
+                    FloatVector d0 = load(src, r), d1 = load(src, r + col), d2 = load(src, r + 2 * col), d3 = load(src, r + 3 * col),
+                            d4 = load(src, r + 4 * col), d5 = load(src, r + 5 * col);
+                    int t = i * 48;
+                    FloatVector t0 = d2.fma(minusFour, d4), t1 = d1.fma(minusFour, d3);
+                    FloatVector t2 = d4.sub(d2), t3 = d3.sub(d1).mul(2f);
+                    d0.fma(four, d2.fma(minusFive, d4)).intoArray(tmp, t);
+                    t0.add(t1).intoArray(tmp, t + 8);
+                    t0.sub(t1).intoArray(tmp, t + 16);
+                    t2.add(t3).intoArray(tmp, t + 24);
+                    t2.sub(t3).intoArray(tmp, t + 32);
+                    d1.fma(four, d3.fma(minusFive, d5)).intoArray(tmp, t + 40);
+                }
+                for (int k = 0; k < 6; k++) {
+                    FloatVector d0 = FloatVector.fromArray(S, tmp, k * 8), d1 = FloatVector.fromArray(S, tmp, 48 + k * 8),
+                            d2 = FloatVector.fromArray(S, tmp, 96 + k * 8), d3 = FloatVector.fromArray(S, tmp, 144 + k * 8),
+                            d4 = FloatVector.fromArray(S, tmp, 192 + k * 8), d5 = FloatVector.fromArray(S, tmp, 240 + k * 8);
+                    long o = vBase + k * vPlane + c;
+                    FloatVector t0 = d2.fma(minusFour, d4), t1 = d1.fma(minusFour, d3);
+                    FloatVector t2 = d4.sub(d2), t3 = d3.sub(d1).mul(2f);
+                    d0.fma(four, d2.fma(minusFive, d4)).intoMemorySegment(v, o, ORDER);
+                    t0.add(t1).intoMemorySegment(v, o + 6 * vPlane, ORDER);
+                    t0.sub(t1).intoMemorySegment(v, o + 12 * vPlane, ORDER);
+                    t2.add(t3).intoMemorySegment(v, o + 18 * vPlane, ORDER);
+                    t2.sub(t3).intoMemorySegment(v, o + 24 * vPlane, ORDER);
+                    d1.fma(four, d3.fma(minusFive, d5)).intoMemorySegment(v, o + 30 * vPlane, ORDER);
+                }
+            }
+        }
+
+        @Override
+        public void output(MemorySegment mm, long mBase, long mPlane, int chunks, float[] bias, float lo, float hi,
+                           MemorySegment res, long rBase, long rCol, long rRow, MemorySegment dst, long dBase, long dCol, long dRow) {
+            FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f), eight = FloatVector.broadcast(S, 8f);
+            for (int ch = 0; ch < chunks; ch++) {
+                long c = 32L * ch;
+                for (int i = 0; i < 6; i++) {
+                    long r = mBase + 6 * i * mPlane + c;
+                    FloatVector m0 = load(mm, r), m1 = load(mm, r + mPlane), m2 = load(mm, r + 2 * mPlane), m3 = load(mm, r + 3 * mPlane),
+                            m4 = load(mm, r + 4 * mPlane), m5 = load(mm, r + 5 * mPlane);
+                    FloatVector a = m1.add(m2), b = m1.sub(m2), cc = m3.add(m4), d = m3.sub(m4);
+                    int t = i * 32;
+                    m0.add(a).add(cc).intoArray(tmp, t);
+                    d.fma(two, b).intoArray(tmp, t + 8);
+                    cc.fma(four, a).intoArray(tmp, t + 16);
+                    d.fma(eight, b).add(m5).intoArray(tmp, t + 24);
+                }
+                FloatVector bv = FloatVector.fromArray(S, bias, ch * 8);
+                for (int q = 0; q < 4; q++) {
+                    FloatVector m0 = FloatVector.fromArray(S, tmp, q * 8), m1 = FloatVector.fromArray(S, tmp, 32 + q * 8),
+                            m2 = FloatVector.fromArray(S, tmp, 64 + q * 8), m3 = FloatVector.fromArray(S, tmp, 96 + q * 8),
+                            m4 = FloatVector.fromArray(S, tmp, 128 + q * 8), m5 = FloatVector.fromArray(S, tmp, 160 + q * 8);
+                    FloatVector a = m1.add(m2), b = m1.sub(m2), cc = m3.add(m4), d = m3.sub(m4);
+                    FloatVector y0 = m0.add(a).add(cc).add(bv), y1 = d.fma(two, b).add(bv), y2 = cc.fma(four, a).add(bv), y3 = d.fma(eight, b).add(m5).add(bv);
+                    long o = dBase + q * dCol + c;
+                    if (res != null) {
+                        long ro = rBase + q * rCol + c;
+                        y0 = y0.add(load(res, ro));
+                        y1 = y1.add(load(res, ro + rRow));
+                        y2 = y2.add(load(res, ro + 2 * rRow));
+                        y3 = y3.add(load(res, ro + 3 * rRow));
+                    }
+                    y0.max(lo).min(hi).intoMemorySegment(dst, o, ORDER);
+                    y1.max(lo).min(hi).intoMemorySegment(dst, o + dRow, ORDER);
+                    y2.max(lo).min(hi).intoMemorySegment(dst, o + 2 * dRow, ORDER);
+                    y3.max(lo).min(hi).intoMemorySegment(dst, o + 3 * dRow, ORDER);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package dev.jdnn.ops.winograd;
+
+import dev.jdnn.dnnl.DnnlException;
+import dev.jdnn.dnnl.MemoryDescs;
+import dev.jdnn.ops.conv.Conv2d;
+import dev.jdnn.ops.conv.Conv2dParams;
+import dev.jdnn.ops.conv.NativeConv2d;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Chooses, for one conv layer of a compiled plan, between oneDNN's direct convolution and the allowed
+ * Winograd tile sizes by timing each on the layer's real shapes, threads and post-ops (on zeroed
+ * buffers: the time does not depend on the values). Winograd must beat direct by {@link #MARGIN} so
+ * that timing noise on a shared machine does not pick it for a layer where the two are even.
+ *
+ * <p>The Java transforms are JIT-compiled first ({@link #warmUp}, once per JVM): before C2 compiles
+ * them the Vector API code runs 100–1000× slower, which would make every first timing meaningless.
+ */
+public final class WinogradChoice {
+    private WinogradChoice() {}
+
+    /** A Winograd candidate must take at most this fraction of the direct time to be chosen. */
+    static final double MARGIN = 0.95;
+    /**
+     * {@code -Djdnn.winograd.choice=always}: every eligible layer runs the largest allowed tile size,
+     * untimed (tests use it to cover whole models deterministically); {@code timed} (default) times them.
+     */
+    public static final String CHOICE_PROPERTY = "jdnn.winograd.choice";
+    private static final int ROUNDS = Integer.getInteger("jdnn.winograd.timingRounds", 5);
+    private static boolean warm;
+
+    /**
+     * What a layer runs: {@code winograd} (null: the direct convolution) and the timings that decided it,
+     * for {@code explain}.
+     */
+    public record Choice(NativeWinograd winograd, String reason) {}
+
+    /**
+     * Times {@code direct} and a {@link NativeWinograd} per tile in {@code tiles} and returns the fastest
+     * Winograd if it beats direct by the margin (the others are closed); {@code direct} stays the caller's.
+     */
+    public static Choice choose(Conv2d conv, long[] input, NativeConv2d.PostOps post, NativeConv2d direct, List<WinogradTile> tiles, int threads) {
+        Conv2dParams p = conv.params();
+        if (tiles.isEmpty() || !NativeWinograd.supports(p) || !NativeWinograd.supports(post)) return new Choice(null, "direct");
+        if (System.getProperty(CHOICE_PROPERTY, "timed").equals("always")) {
+            // For tests and comparisons: the largest allowed tile on every eligible layer, untimed.
+            WinogradTile largest = tiles.get(tiles.size() - 1);
+            return new Choice(new NativeWinograd(conv, input, post, largest, threads), CHOICE_PROPERTY + "=always");
+        }
+        warmUp();
+        List<NativeWinograd> candidates = new ArrayList<>();
+        List<WinogradTile> timed = new ArrayList<>();
+        try (Arena arena = Arena.ofShared()) {
+            for (WinogradTile t : tiles) {
+                try {
+                    candidates.add(new NativeWinograd(conv, input, post, t, threads));
+                    timed.add(t);
+                } catch (DnnlException e) {
+                    // oneDNN has no matmul for this GEMM shape here: that tile size is simply not a candidate.
+                }
+            }
+            if (candidates.isEmpty()) return new Choice(null, "direct (no Winograd GEMM available)");
+            MemorySegment directSrc = arena.allocate(MemoryDescs.size(direct.srcDesc()), 64);
+            MemorySegment directDst = arena.allocate(MemoryDescs.size(direct.dstDesc()), 64);
+            MemorySegment src = arena.allocate(MemoryDescs.size(candidates.get(0).srcDesc()), 64);
+            MemorySegment dst = arena.allocate(MemoryDescs.size(candidates.get(0).dstDesc()), 64);
+            List<NativeWinograd.Bound> runs = new ArrayList<>();
+            try {
+                for (NativeWinograd w : candidates) runs.add(w.bind(src, dst, dst));
+                Runnable[] all = new Runnable[runs.size() + 1];
+                all[0] = () -> direct.runInNativeLayout(directSrc, directDst);
+                for (int i = 0; i < runs.size(); i++) all[i + 1] = runs.get(i)::run;
+                double[] best = new double[all.length];
+                java.util.Arrays.fill(best, Double.MAX_VALUE);
+                for (Runnable r : all) r.run(); // first touch of buffers, caches, pool threads
+                // Alternating rounds share a noisy neighbour's bursts between the candidates; the minimum is the layer's own speed.
+                for (int round = 0; round < ROUNDS; round++) {
+                    for (int i = 0; i < all.length; i++) {
+                        long t0 = System.nanoTime();
+                        all[i].run();
+                        best[i] = Math.min(best[i], System.nanoTime() - t0);
+                    }
+                }
+                int winner = 0;
+                for (int i = 1; i < all.length; i++) if (best[i] <= MARGIN * best[0] && best[i] < best[winner]) winner = i;
+                StringBuilder reason = new StringBuilder(String.format(Locale.ROOT, "timed: direct %.3f ms", best[0] / 1e6));
+                for (int i = 1; i < all.length; i++) reason.append(String.format(Locale.ROOT, ", %s %.3f ms", timed.get(i - 1).label(), best[i] / 1e6));
+                reason.append(" → ").append(winner == 0 ? "direct" : timed.get(winner - 1).label());
+                NativeWinograd chosen = winner == 0 ? null : candidates.get(winner - 1);
+                candidates.remove(chosen);
+                return new Choice(chosen, reason.toString());
+            } finally {
+                for (NativeWinograd.Bound b : runs) b.close();
+            }
+        } finally {
+            for (NativeWinograd w : candidates) w.close();
+        }
+    }
+
+    /**
+     * Calls both tile sizes' transforms (with and without a residual) on small L1-resident buffers until
+     * C2 has compiled them: at least {@code jdnn.winograd.warmupCalls} calls (C2 compiles a method after a
+     * few thousand), then until a batch of 200 calls takes under 4 ms (compiled, they take ~0.1 ms;
+     * interpreted or C1-compiled Vector API code takes 100 ms and more), at most 10 s. Once per JVM.
+     *
+     * <p>The memory segment and session classes a program meets are loaded first: compiled code that
+     * assumed the only implementation so far would otherwise be thrown away when another one loads.
+     */
+    public static synchronized void warmUp() {
+        if (warm) return;
+        for (Object array : new Object[] {new byte[8], new short[4], new char[4], new int[2], new float[2], new long[1], new double[1]}) {
+            switch (array) {
+                case byte[] a -> MemorySegment.ofArray(a);
+                case short[] a -> MemorySegment.ofArray(a);
+                case char[] a -> MemorySegment.ofArray(a);
+                case int[] a -> MemorySegment.ofArray(a);
+                case float[] a -> MemorySegment.ofArray(a);
+                case long[] a -> MemorySegment.ofArray(a);
+                case double[] a -> MemorySegment.ofArray(a);
+                default -> throw new AssertionError(array);
+            }
+        }
+        MemorySegment.ofBuffer(java.nio.ByteBuffer.allocateDirect(8));
+        Arena.global();
+        Arena.ofAuto().allocate(8);
+        try (Arena confined = Arena.ofConfined()) {
+            confined.allocate(8);
+        }
+        int minCalls = Integer.getInteger("jdnn.winograd.warmupCalls", 6000);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        // Shared, as a plan's frames are: code compiled against another kind of segment would deoptimize on first real use.
+        try (Arena arena = Arena.ofShared()) {
+            int chunks = 4;
+            MemorySegment patch = arena.allocate(6 * 6 * 32L * chunks, 64), v = arena.allocate(36 * 32L * chunks, 64);
+            float[] bias = new float[8 * chunks];
+            for (WinogradTile t : WinogradTile.values()) {
+                Transforms tr = Transforms.create(t);
+                long pixel = 32L * chunks, plane = 32L * chunks;
+                for (int calls = 0; calls < 10 * minCalls && System.nanoTime() < deadline; ) {
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < 200; i++, calls++) {
+                        tr.input(patch, 0, pixel, pixel * t.alpha, chunks, v, 0, plane);
+                        tr.output(v, 0, plane, chunks, bias, 0f, Float.POSITIVE_INFINITY, (i & 1) == 0 ? null : patch, 0, pixel, pixel * t.m,
+                                patch, 0, pixel, pixel * t.m);
+                    }
+                    double elapsed = System.nanoTime() - t0;
+                    if (calls >= minCalls && elapsed < 4_000_000) break;
+                }
+            }
+        }
+        warm = true;
+    }
+}

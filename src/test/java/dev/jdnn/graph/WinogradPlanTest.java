@@ -1,0 +1,81 @@
+package dev.jdnn.graph;
+
+import static dev.jdnn.testing.Fixtures.array;
+import static dev.jdnn.testing.Fixtures.assertClose;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.jdnn.Model;
+import dev.jdnn.Result;
+import dev.jdnn.Session;
+import dev.jdnn.Tensor;
+import dev.jdnn.ops.winograd.WinogradChoice;
+import dev.jdnn.testing.Fixtures;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Winograd convolutions inside compiled plans: with every eligible 3×3 conv forced onto Winograd
+ * ({@code jdnn.winograd.choice=always}), torchvision models exported from PyTorch still match PyTorch within
+ * the model tests' 1e-4 · max(1, |expected|), for EXACT (F(2×2,3×3)) and FAST (F(4×4,3×3)); explain says
+ * which layers run Winograd. ResNet has 3×3 convs with folded BN, residual sum and ReLU fused; GoogLeNet
+ * and DenseNet have them before a Concat; SqueezeNet's have bias and ReLU.
+ */
+class WinogradPlanTest {
+    static final Path DIR = Fixtures.ROOT.resolve("models");
+
+    static Stream<Arguments> models() {
+        return Stream.of("resnet_eval", "googlenet_eval", "densenet_eval", "squeezenet_eval").flatMap(m -> Stream.of(
+                Arguments.of(m, Optimizations.Winograd.EXACT), Arguments.of(m, Optimizations.Winograd.FAST)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("models")
+    void forcedWinogradMatchesPyTorch(String name, Optimizations.Winograd mode) {
+        Path dir = DIR.resolve(name);
+        String before = System.getProperty(WinogradChoice.CHOICE_PROPERTY);
+        System.setProperty(WinogradChoice.CHOICE_PROPERTY, "always");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Session session = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withWinograd(mode)));
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
+            List<String> explain = session.explain(Map.of("input", x.shape()), List.of("output"));
+            String tile = mode == Optimizations.Winograd.EXACT ? "winograd F(2×2,3×3)" : "winograd F(4×4,3×3)";
+            long winograd = explain.stream().filter(l -> l.contains(tile)).count();
+            assertTrue(winograd > 0, name + ": no layer runs " + tile + ":\n" + String.join("\n", explain));
+            try (Result r = session.run(Map.of("input", x), List.of("output"))) {
+                assertClose(array(dir.resolve("output.npy")), r.get("output").toArray(), TorchvisionModelsTest.TOLERANCE,
+                        name + " output with " + winograd + " Winograd layers (" + mode + ")");
+            }
+        } finally {
+            if (before == null) System.clearProperty(WinogradChoice.CHOICE_PROPERTY);
+            else System.setProperty(WinogradChoice.CHOICE_PROPERTY, before);
+        }
+    }
+
+    /** Timed (the default): every eligible conv says what it measured and chose; OFF leaves only direct convs. */
+    @Test
+    void explainShowsTheTimedChoiceAndOffHasNone() {
+        Path dir = DIR.resolve("resnet_eval");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
+            try (Session session = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withWinograd(Optimizations.Winograd.FAST)))) {
+                List<String> explain = session.explain(Map.of("input", x.shape()), List.of("output"));
+                List<String> timed = explain.stream().filter(l -> l.contains("timed: direct")).toList();
+                assertFalse(timed.isEmpty(), String.join("\n", explain));
+                for (String l : timed) assertTrue(l.matches(".*F\\(2×2,3×3\\) [0-9.]+ ms, F\\(4×4,3×3\\) [0-9.]+ ms → .*"), l);
+                try (Result r = session.run(Map.of("input", x), List.of("output"))) {
+                    assertClose(array(dir.resolve("output.npy")), r.get("output").toArray(), TorchvisionModelsTest.TOLERANCE, "resnet timed FAST");
+                }
+            }
+            try (Session off = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withWinograd(Optimizations.Winograd.OFF)))) {
+                List<String> explain = off.explain(Map.of("input", x.shape()), List.of("output"));
+                assertTrue(explain.stream().noneMatch(l -> l.contains("winograd") || l.contains("timed:")), String.join("\n", explain));
+            }
+        }
+    }
+}
