@@ -51,6 +51,12 @@ public final class WinogradChoice {
             WinogradTile largest = tiles.get(tiles.size() - 1);
             return new Choice(new NativeWinograd(conv, input, post, largest, threads), CHOICE_PROPERTY + "=always");
         }
+        // One decision per layer shape, post-ops, candidates and threads in a JVM: every session of a model (and
+        // every plan with the same layer) then runs the same kernels and gives the same bits, whatever the timing
+        // noise of the moment would have chosen.
+        String key = p + "|" + java.util.Arrays.toString(input) + "|" + post + "|" + tiles + "|" + threads;
+        java.util.Optional<WinogradTile> known = DECIDED.get(key);
+        if (known != null) return decided(conv, input, post, threads, known);
         warmUp();
         List<NativeWinograd> candidates = new ArrayList<>();
         List<WinogradTile> timed = new ArrayList<>();
@@ -90,6 +96,9 @@ public final class WinogradChoice {
                 StringBuilder reason = new StringBuilder(String.format(Locale.ROOT, "timed: direct %.3f ms", best[0] / 1e6));
                 for (int i = 1; i < all.length; i++) reason.append(String.format(Locale.ROOT, ", %s %.3f ms", timed.get(i - 1).label(), best[i] / 1e6));
                 reason.append(" → ").append(winner == 0 ? "direct" : timed.get(winner - 1).label());
+                java.util.Optional<WinogradTile> decision = java.util.Optional.ofNullable(winner == 0 ? null : timed.get(winner - 1));
+                java.util.Optional<WinogradTile> first = DECIDED.putIfAbsent(key, decision);
+                if (first != null && !first.equals(decision)) return decided(conv, input, post, threads, first);   // another plan timed it first
                 NativeWinograd chosen = winner == 0 ? null : candidates.get(winner - 1);
                 candidates.remove(chosen);
                 return new Choice(chosen, reason.toString());
@@ -99,6 +108,14 @@ public final class WinogradChoice {
         } finally {
             for (NativeWinograd w : candidates) w.close();
         }
+    }
+
+    /** Decisions made in this JVM, by layer (see {@link #choose}); empty = the direct convolution. */
+    private static final java.util.Map<String, java.util.Optional<WinogradTile>> DECIDED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Choice decided(Conv2d conv, long[] input, NativeConv2d.PostOps post, int threads, java.util.Optional<WinogradTile> tile) {
+        return tile.isEmpty() ? new Choice(null, "direct (timed earlier in this JVM)")
+                : new Choice(new NativeWinograd(conv, input, post, tile.get(), threads), tile.get().label() + " (timed earlier in this JVM)");
     }
 
     /**
