@@ -105,6 +105,18 @@ class TransformsTest {
         assertEquals(0, out.get(0, 1, 0));
     }
 
+    /** A truncated file is an error naming it, never a partly grey image (PIL: "image file is truncated"). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"baseline.jpg", "rgb.png", "bmp24.bmp"})
+    void truncatedFilesAreErrors(String name, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        byte[] whole = java.nio.file.Files.readAllBytes(ImageFixtures.DIR.resolve("images").resolve(name));
+        java.nio.file.Path cut = dir.resolve("cut-" + name);
+        java.nio.file.Files.write(cut, java.util.Arrays.copyOf(whole, whole.length * 2 / 3));
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.read(cut));
+        assertEquals(cut, e.file());
+        assertTrue(e.getMessage().startsWith(cut.toString()), e.getMessage());
+    }
+
     @Test
     void badInputIsRefusedClearly() {
         var missing = ImageFixtures.DIR.resolve("images/no-such.png");
