@@ -94,6 +94,23 @@ class TransformsTest {
     }
 
     @Test
+    void bufferedImagesGoThroughTheSamePipeline() throws java.io.IOException {
+        Preprocess pre = Preprocess.imagenet(40, 32, Normalize.IMAGENET_MEAN, Normalize.IMAGENET_STD);
+        for (String name : new String[] {"rgb.png", "palette.png", "gray.png", "rgba.png", "baseline.jpg"}) {
+            java.nio.file.Path file = ImageFixtures.DIR.resolve("images").resolve(name);
+            java.awt.image.BufferedImage awt = javax.imageio.ImageIO.read(file.toFile());
+            try (Tensor fromFile = pre.apply(file); Tensor fromAwt = pre.apply(awt)) {
+                assertArrayEquals(fromFile.toArray(), fromAwt.toArray(), name);
+            }
+        }
+        // Packed ARGB: alpha dropped, colour kept (PIL's convert("RGB")).
+        java.awt.image.BufferedImage argb = new java.awt.image.BufferedImage(2, 1, java.awt.image.BufferedImage.TYPE_INT_ARGB);
+        argb.setRGB(0, 0, 0x00FF8040);
+        argb.setRGB(1, 0, 0x80102030);
+        assertArrayEquals(new byte[] {(byte) 0xFF, (byte) 0x80, 0x40, 0x10, 0x20, 0x30}, ImageDecoder.fromBufferedImage(argb).toArray());
+    }
+
+    @Test
     void centerCropLargerThanTheImagePadsLikeTorchvision() {
         RgbImage one = RgbImage.of(new byte[] {10, 20, 30, 40, 50, 60}, 2, 1);
         RgbImage out = (RgbImage) new CenterCrop(3, 5).apply(one);
