@@ -48,12 +48,13 @@ def main():
     ap.add_argument("--image", default="target/image-fixtures/images/big.jpg")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--what", default="decode,preprocess_decoded,decode_and_preprocess")
     args = ap.parse_args()
     if not os.path.exists(args.image):
         raise SystemExit(args.image + " is missing: run /usr/bin/python3 src/test/python/gen_image_fixtures.py --big-only")
     print("PIL %s, torchvision transform, %s" % (Image.__version__, args.image))
     for workers in [int(w) for w in args.workers.split(",")]:
-        for what in ("decode", "preprocess_decoded", "decode_and_preprocess"):
+        for what in args.what.split(","):
             with mp.Pool(workers) as pool:
                 results = pool.map(work, [(args.image, what, args.seconds)] * workers)
             rate = sum(n / t for n, t in results)
