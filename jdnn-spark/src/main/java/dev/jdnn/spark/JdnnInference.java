@@ -67,6 +67,7 @@ public final class JdnnInference implements Serializable {
     private int batchSize = 32;
     private boolean batchSizeSet;
     private boolean padLastBatch = true;
+    private boolean keepInputColumn = true;
     private final LinkedHashMap<String, String> outputs = new LinkedHashMap<>();
     private int topK;
     private String topKColumn;
@@ -131,6 +132,16 @@ public final class JdnnInference implements Serializable {
      */
     public JdnnInference padLastBatch(boolean pad) {
         this.padLastBatch = pad;
+        return this;
+    }
+
+    /**
+     * Whether the input column stays in the output (default true). Dropping it saves copying each sample twice more
+     * (into the kept row and into Spark's output row), which counts when samples are large and only the
+     * predictions are wanted downstream: Spark cannot prune a column through this operator itself.
+     */
+    public JdnnInference keepInputColumn(boolean keep) {
+        this.keepInputColumn = keep;
         return this;
     }
 
@@ -284,7 +295,10 @@ public final class JdnnInference implements Serializable {
             top = new PartitionInference.TopK(tensor, topK, labels, softmax);
         }
 
+        int inputOrdinal = RowInput.ordinalOf(input, inputCol);
         List<StructField> fields = new ArrayList<>(Arrays.asList(input.fields()));
+        if (!keepInputColumn) fields.remove(inputOrdinal);
+        int firstAdded = fields.size();
         columns.values().forEach(c -> fields.add(new StructField(c, new ArrayType(DataTypes.FloatType, false), true, Metadata.empty())));
         if (top != null) {
             StructType entry = new StructType()
@@ -294,7 +308,7 @@ public final class JdnnInference implements Serializable {
             fields.add(new StructField(topKColumn, new ArrayType(entry, false), true, Metadata.empty()));
         }
         if (onError == OnError.NULL) fields.add(new StructField(ERROR_COLUMN, DataTypes.StringType, true, Metadata.empty()));
-        for (int i = input.fields().length; i < fields.size(); i++) {
+        for (int i = firstAdded; i < fields.size(); i++) {
             String column = fields.get(i).name();
             for (int j = 0; j < i; j++) {
                 if (fields.get(j).name().equals(column)) throw new IllegalArgumentException("column '" + column + "' already exists; choose another name");
@@ -302,7 +316,7 @@ public final class JdnnInference implements Serializable {
         }
         RowInput reader = RowInput.of(input, inputCol, sample);
         PartitionInference job = new PartitionInference(modelPath, shipped, name, reader, batch, padLastBatch,
-                new ArrayList<>(columns.keySet()), top, onError, backend, threads);
+                new ArrayList<>(columns.keySet()), top, onError, backend, threads, input, keepInputColumn);
         return new Resolved(job, new StructType(fields.toArray(StructField[]::new)));
     }
 }

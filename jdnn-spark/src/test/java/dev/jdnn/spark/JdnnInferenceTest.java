@@ -268,7 +268,9 @@ class JdnnInferenceTest {
         List<float[]> samples = samples(5);
         Dataset<Row> data = floatRows(samples, 2);
         float[][] padded = singleJvm(samples, 64, List.of(output)).get(output);
-        Map<Integer, Row> got = byId(JdnnInference.onModel(MODEL.toString()).batchSize(64).output(output, "logits").transform(data));
+        Dataset<Row> scored = JdnnInference.onModel(MODEL.toString()).batchSize(64).output(output, "logits").keepInputColumn(false).transform(data);
+        assertEquals(List.of("id", "logits", JdnnInference.ERROR_COLUMN), List.of(scored.columns()), "input column dropped");
+        Map<Integer, Row> got = byId(scored);
         for (int id = 0; id < samples.size(); id++) assertArrayEquals(padded[id], floats(got.get(id), "logits"), "padded row " + id);
 
         Map<Integer, Row> shortRuns = byId(JdnnInference.onModel(MODEL.toString()).batchSize(64).padLastBatch(false).output(output, "logits").transform(data));
