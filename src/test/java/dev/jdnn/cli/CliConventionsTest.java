@@ -85,6 +85,7 @@ class CliConventionsTest {
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
         "rnu                                   | jdnn: unknown command 'rnu'; did you mean run? (./jdnn help)",
         "expalin                               | jdnn: unknown command 'expalin'; did you mean explain?",
+        "help nmaes                            | jdnn: unknown command 'nmaes'; did you mean names?",
         "bnech --model x                       | did you mean bench?",
         "run --modle m.onnx --output-dir o     | jdnn run: unknown option '--modle'; did you mean --model? (./jdnn run --help)",
         "run --model m.onnx --outptu-dir o     | unknown option '--outptu-dir'; did you mean --output-dir?",
@@ -97,6 +98,13 @@ class CliConventionsTest {
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(expected), r.err());
+    }
+
+    @Test
+    void failureMessagesAreOneLine() {
+        assertEquals("first; second", Main.message(new IllegalArgumentException("first\n  second\n")));
+        assertEquals("java.lang.NullPointerException: x", Main.message(new NullPointerException("x")), "unexpected exceptions keep their type");
+        assertEquals("no such file", Main.message(new Main.CliException("no such file")));
     }
 
     @Test
