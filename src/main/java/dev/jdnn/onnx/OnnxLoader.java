@@ -51,10 +51,19 @@ public final class OnnxLoader {
     /** The loaded graph plus the opset it was written for; float initializers are owned by the caller (close them). */
     public record Loaded(Graph graph, int opset, String producer) {}
 
+    /** Largest model file read (system property {@code jdnn.maxModelBytes}; default 2 GiB, protobuf's own limit). */
+    public static final long MAX_MODEL_BYTES = Long.getLong("jdnn.maxModelBytes", Integer.MAX_VALUE);
+    /** Deepest protobuf message nesting accepted (ONNX CNNs need about 8; protobuf's default is 100). */
+    public static final int MAX_NESTING = 64;
+
     public static Loaded load(Path file) {
         ModelProto model;
         try (InputStream in = Files.newInputStream(file)) {
-            model = ModelProto.parseFrom(in);
+            if (Files.size(file) > MAX_MODEL_BYTES) throw new OnnxFormatException(file + " has " + Files.size(file) + " bytes, more than jdnn.maxModelBytes=" + MAX_MODEL_BYTES);
+            com.google.protobuf.CodedInputStream coded = com.google.protobuf.CodedInputStream.newInstance(in);
+            coded.setRecursionLimit(MAX_NESTING);
+            coded.setSizeLimit(Integer.MAX_VALUE);
+            model = ModelProto.parseFrom(coded);
         } catch (NoSuchFileException e) {
             throw new OnnxFormatException("model file " + file + " does not exist");
         } catch (IOException e) {
@@ -184,7 +193,8 @@ public final class OnnxLoader {
         long count = 1;
         for (long d : shape) {
             if (d < 0) throw new OnnxFormatException(where + ": tensor " + t.getName() + " has a negative dimension");
-            count = Math.multiplyExact(count, d);
+            if (d != 0 && count > (Integer.MAX_VALUE - 8) / d) throw new OnnxFormatException(where + ": tensor " + t.getName() + " " + shape.length + "-D shape " + t.getDimsList() + " has more elements than one tensor holds");
+            count *= d;
         }
         ByteString raw = t.hasRawData() ? t.getRawData() : null;
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) raw = external(t, baseDir, where);
