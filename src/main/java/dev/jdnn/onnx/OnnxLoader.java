@@ -199,6 +199,9 @@ public final class OnnxLoader {
         ByteString raw = t.hasRawData() ? t.getRawData() : null;
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) raw = external(t, baseDir, where);
         int type = t.getDataType();
+        // Every element takes at least one byte or one typed entry: refuse a shape the data cannot fill before allocating for it.
+        long available = raw != null ? raw.size() : (long) t.getFloatDataCount() + t.getInt32DataCount() + t.getInt64DataCount();
+        if (count > available) throw new OnnxFormatException(where + ": tensor " + t.getName() + " of shape " + t.getDimsList() + " has data for at most " + available + " elements");
         if (type == TensorProto.DataType.FLOAT_VALUE) {
             float[] data = new float[(int) count];
             if (raw != null) {
