@@ -68,6 +68,11 @@ final class Leaks {
         return g;
     }
 
+    /** Starts counting again, so the next leaks are logged one by one (tests). */
+    static void resetCount() {
+        LEAKED.set(0);
+    }
+
     /** Owners freed by the collector since start (for tests and soak runs). */
     static long count() {
         return LEAKED.get();
