@@ -3,7 +3,7 @@
 # (see src/test/java/dev/jdnn/soak/Soak.java). Modes: closed (results closed), leaked (results never closed:
 # the Cleaner frees them), shapes (100 input sizes cycling through the default 32-plan cache).
 #   bench/soak.sh [inferences per mode] [modes...]      e.g. bench/soak.sh 1000000 closed leaked shapes
-# Runs at nice 19; per-mode samples in target/soak/<mode>.txt, the growth lines in target/soak/summary.txt.
+# The heap is fixed and pre-touched (-Xms = -Xmx, AlwaysPreTouch) so RSS growth is native memory. Runs at nice 19; per-mode samples in target/soak/<mode>.txt, the growth lines in target/soak/summary.txt.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -18,7 +18,7 @@ rm -rf "$out/snapshot" && mkdir -p "$out/snapshot" && cp -r target/classes targe
 cp_line="$out/snapshot/test-classes:$out/snapshot/classes:$(cat "$out/cp.txt")"
 : > "$out/summary.txt"
 for mode in $modes; do
-  nice -n 19 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx256m -XX:NativeMemoryTracking=summary -cp "$cp_line" \
+  nice -n 19 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms256m -Xmx256m -XX:+AlwaysPreTouch -XX:NativeMemoryTracking=summary -cp "$cp_line" \
     dev.jdnn.soak.Soak "$mode" "$n" 50 > "$out/$mode.txt" 2>"$out/$mode.err"
   grep '^mode=' "$out/$mode.txt" | tee -a "$out/summary.txt"
 done
