@@ -14,7 +14,7 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 onnx=${1:-300000}; attributes=${2:-200000}; npy=${3:-500000}; chunk=${4:-20000}; seed0=${5:-1}
 out=target/fuzz
 mkdir -p "$out/findings" "$out/logs"
-mvn -B -o -q -pl jdnn-core test-compile dependency:build-classpath 2>/dev/null -Dmdep.outputFile="$here/$out/cp.txt" -Dmdep.includeScope=test >/dev/null || exit 2
+mvn -B -o -q -pl jdnn-core test-compile dependency:build-classpath -Dmdep.outputFile="$here/$out/cp.txt" -Dmdep.includeScope=test >"$out/build.log" 2>&1 || { echo "fuzz.sh: build failed, see $out/build.log" >&2; exit 2; }
 rm -rf "$out/snapshot" && mkdir -p "$out/snapshot" && cp -r target/classes target/test-classes "$out/snapshot/"
 cp_line="$out/snapshot/test-classes:$out/snapshot/classes:$(cat "$out/cp.txt")"
 : > "$out/summary.txt"

@@ -6,7 +6,8 @@ import java.util.Set;
 
 /**
  * The tensors one {@link Session#run} returned, by name, in the order requested. The result owns them:
- * {@link #close()} frees them all (use {@link Tensor#copyOf} to keep one longer). Idempotent.
+ * {@link #close()} frees them all (use {@link Tensor#copyOf} to keep one longer). Idempotent. A result
+ * never closed is freed by the garbage collector once its tensors are unreachable, with a logged warning.
  */
 public final class Result implements AutoCloseable {
     private final Map<String, Tensor> tensors;
@@ -14,6 +15,12 @@ public final class Result implements AutoCloseable {
 
     Result(Map<String, Tensor> tensors) {
         this.tensors = new LinkedHashMap<>(tensors);
+        // Each tensor frees itself if it becomes unreachable unclosed (Leaks); name it for the log.
+        // (The description must not capture the tensor, or it would never become unreachable.)
+        this.tensors.forEach((name, t) -> {
+            long[] shape = t.shape();
+            t.describeLeak(() -> "result tensor '" + name + "' " + Tensor.format(shape) + " of Session.run");
+        });
     }
 
     /** The tensor named {@code name}; throws if it was not requested. */

@@ -73,6 +73,7 @@ public final class Session implements AutoCloseable {
     private final Model model;
     private final Options options;
     private final PlanCache plans;
+    private final Leaks.Guard guard;   // drops the plans if this session becomes unreachable unclosed
     private volatile PlanCache.Entry lastPlan;
     // How long each plan took to prepare, by phase; weak, so a plan the cache evicts takes its entry with it.
     private final Map<Plan, PrepareStats> prepareStats = new java.util.WeakHashMap<>();
@@ -82,6 +83,9 @@ public final class Session implements AutoCloseable {
         this.model = model;
         this.options = options;
         this.plans = new PlanCache(options.limits());
+        PlanCache cache = plans;   // the cleanup must not reference the session
+        String what = "session on " + model + " (" + options.backend() + ")";
+        this.guard = Leaks.watch(this, () -> what, cache::clear);
     }
 
     public Options options() {
@@ -104,6 +108,7 @@ public final class Session implements AutoCloseable {
             return new Result(toTensors(entry.plan.run(inputs), requested));
         } finally {
             entry.release();
+            java.lang.ref.Reference.reachabilityFence(inputs);   // the caller's tensors live until the run ends
         }
     }
 
@@ -121,6 +126,8 @@ public final class Session implements AutoCloseable {
             runInto(entry.plan, inputs, outputs);
         } finally {
             entry.release();
+            java.lang.ref.Reference.reachabilityFence(inputs);
+            java.lang.ref.Reference.reachabilityFence(outputs);
         }
     }
 
@@ -368,6 +375,7 @@ public final class Session implements AutoCloseable {
      * that run ends). The next run prepares again. For a server that has seen many shapes it will not see again.
      */
     public synchronized void dropPlans() {
+        if (closed) throw new IllegalStateException("session is closed");
         lastPlan = null;
         plans.clear();
     }
@@ -383,6 +391,7 @@ public final class Session implements AutoCloseable {
         if (closed) return;
         closed = true;
         prepareStats.clear();
+        guard.closed();
         lastPlan = null;
         plans.clear();
     }

@@ -33,6 +33,7 @@ public final class Tensor implements AutoCloseable {
     private final java.util.function.Supplier<MemorySegment> materialize;   // makes a lazy tensor's aligned copy
     private final Arena arena;     // non-null only for the owner of the memory
     private final Tensor owner;    // the tensor whose lifetime bounds this one (itself for roots)
+    private final Leaks.Guard guard; // frees the arena if this owner becomes unreachable unclosed; null for views and wraps
     private volatile boolean closed;
 
     private Tensor(long[] shape, DataType dtype, MemorySegment data, Arena arena, Tensor owner) {
@@ -48,6 +49,12 @@ public final class Tensor implements AutoCloseable {
         this.materialize = materialize;
         this.arena = arena;
         this.owner = owner == null ? this : owner;
+        this.guard = arena == null ? null : Leaks.watch(this, () -> "tensor " + format(shape) + (dtype == DataType.FLOAT ? "" : " " + dtype.onnxName()), arena::close);
+    }
+
+    /** Names this tensor in the leak log (e.g. which result it belongs to). */
+    void describeLeak(java.util.function.Supplier<String> description) {
+        if (owner.guard != null) owner.guard.describe(description);   // a view names the memory's owner
     }
 
     /** A new tensor of zeros. */
@@ -362,6 +369,7 @@ public final class Tensor implements AutoCloseable {
             if (closed) return;
             closed = true;
         }
+        if (guard != null) guard.closed();
         if (arena != null) arena.close();
     }
 

@@ -43,11 +43,11 @@ public final class Plan implements AutoCloseable {
     private DataType[] givenTypes = {};
     private final Map<String, Value> bound;
     private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
-    private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit)
-    private int parts = 1;
     private final Limits limits;
     private long totalBytes;        // every node output's bytes, before sharing
-    private long activationBytes;   // what one run needs: the compiled frame, else totalBytes
+    private long activationBytes;   // what one run needs: the compiled frame (all parts for a split batch), else totalBytes
+    private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit)
+    private int parts = 1;
     private volatile boolean closed;
 
     /** The simple node-by-node plan (no compilation). */
@@ -102,7 +102,7 @@ public final class Plan implements AutoCloseable {
                     steps.clear();
                 }
             });
-            activationBytes = part != null ? part.activationBytes * parts : program != null ? program.frameBytes() : totalBytes;
+            activationBytes = program != null ? program.frameBytes() : part != null ? part.plannedBytes() * parts : totalBytes;
             if (activationBytes > limits.maxActivationBytes()) {
                 throw new IllegalArgumentException("the plan for inputs " + describe(inputShapes) + " needs " + activationBytes
                         + " bytes of activations, more than the session's limit maxActivationBytes=" + limits.maxActivationBytes() + " (Session.Options.withLimits)");

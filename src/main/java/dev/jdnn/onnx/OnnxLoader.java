@@ -59,19 +59,37 @@ public final class OnnxLoader {
     }
 
     /**
+     * Largest model file loaded (system property {@code jdnn.maxModelBytes}; default 8 GiB). The file is mapped,
+     * not read onto the heap, so only the structure (weights left out) must fit protobuf's 2 GiB.
+     */
+    public static final long MAX_MODEL_BYTES = Long.getLong("jdnn.maxModelBytes", 8L << 30);
+    /** Deepest protobuf message nesting accepted (ONNX CNNs need about 8; protobuf's default is 100). */
+    public static final int MAX_NESTING = 64;
+
+    /**
      * Maps {@code file}, parses its structure without the weight bytes ({@link ProtoSplitter}) and slices
      * every initializer from the mapping; external data files are mapped the same way.
      */
     public static Loaded load(Path file) {
         String where = file.toString();
         if (!Files.exists(file)) throw new OnnxFormatException("model file " + file + " does not exist");
+        try {
+            if (Files.size(file) > MAX_MODEL_BYTES) {
+                throw new OnnxFormatException(file + " has " + Files.size(file) + " bytes, more than jdnn.maxModelBytes=" + MAX_MODEL_BYTES);
+            }
+        } catch (IOException e) {
+            throw new OnnxFormatException("cannot read " + file + ": " + e.getMessage(), e);
+        }
         WeightStore weights = new WeightStore();
         try {
             MemorySegment mapped = weights.map(file);
             ProtoSplitter.Split split = ProtoSplitter.split(mapped, where);
             ModelProto model;
             try {
-                model = ModelProto.parseFrom(split.skeleton());
+                // The structure only (weights left out): bounded nesting, so a hostile file cannot exhaust the stack.
+                com.google.protobuf.CodedInputStream coded = com.google.protobuf.CodedInputStream.newInstance(split.skeleton());
+                coded.setRecursionLimit(MAX_NESTING);
+                model = ModelProto.parseFrom(coded);
             } catch (IOException e) {
                 throw new OnnxFormatException("cannot read " + file + " as an ONNX model: " + e.getMessage(), e);
             }
@@ -220,7 +238,8 @@ public final class OnnxLoader {
         long count = 1;
         for (long d : shape) {
             if (d < 0) throw new OnnxFormatException(where + ": tensor " + t.getName() + " has a negative dimension");
-            count = Math.multiplyExact(count, d);
+            if (d != 0 && count > (Integer.MAX_VALUE - 8) / d) throw new OnnxFormatException(where + ": tensor " + t.getName() + " " + shape.length + "-D shape " + t.getDimsList() + " has more elements than one tensor holds");
+            count *= d;
         }
         if (source.store() == null) {
             // A message read on its own (test data): its bytes are on the heap already; external data is read once.
@@ -234,6 +253,9 @@ public final class OnnxLoader {
     /** {@code raw}: the tensor's little-endian bytes (null: typed fields); {@code store} null: float data into a tensor the caller owns. */
     private static Value tensor(TensorProto t, long[] shape, long count, MemorySegment raw, String where, WeightStore store) {
         int type = t.getDataType();
+        // Every element takes at least one byte or one typed entry: refuse a shape the data cannot fill before allocating for it.
+        long available = raw != null ? raw.size() : (long) t.getFloatDataCount() + t.getInt32DataCount() + t.getInt64DataCount();
+        if (count > available) throw new OnnxFormatException(where + ": tensor " + t.getName() + " of shape " + t.getDimsList() + " has data for at most " + available + " elements");
         if (type == TensorProto.DataType.FLOAT_VALUE) {
             if (raw != null) {
                 requireBytes(t, raw, count * 4, where);

@@ -76,18 +76,4 @@ public final class Checks {
             }
         }
     }
-
-    /** The element count of a shape whose dims come from attributes or inputs, or an error naming it on overflow. */
-    public static long product(Node node, String what, long[] dims) {
-        long n = 1;
-        for (long d : dims) {
-            if (d < 0) throw error(node, what + " " + format(dims) + " has a negative dimension");
-            try {
-                n = Math.multiplyExact(n, d);
-            } catch (ArithmeticException e) {
-                throw error(node, what + " " + format(dims) + " has more elements than a long holds");
-            }
-        }
-        return n;
-    }
 }

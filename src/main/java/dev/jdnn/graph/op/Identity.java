@@ -23,7 +23,7 @@ public final class Identity implements Op {
                 ? in.has(1) && in.isConstant(1) && in.constantScalar(1, node, "ratio", 0.5f) == 0f
                 : node.attributes().getFloat("ratio", 0.5f) == 0f);
         if (node.opType().equals("Dropout") && !zeroRatio && node.input(2) != null && in.isConstant(2)
-                && in.constant(2) instanceof Value.Longs l && l.view()[0] != 0) {
+                && in.constant(2) instanceof Value.Longs l && l.view().length > 0 && l.view()[0] != 0) {
             throw error(node, "training_mode=true with a nonzero ratio is not supported (jdnn runs inference)");
         }
         long[] shape = in.require(0, node, "input");

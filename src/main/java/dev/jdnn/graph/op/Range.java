@@ -61,6 +61,6 @@ public final class Range implements Op {
         if (Double.isNaN(n)) throw Ops.error(node, "start, limit and delta give no finite length");
         if (n <= 0) return 0;
         if (n > Integer.MAX_VALUE - 8) throw Ops.error(node, "range of " + (long) n + " elements is more than jdnn's Java kernels hold");
-        return (int) n;
+        return Ops.arraySize(new long[] {(long) n}, node);   // and within the session's maxTensorBytes
     }
 }

@@ -10,7 +10,8 @@ import static dev.jdnn.bindings.dnnl_h.*;
 public enum EltwiseAlgorithm {
     /** {@code max(x, 0)}; with alpha != 0, leaky ReLU {@code x > 0 ? x : alpha·x}. */
     RELU {
-        @Override public float apply(float x, float alpha, float beta) { return x > 0 ? x : alpha * x; }
+        // Plain ReLU maps -Inf to 0 (not 0·-Inf = NaN) and keeps NaN, as PyTorch does.
+        @Override public float apply(float x, float alpha, float beta) { return x > 0 || x != x ? x : alpha == 0 ? 0f : alpha * x; }
         @Override public int dnnl() { return dnnl_eltwise_relu(); }
     },
     /** {@code min(max(x, alpha), beta)}, ONNX Clip and ReLU6. */

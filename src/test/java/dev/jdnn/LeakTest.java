@@ -1,0 +1,105 @@
+package dev.jdnn;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Cleaner safety net: tensors, results and sessions that become unreachable without close() are
+ * freed and logged naming what leaked; explicitly closed ones are not logged; close stays idempotent
+ * and use after close an IllegalStateException.
+ */
+class LeakTest {
+    static final Path MODEL = Path.of("src/test/resources/fixtures/models/resnet_eval/model.onnx");
+    final List<String> logged = new CopyOnWriteArrayList<>();
+    final Logger jul = Logger.getLogger("dev.jdnn");
+    final Handler capture = new Handler() {
+        @Override public void publish(LogRecord r) { logged.add(r.getMessage()); }
+        @Override public void flush() {}
+        @Override public void close() {}
+    };
+
+    @BeforeEach
+    void listen() {
+        // Earlier test classes leak too; start the count again so this test's leaks are logged one by one.
+        System.gc();
+        Leaks.resetCount();
+        jul.addHandler(capture);
+    }
+
+    @AfterEach
+    void stop() {
+        jul.removeHandler(capture);
+    }
+
+    /** Collects garbage until a log line contains {@code text} (up to ~10 s). */
+    boolean awaitLog(String text) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            if (logged.stream().anyMatch(m -> m.contains(text))) return true;
+            System.gc();
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    static void leakTensor() {
+        Tensor.zeros(DataType.INT64, 7, 11, 13); // never closed, never referenced again
+    }
+
+    @Test
+    void unreachableTensorIsFreedAndLogged() throws Exception {
+        leakTensor();
+        assertTrue(awaitLog("tensor [7, 11, 13] int64 was never closed"), "logged: " + logged);
+        assertTrue(Leaks.count() > 0);
+    }
+
+    @Test
+    void closedTensorIsNotLogged() throws Exception {
+        Supplier<Tensor> make = () -> Tensor.zeros(5, 9, 17);
+        for (int i = 0; i < 50; i++) make.get().close();
+        leakTensor(); // a marker that the collector ran
+        assertTrue(awaitLog("tensor [7, 11, 13]"));
+        assertFalse(logged.stream().anyMatch(m -> m.contains("[5, 9, 17]")), "closed tensors were logged: " + logged);
+    }
+
+    static void leakResultAndSession(Model model, Tensor x) {
+        Session s = model.session(Session.Options.defaults());
+        s.run(Map.of("input", x)); // result and session never closed
+    }
+
+    @Test
+    void unreachableResultAndSessionAreFreedAndLoggedByName() throws Exception {
+        try (Model model = Model.load(MODEL); Tensor x = Tensor.zeros(1, 3, 64, 64)) {
+            leakResultAndSession(model, x);
+            assertTrue(awaitLog("result tensor 'output'"), "logged: " + logged);
+            assertTrue(awaitLog("session on Model("), "logged: " + logged);
+        }
+    }
+
+    @Test
+    void closeIsIdempotentAndUseAfterCloseThrows() {
+        try (Model model = Model.load(MODEL); Tensor x = Tensor.zeros(1, 3, 64, 64)) {
+            Session s = model.session(Session.Options.defaults());
+            Result r = s.run(Map.of("input", x));
+            Tensor out = r.get("output");
+            r.close();
+            r.close();
+            assertThrows(IllegalStateException.class, () -> r.get("output"));
+            assertThrows(IllegalStateException.class, out::toArray);
+            s.close();
+            s.close();
+            assertThrows(IllegalStateException.class, () -> s.run(Map.of("input", x)));
+            assertThrows(IllegalStateException.class, s::dropPlans);
+        }
+    }
+}
