@@ -108,7 +108,7 @@ final class BenchCommand {
         };
         String tune = args.one("autotune", "false");
         if (!tune.equals("true") && !tune.equals("false")) throw new Main.CliException("--autotune must be true or false, got '" + tune + "'");
-        String wino = args.one("winograd", o.compile() && o.fuseAdd() ? "exact" : "off");
+        String wino = args.one("winograd", o.winograd().name().toLowerCase(java.util.Locale.ROOT));
         Optimizations.Winograd winograd = switch (wino) {
             case "off" -> Optimizations.Winograd.OFF;
             case "exact" -> Optimizations.Winograd.EXACT;

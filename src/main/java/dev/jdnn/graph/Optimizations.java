@@ -50,9 +50,22 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
         this(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, Winograd.OFF);
     }
 
-    /** Every fusion (the default), Winograd EXACT; autotune off: it measured no reliable gain on ResNet-50 here and slows preparing. */
+    /**
+     * Every fusion (the default), Winograd EXACT (or what {@code -Djdnn.winograd=off|exact|fast} says); autotune off:
+     * it measured no reliable gain on ResNet-50 here and slows preparing.
+     */
     public static Optimizations all() {
-        return new Optimizations(true, true, true, true, false, true, Winograd.EXACT);
+        return new Optimizations(true, true, true, true, false, true, defaultWinograd());
+    }
+
+    /** {@code -Djdnn.winograd=off|exact|fast}, EXACT when unset. */
+    static Winograd defaultWinograd() {
+        String v = System.getProperty("jdnn.winograd", "exact");
+        try {
+            return Winograd.valueOf(v.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-Djdnn.winograd must be off, exact or fast, got '" + v + "'", e);
+        }
     }
 
     /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive, every Concat copies. */
@@ -81,8 +94,8 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
     public String toString() {
         if (!compile) return "none";
         boolean allFusions = foldBatchNorm && fuseActivation && fuseAdd && concatInPlace;
-        // Winograd is named when it differs from the preset's own (all: EXACT, the others: OFF).
-        String tune = (autotune ? " (autotune)" : "") + (winograd == (allFusions ? Winograd.EXACT : Winograd.OFF) ? ""
+        // Winograd is named when it differs from the preset's own (all: EXACT or -Djdnn.winograd, the others: OFF).
+        String tune = (autotune ? " (autotune)" : "") + (winograd == (allFusions ? defaultWinograd() : Winograd.OFF) ? ""
                 : " (winograd " + winograd.name().toLowerCase(java.util.Locale.ROOT) + ")");
         if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune;
         if (!foldBatchNorm && !fuseActivation && !fuseAdd && !concatInPlace) return "unfused" + tune;

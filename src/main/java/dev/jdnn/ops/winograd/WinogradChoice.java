@@ -47,7 +47,8 @@ public final class WinogradChoice {
         Conv2dParams p = conv.params();
         if (tiles.isEmpty() || !NativeWinograd.supports(p) || !NativeWinograd.supports(post)) return new Choice(null, "direct");
         if (System.getProperty(CHOICE_PROPERTY, "timed").equals("always")) {
-            // For tests and comparisons: the largest allowed tile on every eligible layer, untimed.
+            // For tests and comparisons: the largest allowed tile on every eligible layer, untimed (the JIT still warmed).
+            warmUp();
             WinogradTile largest = tiles.get(tiles.size() - 1);
             return new Choice(new NativeWinograd(conv, input, post, largest, threads), CHOICE_PROPERTY + "=always");
         }
