@@ -56,12 +56,22 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
 
     /**
      * Every fusion and the batch split (the default). Autotune off: it measured no reliable gain on ResNet-50 here
-     * and slows preparing. Winograd off: choosing it times every 3×3 layer and JIT-warms its transforms when a plan
-     * is prepared (seconds before a first result), its choice depends on the timing noise of that moment, and it
-     * did not make whole models reliably faster here; ask for it with {@link #withWinograd}.
+     * and slows preparing. Winograd off unless {@code -Djdnn.winograd=exact|fast}: choosing it times every 3×3 layer
+     * and JIT-warms its transforms when a plan is prepared (seconds before a first result), and it did not make
+     * whole models reliably faster here; ask for it with {@link #withWinograd}.
      */
     public static Optimizations all() {
-        return new Optimizations(true, true, true, true, false, true, Winograd.OFF, true);
+        return new Optimizations(true, true, true, true, false, true, defaultWinograd(), true);
+    }
+
+    /** {@code -Djdnn.winograd=off|exact|fast}, OFF when unset. */
+    static Winograd defaultWinograd() {
+        String v = System.getProperty("jdnn.winograd", "off");
+        try {
+            return Winograd.valueOf(v.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-Djdnn.winograd must be off, exact or fast, got '" + v + "'", e);
+        }
     }
 
     /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive, every Concat copies. */
@@ -94,8 +104,9 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
     public String toString() {
         if (!compile) return "none";
         boolean allFusions = foldBatchNorm && fuseActivation && fuseAdd && concatInPlace;
-        // Winograd is named when it is on; the batch split when it differs from the preset's own (all: on, the others: off).
-        String tune = (autotune ? " (autotune)" : "") + (winograd == Winograd.OFF ? ""
+        // Winograd is named when it differs from the preset's own (all: -Djdnn.winograd, default off; the others: off);
+        // the batch split when it differs from the preset's own (all: on, the others: off).
+        String tune = (autotune ? " (autotune)" : "") + (winograd == (allFusions ? defaultWinograd() : Winograd.OFF) ? ""
                 : " (winograd " + winograd.name().toLowerCase(java.util.Locale.ROOT) + ")") + (batchSplit == allFusions ? "" : batchSplit ? " (batch split)" : " (no batch split)");
         if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune;
         if (!foldBatchNorm && !fuseActivation && !fuseAdd && !concatInPlace) return "unfused" + tune;

@@ -254,7 +254,7 @@ public final class OnnxLoader {
     private static Value tensor(TensorProto t, long[] shape, long count, MemorySegment raw, String where, WeightStore store) {
         int type = t.getDataType();
         // Every element takes at least one byte or one typed entry: refuse a shape the data cannot fill before allocating for it.
-        long available = raw != null ? raw.size() : (long) t.getFloatDataCount() + t.getInt32DataCount() + t.getInt64DataCount();
+        long available = raw != null ? raw.byteSize() : (long) t.getFloatDataCount() + t.getInt32DataCount() + t.getInt64DataCount();
         if (count > available) throw new OnnxFormatException(where + ": tensor " + t.getName() + " of shape " + t.getDimsList() + " has data for at most " + available + " elements");
         if (type == TensorProto.DataType.FLOAT_VALUE) {
             if (raw != null) {

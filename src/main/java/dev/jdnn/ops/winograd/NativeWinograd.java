@@ -180,7 +180,9 @@ public final class NativeWinograd implements AutoCloseable {
     /**
      * Binds buffers once: {@code src} in {@link #srcDesc()}, {@code dst} and (with a residual sum) {@code res}
      * in {@link #dstDesc()}; {@code res} may be {@code dst} itself (in place: each tile reads its residual
-     * before writing). The result runs the convolution; close it before this.
+     * before writing). With more than one thread, helper threads read and write them too, so they must
+     * come from a shared (or global) arena, as a plan's frames and {@code Tensor}s do. The result runs the
+     * convolution; close it before this.
      */
     public Bound bind(MemorySegment src, MemorySegment dst, MemorySegment res) {
         ensureOpen();

@@ -18,7 +18,9 @@ import java.util.Locale;
  * that timing noise on a shared machine does not pick it for a layer where the two are even.
  *
  * <p>The Java transforms are JIT-compiled first ({@link #warmUp}, once per JVM): before C2 compiles
- * them the Vector API code runs 100–1000× slower, which would make every first timing meaningless.
+ * them the Vector API code runs 100–1000× slower, which would make every first timing meaningless. If C2
+ * has not compiled them within the warm-up's budget (a heavily loaded machine), the layer keeps the direct
+ * convolution and says so.
  */
 public final class WinogradChoice {
     private WinogradChoice() {}
@@ -32,6 +34,7 @@ public final class WinogradChoice {
     public static final String CHOICE_PROPERTY = "jdnn.winograd.choice";
     private static final int ROUNDS = Integer.getInteger("jdnn.winograd.timingRounds", 5);
     private static boolean warm;
+    private static int warmUpAttempts;
 
     /**
      * What a layer runs: {@code winograd} (null: the direct convolution) and the timings that decided it,
@@ -47,7 +50,8 @@ public final class WinogradChoice {
         Conv2dParams p = conv.params();
         if (tiles.isEmpty() || !NativeWinograd.supports(p) || !NativeWinograd.supports(post)) return new Choice(null, "direct");
         if (System.getProperty(CHOICE_PROPERTY, "timed").equals("always")) {
-            // For tests and comparisons: the largest allowed tile on every eligible layer, untimed.
+            // For tests and comparisons: the largest allowed tile on every eligible layer, untimed (the JIT still warmed).
+            warmUp();
             WinogradTile largest = tiles.get(tiles.size() - 1);
             return new Choice(new NativeWinograd(conv, input, post, largest, threads), CHOICE_PROPERTY + "=always");
         }
@@ -57,7 +61,7 @@ public final class WinogradChoice {
         String key = p + "|" + java.util.Arrays.toString(input) + "|" + post + "|" + tiles + "|" + threads;
         java.util.Optional<WinogradTile> known = DECIDED.get(key);
         if (known != null) return decided(conv, input, post, threads, known);
-        warmUp();
+        if (!warmUp()) return new Choice(null, "direct (the Winograd transforms are not JIT-compiled yet)");
         List<NativeWinograd> candidates = new ArrayList<>();
         List<WinogradTile> timed = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
@@ -121,14 +125,16 @@ public final class WinogradChoice {
     /**
      * Calls both tile sizes' transforms (with and without a residual) on small L1-resident buffers until
      * C2 has compiled them: at least {@code jdnn.winograd.warmupCalls} calls (C2 compiles a method after a
-     * few thousand), then until a batch of 200 calls takes under 4 ms (compiled, they take ~0.1 ms;
-     * interpreted or C1-compiled Vector API code takes 100 ms and more), at most 10 s. Once per JVM.
+     * few thousand), then until a batch of 200 calls takes under 1 ms (compiled, ~0.1 ms; interpreted or
+     * C1-compiled Vector API code takes 5 ms to 100 ms and more). Gives up after 20 s the first time
+     * (C2's threads get little CPU on a loaded machine) and 2 s on each later call, and says whether the
+     * transforms are compiled; once they are, it returns at once.
      *
      * <p>The memory segment and session classes a program meets are loaded first: compiled code that
      * assumed the only implementation so far would otherwise be thrown away when another one loads.
      */
-    public static synchronized void warmUp() {
-        if (warm) return;
+    public static synchronized boolean warmUp() {
+        if (warm) return true;
         for (Object array : new Object[] {new byte[8], new short[4], new char[4], new int[2], new float[2], new long[1], new double[1]}) {
             switch (array) {
                 case byte[] a -> MemorySegment.ofArray(a);
@@ -148,7 +154,8 @@ public final class WinogradChoice {
             confined.allocate(8);
         }
         int minCalls = Integer.getInteger("jdnn.winograd.warmupCalls", 6000);
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + (warmUpAttempts++ == 0 ? 20_000_000_000L : 2_000_000_000L);
+        boolean compiled = true;
         // Shared, as a plan's frames are: code compiled against another kind of segment would deoptimize on first real use.
         try (Arena arena = Arena.ofShared()) {
             int chunks = 4;
@@ -157,18 +164,20 @@ public final class WinogradChoice {
             for (WinogradTile t : WinogradTile.values()) {
                 Transforms tr = Transforms.create(t);
                 long pixel = 32L * chunks, plane = 32L * chunks;
-                for (int calls = 0; calls < 10 * minCalls && System.nanoTime() < deadline; ) {
+                boolean fast = false;
+                for (int calls = 0; !fast && System.nanoTime() < deadline; ) {
                     long t0 = System.nanoTime();
                     for (int i = 0; i < 200; i++, calls++) {
                         tr.input(patch, 0, pixel, pixel * t.alpha, chunks, v, 0, plane);
                         tr.output(v, 0, plane, chunks, bias, 0f, Float.POSITIVE_INFINITY, (i & 1) == 0 ? null : patch, 0, pixel, pixel * t.m,
                                 patch, 0, pixel, pixel * t.m);
                     }
-                    double elapsed = System.nanoTime() - t0;
-                    if (calls >= minCalls && elapsed < 4_000_000) break;
+                    fast = calls >= minCalls && System.nanoTime() - t0 < 1_000_000;
                 }
+                compiled &= fast;
             }
         }
-        warm = true;
+        warm = compiled;
+        return compiled;
     }
 }
