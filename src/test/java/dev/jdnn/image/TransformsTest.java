@@ -1,0 +1,121 @@
+package dev.jdnn.image;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jdnn.Tensor;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Pad, EXIF orientation, the float path, batching and bad input, against PIL/torchvision where there is an oracle. */
+class TransformsTest {
+    static Stream<ImageFixtures.Case> padCases() {
+        return ImageFixtures.cases("pad").stream();
+    }
+
+    static Stream<ImageFixtures.Case> exifCases() {
+        return ImageFixtures.cases("exif").stream();
+    }
+
+    static Stream<ImageFixtures.Case> floatCases() {
+        return Stream.concat(ImageFixtures.cases("floatpil").stream(), ImageFixtures.cases("floattorch").stream());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("padCases")
+    void padMatchesTorchvision(ImageFixtures.Case c) {
+        String[] ltrb = c.size().split(",");
+        Pad pad = new Pad(Integer.parseInt(ltrb[0]), Integer.parseInt(ltrb[1]), Integer.parseInt(ltrb[2]), Integer.parseInt(ltrb[3]),
+                Pad.Mode.valueOf(c.interpolation().toUpperCase()), 7);
+        RgbImage out = (RgbImage) pad.apply(ImageDecoder.read(c.imageFile()));
+        assertEquals(c.shape()[0], out.height());
+        assertEquals(c.shape()[1], out.width());
+        assertArrayEquals(c.expectedBytes(), out.toArray(), c.toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exifCases")
+    void exifOrientationMatchesExifTranspose(ImageFixtures.Case c) {
+        RgbImage out = ImageDecoder.read(c.imageFile(), ImageDecoder.Options.defaults().withExifOrientation(true));
+        assertEquals(c.shape()[0], out.height());
+        assertEquals(c.shape()[1], out.width());
+        assertArrayEquals(c.expectedBytes(), out.toArray(), c.toString());
+    }
+
+    @Test
+    void exifOrientationIsOffByDefaultAsInPil() {
+        RgbImage plain = ImageDecoder.read(ImageFixtures.DIR.resolve("images/exif6.jpg"));
+        assertEquals(30, plain.width());
+        RgbImage turned = ImageDecoder.read(ImageFixtures.DIR.resolve("images/exif6.jpg"), ImageDecoder.Options.defaults().withExifOrientation(true));
+        assertEquals(20, turned.width());
+    }
+
+    /** Float C×H×W data: PIL's mode "F" resize (antialias on) and torch's interpolate (antialias off). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("floatCases")
+    void floatPathMatches(ImageFixtures.Case c) {
+        RgbImage rgb = ImageDecoder.read(c.imageFile());
+        FloatImage source = new ToTensor().apply(rgb);
+        String[] hw = c.size().split("x");
+        Resize r = new Resize(Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), Interpolation.valueOf(c.interpolation().toUpperCase()))
+                .withAntialias(c.kind().equals("floatpil"));
+        FloatImage out = r.apply(source);
+        float[] expected = c.expectedFloats(), actual = out.toArray();
+        float worst = 0;
+        for (int i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+        // PIL sums in double and stores float: exact but for the last bit; torch sums in float.
+        assertTrue(worst <= (c.kind().equals("floatpil") ? 1e-6f : 5e-6f), c + ": max difference " + worst);
+    }
+
+    @Test
+    void threadsDoNotChangeTheResult() {
+        RgbImage photo = ImageDecoder.read(ImageFixtures.DIR.resolve("images/photo.jpg"));
+        for (Interpolation mode : Interpolation.values()) {
+            Resize one = new Resize(100, mode);
+            assertEquals(one.apply(photo), one.withThreads(3).apply(photo), mode.toString());
+        }
+    }
+
+    @Test
+    void batchStacksImagesInOrder() {
+        Preprocess pre = Preprocess.imagenet(40, 32, Normalize.IMAGENET_MEAN, Normalize.IMAGENET_STD);
+        var files = List.of(ImageFixtures.DIR.resolve("images/photo.jpg"), ImageFixtures.DIR.resolve("images/rgb.png"));
+        try (Tensor batch = pre.batch(files); Tensor second = pre.apply(files.get(1))) {
+            assertArrayEquals(new long[] {2, 3, 32, 32}, batch.shape());
+            try (Tensor slice = Tensor.copyOf(batch.sliceBatch(1, 2))) {
+                assertArrayEquals(second.toArray(), slice.toArray());
+            }
+        }
+    }
+
+    @Test
+    void centerCropLargerThanTheImagePadsLikeTorchvision() {
+        RgbImage one = RgbImage.of(new byte[] {10, 20, 30, 40, 50, 60}, 2, 1);
+        RgbImage out = (RgbImage) new CenterCrop(3, 5).apply(one);
+        // torchvision pads left (5-2)//2 = 1, right 2, top 1, bottom 1.
+        assertEquals(0, out.get(1, 0, 0));
+        assertEquals(10, out.get(1, 1, 0));
+        assertEquals(40, out.get(1, 2, 0));
+        assertEquals(0, out.get(1, 3, 0));
+        assertEquals(0, out.get(0, 1, 0));
+    }
+
+    @Test
+    void badInputIsRefusedClearly() {
+        var missing = ImageFixtures.DIR.resolve("images/no-such.png");
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.read(missing));
+        assertTrue(e.getMessage().contains("no-such.png") && e.getMessage().contains("no such file"), e.getMessage());
+        var notAnImage = ImageFixtures.DIR.resolve("cases.txt");
+        e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.read(notAnImage));
+        assertTrue(e.getMessage().contains("cases.txt"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Normalize(new float[] {0.5f}, new float[] {0}));
+        assertThrows(IllegalArgumentException.class, () -> new Resize(10, Interpolation.LANCZOS).withAntialias(false));
+        assertThrows(IllegalArgumentException.class, () -> Normalize.imagenet().apply(RgbImage.of(new byte[3], 1, 1)));
+        assertThrows(IllegalStateException.class, () -> Preprocess.of(new Resize(4)).apply(RgbImage.of(new byte[3], 1, 1)));
+    }
+}
