@@ -2,6 +2,7 @@ package dev.jdnn.cli;
 
 import dev.jdnn.Backend;
 import dev.jdnn.Session;
+import dev.jdnn.image.Classifier;
 import dev.jdnn.image.ImageDecodeException;
 import dev.jdnn.image.Normalize;
 import dev.jdnn.image.Preprocess;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Parameters;
  * {@code ./jdnn segment}: a semantic segmentation model over images through {@link Segmenter}: per pixel
  * the argmax class, resized back to the image's size, written as a PNG in the PASCAL VOC colours
  * ({@code OUT/<image name>.mask.png}). One line per image on stdout: the image, the mask and the classes
- * present with their share of the pixels.
+ * present with their share of the pixels (named with {@code --labels}). An undecodable image is reported
+ * on stderr and skipped; the exit code is then 1.
  */
 @Command(name = "segment", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Segments images with an ONNX model (N×3×H×W in, N×K×h×w class scores out, as torchvision's FCN/DeepLabV3/LRASPP): "
@@ -35,6 +37,9 @@ final class SegmentCommand extends Subcommand {
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = ".", description = "where the masks go (created if missing); default the current directory")
     Path outDir;
+
+    @Option(names = "--labels", paramLabel = "labels.txt", description = "class names, one a line, for the summary printed per image (e.g. voc_classes.txt)")
+    Path labels;
 
     @Option(names = "--size", paramLabel = "S", defaultValue = "520", description = "shorter side after the resize (torchvision's segmentation preset); default ${DEFAULT-VALUE}")
     int size;
@@ -65,6 +70,7 @@ final class SegmentCommand extends Subcommand {
         if (mean.length != 3 || std.length != 3) throw usage("--mean and --std take three comma-separated values (R,G,B), got " + mean.length + " and " + std.length);
         for (float s : std) if (!(s > 0)) throw usage("--std values must be > 0");
         existing(model, "model");
+        List<String> names = labels == null ? null : Classifier.readLabels(existing(labels, "labels"));
         List<Path> files = ImageFiles.expand(images);
         try {
             Files.createDirectories(outDir);
@@ -84,7 +90,7 @@ final class SegmentCommand extends Subcommand {
                     Segmenter.Segmentation s = segmenter.segment(file);
                     Path mask = outDir.resolve(unique(maskName(file), used));
                     s.writePng(mask);
-                    out.println(file + "\t" + mask + "\t" + summary(s));
+                    out.println(file + "\t" + mask + "\t" + summary(s, names));
                     out.flush();
                 } catch (ImageDecodeException e) {
                     skipped++;
@@ -115,14 +121,15 @@ final class SegmentCommand extends Subcommand {
         return candidate;
     }
 
-    /** The classes present, largest share first: {@code "classes 0:71.2% 15:28.8%"}. */
-    static String summary(Segmenter.Segmentation s) {
+    /** The classes present, largest share first: {@code "classes 0:71.2% 15:28.8%"}, or with labels {@code "classes background:71.2% person:28.8%"}. */
+    static String summary(Segmenter.Segmentation s, List<String> labels) {
         long[] counts = s.classCounts();
         long total = (long) s.width() * s.height();
         StringBuilder b = new StringBuilder("classes");
         java.util.stream.IntStream.range(0, counts.length).boxed().filter(c -> counts[c] > 0)
                 .sorted((a, c) -> Long.compare(counts[c], counts[a]))
-                .forEach(c -> b.append(String.format(java.util.Locale.ROOT, " %d:%.1f%%", c, 100.0 * counts[c] / total)));
+                .forEach(c -> b.append(String.format(java.util.Locale.ROOT, " %s:%.1f%%",
+                        labels != null && c < labels.size() ? labels.get(c) : Integer.toString(c), 100.0 * counts[c] / total)));
         return b.toString();
     }
 }
