@@ -151,7 +151,14 @@ public final class Main implements Runnable {
             Optional<String> nearest = Suggestions.nearest(word.contains("=") && option ? word.substring(0, word.indexOf('=')) : word, candidates);
             return prefix + what + nearest.map(n -> "; did you mean " + n + "?").orElse("") + " (" + help + ")";
         }
-        return prefix + e.getMessage() + " (" + help + ")";
+        String message = e.getMessage();
+        // picocli's help command: "Unknown subcommand 'rnu'." gets the same suggestion as "./jdnn rnu"
+        java.util.regex.Matcher unknown = java.util.regex.Pattern.compile("Unknown subcommand '(.*)'\\.").matcher(message);
+        if (unknown.matches()) {
+            Optional<String> nearest = Suggestions.nearest(unknown.group(1), List.copyOf(where.getSubcommands().keySet()));
+            return prefix + "unknown command '" + unknown.group(1) + "'" + nearest.map(n -> "; did you mean " + n + "?").orElse("") + " (" + help + ")";
+        }
+        return prefix + message + " (" + help + ")";
     }
 
     /** A failure: one line on stderr, the stack trace too with --verbose; exit code 1. */
@@ -162,14 +169,15 @@ public final class Main implements Runnable {
         return FAILURE;
     }
 
-    private static String message(Exception e) {
+    static String message(Exception e) {
         String m = e.getMessage();
         boolean expected = e instanceof CliException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
                 || e instanceof UnsupportedOperationException || e instanceof dev.jdnn.onnx.OnnxFormatException
                 || e instanceof dev.jdnn.dnnl.DnnlException || e instanceof dev.jdnn.dnnl.NativeLibraryException
                 || e instanceof java.io.UncheckedIOException;
         // an unexpected exception keeps its class name: "NullPointerException" says more than a bare message
-        return expected && m != null && !m.isBlank() ? m.strip() : e.toString();
+        String text = expected && m != null && !m.isBlank() ? m.strip() : e.toString();
+        return text.replaceAll("\\s*\\R\\s*", "; "); // one line, whatever the exception's message looks like
     }
 
     private static PrintWriter writer(PrintStream stream) {

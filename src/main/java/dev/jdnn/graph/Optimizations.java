@@ -22,39 +22,48 @@ package dev.jdnn.graph;
  *                       makes a channel range contiguous (plain NCHW, {@code nChw8c}/{@code nChw16c}), which
  *                       on AVX2 with oneDNN 3.13 is GoogLeNet's input Concat but not the NHWC inception or
  *                       DenseNet Concats (needs {@code compile})
+ * @param batchSplit     with several oneDNN threads and a batch they divide, run the batch as that many slices
+ *                       side by side, each slice's plan on one thread, instead of forking every primitive
+ *                       over all threads; only where every op treats samples independently (see
+ *                       {@code BatchSplit}; needs {@code compile})
  */
 public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune,
-                            boolean concatInPlace) {
+                            boolean concatInPlace, boolean batchSplit) {
     /** Every fusion (the default); autotune off: it measured no reliable gain on ResNet-50 here and slows preparing. */
     public static Optimizations all() {
-        return new Optimizations(true, true, true, true, false, true);
+        return new Optimizations(true, true, true, true, false, true, true);
     }
 
     /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive, every Concat copies. */
     public static Optimizations unfused() {
-        return new Optimizations(true, false, false, false, false, false);
+        return new Optimizations(true, false, false, false, false, false, false);
     }
 
     /** The simple node-by-node path on plain tensors. */
     public static Optimizations none() {
-        return new Optimizations(false, false, false, false, false, false);
+        return new Optimizations(false, false, false, false, false, false, false);
     }
 
     public Optimizations withAutotune(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace, batchSplit);
     }
 
     public Optimizations withConcatInPlace(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on, batchSplit);
+    }
+
+    public Optimizations withBatchSplit(boolean on) {
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, on);
     }
 
     @Override
     public String toString() {
         if (!compile) return "none";
         String tune = autotune ? " (autotune)" : "";
-        if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune;
+        String split = batchSplit ? "" : " (no batch split)";
+        if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune + split;
         if (!foldBatchNorm && !fuseActivation && !fuseAdd && !concatInPlace) return "unfused" + tune;
         return "compile" + (foldBatchNorm ? "+foldBatchNorm" : "") + (fuseActivation ? "+fuseActivation" : "") + (fuseAdd ? "+fuseAdd" : "")
-                + (concatInPlace ? "+concatInPlace" : "") + tune;
+                + (concatInPlace ? "+concatInPlace" : "") + (batchSplit ? "+batchSplit" : "") + tune;
     }
 }

@@ -85,6 +85,7 @@ class CliConventionsTest {
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
         "rnu                                   | jdnn: unknown command 'rnu'; did you mean run? (./jdnn help)",
         "expalin                               | jdnn: unknown command 'expalin'; did you mean explain?",
+        "help nmaes                            | jdnn: unknown command 'nmaes'; did you mean names?",
         "bnech --model x                       | did you mean bench?",
         "run --modle m.onnx --output-dir o     | jdnn run: unknown option '--modle'; did you mean --model? (./jdnn run --help)",
         "run --model m.onnx --outptu-dir o     | unknown option '--outptu-dir'; did you mean --output-dir?",
@@ -97,6 +98,13 @@ class CliConventionsTest {
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(expected), r.err());
+    }
+
+    @Test
+    void failureMessagesAreOneLine() {
+        assertEquals("first; second", Main.message(new IllegalArgumentException("first\n  second\n")));
+        assertEquals("java.lang.NullPointerException: x", Main.message(new NullPointerException("x")), "unexpected exceptions keep their type");
+        assertEquals("no such file", Main.message(new Main.CliException("no such file")));
     }
 
     @Test
@@ -154,6 +162,33 @@ class CliConventionsTest {
         p.close();
         p.close();
         assertTrue(bytes.toString(StandardCharsets.UTF_8).matches("work: 3/10 in \\d+\\.\\d s\n"), bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A fresh JVM through the real entry point: with stderr on a pipe there is no carriage return and one
+     * summary line; under a pseudo-terminal (util-linux {@code script}) the bar is redrawn in place.
+     */
+    @Test
+    void aFreshJvmDrawsTheBarOnlyOnATerminal() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "bench", "--model", MODEL.toString(), "--warmup", "0", "--iterations", "3", "--threads", "1");
+        Process piped = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(piped.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, piped.waitFor(), err);
+        assertFalse(err.contains("\r"), err);
+        assertTrue(err.strip().lines().anyMatch(l -> l.startsWith("bench model.onnx: 3/3 in ")), err);
+
+        Path script = Path.of("/usr/bin/script");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(script), "util-linux script (a pseudo-terminal) is not installed");
+        String quoted = String.join(" ", command.stream().map(a -> "'" + a.replace("'", "'\\''") + "'").toList());
+        Process tty = new ProcessBuilder(script.toString(), "-qec", quoted + " > /dev/null", "/dev/null")
+                .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        tty.getOutputStream().close();
+        String screen = new String(tty.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, tty.waitFor(), screen);
+        assertTrue(screen.contains("\rbench model.onnx ["), "live bar on a terminal: " + screen);
+        assertTrue(screen.contains("] 3/3 "), screen);
     }
 
     /** Surefire's forked JVM has stderr on a pipe: the libc check must say so (System.console() alone might not). */

@@ -78,9 +78,11 @@ public class ModelBench {
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) throws OrtException {
         // Each benchmark method runs in its own fork: prepare only the runtime it measures.
-        if (params.getBenchmark().endsWith("jdnn")) {
+        boolean forked = params.getBenchmark().endsWith("jdnnForked");
+        if (params.getBenchmark().endsWith("jdnn") || forked) {
             jdnnModel = Model.load(modelFile(model));
-            jdnn = jdnnModel.session(new Session.Options(Backend.NATIVE, threads, Optimizations.all()));
+            // jdnnForked: the batch is not split into one-thread slices, every primitive forks over all threads.
+            jdnn = jdnnModel.session(new Session.Options(Backend.NATIVE, threads, Optimizations.all().withBatchSplit(!forked)));
             String inputName = jdnnModel.inputs().keySet().iterator().next();
             jdnnInput = Tensor.of(input(batch, side(model)), batch, 3, side(model), side(model));
             jdnnInputs = Map.of(inputName, jdnnInput);
@@ -117,6 +119,12 @@ public class ModelBench {
     public float jdnn() {
         jdnn.run(jdnnInputs, jdnnOutputs);
         return jdnnOutput.getFlat(0);
+    }
+
+    /** jdnn with {@code Optimizations.batchSplit} off (differs from {@link #jdnn} only with batch and threads above 1). */
+    @Benchmark
+    public float jdnnForked() {
+        return jdnn();
     }
 
     @Benchmark
