@@ -1,6 +1,5 @@
 package dev.jdnn.image;
 
-import dev.jdnn.Model;
 import dev.jdnn.Result;
 import dev.jdnn.Session;
 import dev.jdnn.Tensor;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An image classifier: an ONNX model plus its preprocessing, images in, top-k labels and probabilities out.
@@ -173,17 +171,12 @@ public final class Classifier implements AutoCloseable {
         }
     }
 
-    private final Model model;
-    private final Session session;
     private final Options options;
-    private final ModelIo io;
-    private volatile boolean closed;
+    private final ImageModel model;
 
-    private Classifier(Model model, Options options) {
+    private Classifier(ImageModel model, Options options) {
         this.model = model;
         this.options = options;
-        this.io = ModelIo.of(model, options.input(), options.output());
-        this.session = model.session(options.session());
     }
 
     /**
@@ -193,13 +186,7 @@ public final class Classifier implements AutoCloseable {
      * @throws IllegalArgumentException if the model has several inputs and none is named, or a named input/output does not exist
      */
     public static Classifier open(Path modelFile, Options options) {
-        Model model = Model.load(modelFile);
-        try {
-            return new Classifier(model, options);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
+        return new Classifier(ImageModel.open("Classifier", modelFile, options.session(), options.input(), options.output()), options);
     }
 
     public Options options() {
@@ -231,7 +218,7 @@ public final class Classifier implements AutoCloseable {
     public List<Prediction> classify(List<Path> files, Listener listener) {
         ensureOpen();
         List<Prediction> out = new ArrayList<>(files.size());
-        int batch = io.fixedBatch() > 0 ? (int) io.fixedBatch() : options.batchSize();
+        int batch = model.fixedBatch() > 0 ? (int) model.fixedBatch() : options.batchSize();
         for (int start = 0; start < files.size(); start += batch) {
             List<Path> chunk = files.subList(start, Math.min(files.size(), start + batch));
             List<FloatImage> images = new ArrayList<>();
@@ -242,7 +229,7 @@ public final class Classifier implements AutoCloseable {
             Parallel.forRange(options.threads(), chunk.size(), 1, (from, to) -> {
                 for (int i = from; i < to; i++) {
                     try {
-                        prepared[i] = pre.transform(ImageDecoder.read(chunk.get(i), decodeOptions(pre)));
+                        prepared[i] = pre.transform(ImageDecoder.read(chunk.get(i), pre.decodeOptions()));
                     } catch (ImageDecodeException e) {
                         errors[i] = e;
                     }
@@ -262,10 +249,6 @@ public final class Classifier implements AutoCloseable {
         return out;
     }
 
-    private static ImageDecoder.Options decodeOptions(Preprocess pre) {
-        return pre.decodeOptions();
-    }
-
     /**
      * Predictions for an already preprocessed N×C×H×W batch (files null).
      *
@@ -273,8 +256,8 @@ public final class Classifier implements AutoCloseable {
      */
     public List<Prediction> classify(Tensor batch) {
         ensureOpen();
-        try (Result r = session.run(Map.of(io.input(), batch), List.of(io.output()))) {
-            return predictions(r.get(io.output()), Arrays.asList(new Path[(int) batch.dim(0)]), (int) batch.dim(0));
+        try (Result r = model.run(batch)) {
+            return predictions(r.get(model.output), Arrays.asList(new Path[(int) batch.dim(0)]), (int) batch.dim(0));
         }
     }
 
@@ -282,16 +265,16 @@ public final class Classifier implements AutoCloseable {
         int n = images.size();
         List<FloatImage> padded = new ArrayList<>(images);
         // A model exported with a fixed batch size gets its batch filled up with copies of the first image.
-        while (io.fixedBatch() > 0 && padded.size() < io.fixedBatch()) padded.add(images.getFirst());
+        while (model.fixedBatch() > 0 && padded.size() < model.fixedBatch()) padded.add(images.getFirst());
         try (Tensor x = Preprocess.stack(padded, files);
-             Result r = session.run(Map.of(io.input(), x), List.of(io.output()))) {
-            return predictions(r.get(io.output()), files, n);
+             Result r = model.run(x)) {
+            return predictions(r.get(model.output), files, n);
         }
     }
 
     private List<Prediction> predictions(Tensor output, List<Path> files, int n) {
         long[] s = output.shape();
-        if (s.length < 2 || s[0] < n) throw new IllegalStateException("output " + io.output() + " is " + Tensor.format(s) + ", expected N×K scores");
+        if (s.length < 2 || s[0] < n) throw new IllegalStateException("output " + model.output + " is " + Tensor.format(s) + ", expected N×K scores");
         int k = (int) (output.elementCount() / s[0]);
         if (options.labels() != null && options.labels().size() != k) {
             throw new IllegalArgumentException("the labels file has " + options.labels().size() + " labels, the model scores " + k + " classes");
@@ -353,14 +336,12 @@ public final class Classifier implements AutoCloseable {
     }
 
     private void ensureOpen() {
-        if (closed) throw new IllegalStateException("this Classifier is closed");
+        model.ensureOpen();
     }
 
+    /** Frees the model and its session; idempotent. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        session.close();
+    public void close() {
         model.close();
     }
 }

@@ -11,7 +11,9 @@ import java.awt.color.ColorSpace;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -80,12 +82,20 @@ public final class ImageDecoder {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) throw new ImageDecodeException(file, "not a PNG, JPEG, BMP or GIF image (no decoder recognises it)");
             ImageReader reader = readers.next();
+            List<String> warnings = new ArrayList<>();
             try {
+                reader.addIIOReadWarningListener((source, warning) -> {
+                    // TwelveMonkeys notes a CMYK JPEG without an ICC profile; it then converts as PIL does.
+                    if (!warning.matches("(?is).*(ICC|colou?r profile).*")) warnings.add(warning);
+                });
                 reader.setInput(in, true, true);
                 image = reader.read(0);
             } finally {
                 reader.dispose();
             }
+            // The JDK's readers report a truncated or corrupt stream as a warning and return the image with the
+            // missing part left grey; that would be a half-decoded image, so it is an error here.
+            if (!warnings.isEmpty()) throw new ImageDecodeException(file, "corrupt or truncated image: " + String.join("; ", warnings));
         } catch (ImageDecodeException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

@@ -1,6 +1,5 @@
 package dev.jdnn.image;
 
-import dev.jdnn.Model;
 import dev.jdnn.Result;
 import dev.jdnn.Session;
 import dev.jdnn.Tensor;
@@ -10,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
 
 /**
@@ -139,17 +137,12 @@ public final class Segmenter implements AutoCloseable {
         return colours;
     }
 
-    private final Model model;
-    private final Session session;
     private final Options options;
-    private final ModelIo io;
-    private volatile boolean closed;
+    private final ImageModel model;
 
-    private Segmenter(Model model, Options options) {
+    private Segmenter(ImageModel model, Options options) {
         this.model = model;
         this.options = options;
-        this.io = ModelIo.of(model, options.input(), options.output());
-        this.session = model.session(options.session());
     }
 
     /**
@@ -159,13 +152,7 @@ public final class Segmenter implements AutoCloseable {
      * @throws IllegalArgumentException if the input or output cannot be determined
      */
     public static Segmenter open(Path modelFile, Options options) {
-        Model model = Model.load(modelFile);
-        try {
-            return new Segmenter(model, options);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
+        return new Segmenter(ImageModel.open("Segmenter", modelFile, options.session(), options.input(), options.output()), options);
     }
 
     /** Segments a file. @throws ImageDecodeException naming the file if it cannot be decoded */
@@ -196,11 +183,11 @@ public final class Segmenter implements AutoCloseable {
     private Segmentation segment(RgbImage image, Path file) {
         FloatImage x = options.preprocess().transform(image);
         try (Tensor input = x.toTensor();
-             Result r = session.run(Map.of(io.input(), input), List.of(io.output()))) {
-            Tensor scores = r.get(io.output());
+             Result r = model.run(input)) {
+            Tensor scores = r.get(model.output);
             long[] s = scores.shape();
             if (s.length != 4 || s[0] != 1) {
-                throw new IllegalStateException("output " + io.output() + " is " + Tensor.format(s) + ", expected 1×K×h×w class scores");
+                throw new IllegalStateException("output " + model.output + " is " + Tensor.format(s) + ", expected 1×K×h×w class scores");
             }
             int classes = (int) s[1], h = (int) s[2], w = (int) s[3];
             int[] labels = argmax(scores.toArray(), classes, h * w);
@@ -234,14 +221,12 @@ public final class Segmenter implements AutoCloseable {
     }
 
     private void ensureOpen() {
-        if (closed) throw new IllegalStateException("this Segmenter is closed");
+        model.ensureOpen();
     }
 
+    /** Frees the model and its session; idempotent. */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        session.close();
+    public void close() {
         model.close();
     }
 }

@@ -94,6 +94,23 @@ class TransformsTest {
     }
 
     @Test
+    void bufferedImagesGoThroughTheSamePipeline() throws java.io.IOException {
+        Preprocess pre = Preprocess.imagenet(40, 32, Normalize.IMAGENET_MEAN, Normalize.IMAGENET_STD);
+        for (String name : new String[] {"rgb.png", "palette.png", "gray.png", "rgba.png", "baseline.jpg"}) {
+            java.nio.file.Path file = ImageFixtures.DIR.resolve("images").resolve(name);
+            java.awt.image.BufferedImage awt = javax.imageio.ImageIO.read(file.toFile());
+            try (Tensor fromFile = pre.apply(file); Tensor fromAwt = pre.apply(awt)) {
+                assertArrayEquals(fromFile.toArray(), fromAwt.toArray(), name);
+            }
+        }
+        // Packed ARGB: alpha dropped, colour kept (PIL's convert("RGB")).
+        java.awt.image.BufferedImage argb = new java.awt.image.BufferedImage(2, 1, java.awt.image.BufferedImage.TYPE_INT_ARGB);
+        argb.setRGB(0, 0, 0x00FF8040);
+        argb.setRGB(1, 0, 0x80102030);
+        assertArrayEquals(new byte[] {(byte) 0xFF, (byte) 0x80, 0x40, 0x10, 0x20, 0x30}, ImageDecoder.fromBufferedImage(argb).toArray());
+    }
+
+    @Test
     void centerCropLargerThanTheImagePadsLikeTorchvision() {
         RgbImage one = RgbImage.of(new byte[] {10, 20, 30, 40, 50, 60}, 2, 1);
         RgbImage out = (RgbImage) new CenterCrop(3, 5).apply(one);
@@ -103,6 +120,18 @@ class TransformsTest {
         assertEquals(40, out.get(1, 2, 0));
         assertEquals(0, out.get(1, 3, 0));
         assertEquals(0, out.get(0, 1, 0));
+    }
+
+    /** A truncated file is an error naming it, never a partly grey image (PIL: "image file is truncated"). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"baseline.jpg", "rgb.png", "bmp24.bmp"})
+    void truncatedFilesAreErrors(String name, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        byte[] whole = java.nio.file.Files.readAllBytes(ImageFixtures.DIR.resolve("images").resolve(name));
+        java.nio.file.Path cut = dir.resolve("cut-" + name);
+        java.nio.file.Files.write(cut, java.util.Arrays.copyOf(whole, whole.length * 2 / 3));
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.read(cut));
+        assertEquals(cut, e.file());
+        assertTrue(e.getMessage().startsWith(cut.toString()), e.getMessage());
     }
 
     @Test
