@@ -3,7 +3,6 @@ package dev.jdnn.cli;
 import dev.jdnn.Jdnn;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.charset.Charset;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,9 +61,9 @@ public final class Main implements Runnable {
     static int run(String[] args, PrintStream out, PrintStream err, java.util.function.BooleanSupplier terminal) {
         boolean verbose = Arrays.asList(args).contains("--verbose");
         List<String> words = Arrays.stream(args).filter(a -> !a.equals("--verbose")).toList();
-        // Fast paths past picocli, whose start-up (~170 classes, Java 5 bytecode that class data sharing
-        // cannot archive, annotation reflection) costs ~0.3-0.5 s of CPU: the two calls scripts make to
-        // probe an installation. Same output and exit codes as through picocli (MainTest compares them).
+        // Fast paths past picocli, whose start-up (~170 classes of Java 5 bytecode that class data sharing
+        // cannot archive, and their first run) costs ~0.3 s of CPU: the two calls scripts make to probe an
+        // installation. Same output and exit codes as through picocli (CliConventionsTest compares them).
         if (words.equals(List.of("info"))) {
             InfoCommand info = new InfoCommand();
             info.attach(out, err, terminal);
@@ -91,7 +90,6 @@ public final class Main implements Runnable {
             if (!COMMANDS.containsKey(named) || named.equals("help") || c.getKey().equals(named)) cli.addSubcommand(c.getKey(), c.getValue().get());
         }
         cli.setOut(writer(out)).setErr(writer(err));
-        cli.setCaseInsensitiveEnumValuesAllowed(true);
         for (CommandLine sub : cli.getSubcommands().values()) {
             if (sub.getCommand() instanceof Subcommand c) c.attach(out, err, terminal);
         }
@@ -181,7 +179,7 @@ public final class Main implements Runnable {
     }
 
     private static PrintWriter writer(PrintStream stream) {
-        return new PrintWriter(new java.io.OutputStreamWriter(stream, stream.charset() == null ? Charset.defaultCharset() : stream.charset()), true);
+        return new PrintWriter(new java.io.OutputStreamWriter(stream, stream.charset()), true);
     }
 
     /** {@code --version}: jdnn's version and the JVM; never loads oneDNN ({@code ./jdnn info} does). */
