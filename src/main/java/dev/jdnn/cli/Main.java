@@ -114,6 +114,8 @@ public final class Main implements Runnable {
         m.put("names", NamesCommand::new);
         m.put("explain", ExplainCommand::new);
         m.put("bench", BenchCommand::new);
+        m.put("classify", ClassifyCommand::new);
+        m.put("segment", SegmentCommand::new);
         m.put("help", CommandLine.HelpCommand::new);
         return m;
     }
