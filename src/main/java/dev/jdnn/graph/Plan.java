@@ -536,7 +536,8 @@ public final class Plan implements AutoCloseable {
                 }
                 List<Value> out = steps.get(s).run(in);
                 for (int i = 0; i < out.size(); i++) {
-                    String name = n.outputs().get(i);
+                    // Outputs the node does not name (fewer declared than the op computes) are freed like omitted ones.
+                    String name = i < n.outputs().size() ? n.outputs().get(i) : "";
                     if (name.isEmpty()) OnnxValues.release(out.get(i)); else values.put(name, out.get(i));
                 }
                 for (String name : n.inputs()) {

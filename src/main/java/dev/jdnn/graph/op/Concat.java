@@ -81,7 +81,9 @@ public final class Concat implements Op {
         int axis = axis(node, first.length);
         long[] out = first.clone();
         out[axis] = 0;
-        for (long[] s : shapes) {
+        for (int i = 0; i < shapes.size(); i++) {
+            long[] s = shapes.get(i);
+            if (s == null) throw error(node, "input " + i + " is omitted; every Concat input is required");
             if (s.length != first.length) throw error(node, "inputs differ in rank: " + format(first) + " and " + format(s));
             for (int d = 0; d < s.length; d++) {
                 if (d != axis && s[d] != first[d]) throw error(node, "inputs " + format(first) + " and " + format(s) + " differ outside axis " + axis);

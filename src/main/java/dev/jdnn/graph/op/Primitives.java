@@ -103,7 +103,12 @@ public final class Primitives {
             return Primitives.bind(primitive, inputKinds, inputDescs, inputs, outputKind, outputDesc, output, constants, scratchpadBytes, scratchpad);
         }
 
+        private boolean closed;
+
+        /** Idempotent: a failed create may already have closed it before the caller's cleanup runs. */
         @Override public void close() {
+            if (closed) return;
+            closed = true;
             if (primitive != null) primitive.close();
             arena.close();
         }
