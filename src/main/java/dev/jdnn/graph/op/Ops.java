@@ -70,10 +70,24 @@ public final class Ops {
 
     /** Element count that a Java array can hold; throws naming the node otherwise. */
     public static int arraySize(long[] shape, Node node) {
+        return arraySize(shape, node, Float.BYTES);
+    }
+
+    /**
+     * As {@link #arraySize(long[], Node)} for a Java array of {@code bytesPerElement}-byte elements (double
+     * intermediates: 8), also refusing one that would take more than half of the JVM's maximum heap: an
+     * exception naming the node instead of an OutOfMemoryError in the middle of a kernel.
+     */
+    public static int arraySize(long[] shape, Node node, int bytesPerElement) {
         long n = count(shape);
         if (n > Integer.MAX_VALUE - 8) throw error(node, "tensor " + format(shape) + " has " + n + " elements, more than jdnn's Java kernels hold");
         long limit = dev.jdnn.Limits.current().maxTensorBytes();
         if (n > limit / 4) throw error(node, "tensor " + format(shape) + " has " + n + " elements (" + 4 * n + " bytes as float32), more than the session's limit maxTensorBytes=" + limit);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (n * bytesPerElement > heap / 2) {
+            throw error(node, "tensor " + format(shape) + " needs " + n * bytesPerElement + " bytes of Java heap in jdnn's Java kernel, more than half of the JVM's maximum heap ("
+                    + heap + " bytes, -Xmx)");
+        }
         return (int) n;
     }
 

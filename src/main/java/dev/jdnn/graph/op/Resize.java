@@ -457,7 +457,7 @@ public final class Resize implements Op {
             if (skip[d]) continue;
             long[] next = shape.clone();
             next[d] = out[d];
-            Ops.arraySize(next, node);   // an intermediate (one axis resized) can outgrow both input and output
+            Ops.arraySize(next, node, Double.BYTES);   // an intermediate (one axis resized, in double) can outgrow both input and output
             cur = pass(cur, shape, d, taps[d], s.extrapolation());
             shape = next;
         }
