@@ -22,12 +22,16 @@ package dev.jdnn.graph;
  *                       makes a channel range contiguous (plain NCHW, {@code nChw8c}/{@code nChw16c}), which
  *                       on AVX2 with oneDNN 3.13 is GoogLeNet's input Concat but not the NHWC inception or
  *                       DenseNet Concats (needs {@code compile})
+ * @param batchSplit     with several oneDNN threads and a batch they divide, run the batch as that many slices
+ *                       side by side, each slice's plan on one thread, instead of forking every primitive
+ *                       over all threads; only where every op treats samples independently (see
+ *                       {@code BatchSplit}; needs {@code compile})
  * @param winograd       which Winograd convolutions a 3×3, stride-1 conv chain may run as instead of oneDNN's
  *                       direct convolution; each layer takes the fastest candidate, timed on its real shapes
  *                       when the plan is prepared (needs {@code compile}; see {@link Winograd})
  */
 public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune,
-                            boolean concatInPlace, Winograd winograd) {
+                            boolean concatInPlace, boolean batchSplit, Winograd winograd) {
     /**
      * Winograd 3×3 convolutions ({@code dev.jdnn.ops.winograd}): which tile sizes a layer may choose
      * between, beside the direct convolution, by timing them at prepare.
@@ -45,9 +49,10 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
         if (winograd == null) throw new IllegalArgumentException("winograd must be OFF, EXACT or FAST, not null");
     }
 
-    /** Without Winograd (every optimization of the six switches, as before it existed). */
-    public Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune, boolean concatInPlace) {
-        this(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, Winograd.OFF);
+    /** Without Winograd (the seven switches as before it existed). */
+    public Optimizations(boolean compile, boolean foldBatchNorm, boolean fuseActivation, boolean fuseAdd, boolean autotune, boolean concatInPlace,
+                         boolean batchSplit) {
+        this(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, batchSplit, Winograd.OFF);
     }
 
     /**
@@ -55,7 +60,7 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
      * it measured no reliable gain on ResNet-50 here and slows preparing.
      */
     public static Optimizations all() {
-        return new Optimizations(true, true, true, true, false, true, defaultWinograd());
+        return new Optimizations(true, true, true, true, false, true, true, defaultWinograd());
     }
 
     /** {@code -Djdnn.winograd=off|exact|fast}, EXACT when unset. */
@@ -70,24 +75,28 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
 
     /** Compiled (layouts, planned memory) but no fusion: every node is its own primitive, every Concat copies. */
     public static Optimizations unfused() {
-        return new Optimizations(true, false, false, false, false, false);
+        return new Optimizations(true, false, false, false, false, false, false);
     }
 
     /** The simple node-by-node path on plain tensors. */
     public static Optimizations none() {
-        return new Optimizations(false, false, false, false, false, false);
+        return new Optimizations(false, false, false, false, false, false, false);
     }
 
     public Optimizations withAutotune(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace, winograd);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, on, concatInPlace, batchSplit, winograd);
     }
 
     public Optimizations withConcatInPlace(boolean on) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on, winograd);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, on, batchSplit, winograd);
+    }
+
+    public Optimizations withBatchSplit(boolean on) {
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, on, winograd);
     }
 
     public Optimizations withWinograd(Winograd w) {
-        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, w);
+        return new Optimizations(compile, foldBatchNorm, fuseActivation, fuseAdd, autotune, concatInPlace, batchSplit, w);
     }
 
     @Override
@@ -97,9 +106,10 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
         // Winograd is named when it differs from the preset's own (all: EXACT or -Djdnn.winograd, the others: OFF).
         String tune = (autotune ? " (autotune)" : "") + (winograd == (allFusions ? defaultWinograd() : Winograd.OFF) ? ""
                 : " (winograd " + winograd.name().toLowerCase(java.util.Locale.ROOT) + ")");
-        if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune;
+        String split = batchSplit ? "" : " (no batch split)";
+        if (foldBatchNorm && fuseActivation && fuseAdd && concatInPlace) return "all" + tune + split;
         if (!foldBatchNorm && !fuseActivation && !fuseAdd && !concatInPlace) return "unfused" + tune;
         return "compile" + (foldBatchNorm ? "+foldBatchNorm" : "") + (fuseActivation ? "+fuseActivation" : "") + (fuseAdd ? "+fuseAdd" : "")
-                + (concatInPlace ? "+concatInPlace" : "") + tune;
+                + (concatInPlace ? "+concatInPlace" : "") + (batchSplit ? "+batchSplit" : "") + tune;
     }
 }

@@ -42,6 +42,8 @@ public final class Plan implements AutoCloseable {
     private DataType[] givenTypes = {};
     private final Map<String, Value> bound;
     private CompiledPlan program;   // native backend with Optimizations.compile: runs instead of the steps
+    private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit)
+    private int parts = 1;
     private volatile boolean closed;
 
     /** The simple node-by-node plan (no compilation). */
@@ -73,14 +75,53 @@ public final class Plan implements AutoCloseable {
             boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
             prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
-            if (compile) {
+            if (compile && optimizations.batchSplit() && bound.isEmpty()) splitBatch(graph, inputShapes, context, optimizations);
+            if (compile && part == null) {
                 program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, this.requested, context, optimizations);
+            }
+            if (compile) {
                 steps.forEach(Op.Step::close);
                 steps.clear();
             }
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * With more than one oneDNN thread and a batch they divide, prepares the plan for one slice of the batch
+     * on one thread, to run the slices side by side ({@link BatchSplit}); keeps the whole-batch plan when the
+     * graph is not known to treat samples independently or the part's shapes disagree.
+     */
+    private void splitBatch(Graph original, Map<String, long[]> inputShapes, Op.Context context, Optimizations optimizations) {
+        int threads = dev.jdnn.dnnl.Dnnl.threads();
+        int p = BatchSplit.parts(threads, nodes, shapes, types, inputShapes.keySet(), requested, this::constant);
+        if (p < 2) return;
+        for (String name : inputShapes.keySet()) {
+            long[] declared = original.inputs().get(name);
+            if (declared == null || declared.length == 0 || declared[0] >= 0) return;   // a fixed batch: its graph may rely on it
+        }
+        Map<String, long[]> partShapes = new LinkedHashMap<>();
+        inputShapes.forEach((name, s) -> {
+            long[] slice = s.clone();
+            slice[0] /= p;
+            partShapes.put(name, slice);
+        });
+        dev.jdnn.dnnl.Dnnl.setThreads(1);   // its primitives are created for, and run on, one thread
+        Plan candidate = null;
+        try {
+            candidate = new Plan(original, partShapes, Map.of(), requested, context, optimizations.withBatchSplit(false));
+            if (candidate.compiled() && BatchSplit.shapesAgree(nodes, shapes, candidate.shapes, p)) {
+                part = candidate;
+                parts = p;
+                candidate = null;
+            }
+        } catch (RuntimeException e) {
+            // The whole batch prepared, a slice did not (an op that needs the full batch): run it whole.
+        } finally {
+            dev.jdnn.dnnl.Dnnl.setThreads(threads);
+            if (candidate != null) candidate.close();
         }
     }
 
@@ -224,6 +265,11 @@ public final class Plan implements AutoCloseable {
             foldedOps.forEach((op, n) -> b.append(' ').append(op).append(n > 1 ? "×" + n : ""));
             lines.add(b.toString());
         }
+        if (part != null) {
+            lines.add("split   the batch runs as " + parts + " parts of " + givenShapes[0][0] / parts
+                    + " side by side, each on one thread (every op treats samples independently); each part:");
+            part.explain().stream().filter(l -> !l.startsWith("const ")).forEach(lines::add);
+        }
         if (program != null) lines.addAll(program.explain());
         else nodes.forEach(n -> lines.add("node    " + n.label() + ": " + n.opType()));
         return lines;
@@ -231,18 +277,28 @@ public final class Plan implements AutoCloseable {
 
     /** Per-instruction mean times of a compiled plan over {@code runs} runs, slowest first. */
     public List<String> profile(Map<String, Tensor> inputs, int runs) {
-        if (program == null) throw new IllegalStateException("profiling needs a compiled native plan");
         checkInputs(inputs);
+        if (part != null) {
+            // One part on the calling thread: its instructions are what every part runs.
+            Map<String, Tensor> slice = new LinkedHashMap<>();
+            inputs.forEach((name, t) -> slice.put(name, t.sliceBatch(0, t.dim(0) / parts)));
+            return part.profile(slice, runs);
+        }
+        if (program == null) throw new IllegalStateException("profiling needs a compiled native plan");
         return program.profile(inputs, runs);
     }
 
     /** Whether this plan runs as a {@link CompiledPlan}. */
     public boolean compiled() {
-        return program != null;
+        return program != null || part != null;
     }
 
     /** Bytes of activation memory one run uses (compiled plans, after liveness sharing), and without sharing; -1 if not compiled. */
     public long[] activationBytes() {
+        if (part != null) {
+            long[] each = part.activationBytes();
+            return new long[] {each[0] * parts, each[1] * parts};
+        }
         return program == null ? new long[] {-1, -1} : new long[] {program.frameBytes(), program.unsharedBytes()};
     }
 
@@ -311,9 +367,31 @@ public final class Plan implements AutoCloseable {
      */
     public void runInto(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         if (closed) throw new IllegalStateException("plan is closed");
-        if (program == null) throw new IllegalStateException("runInto needs a compiled native plan");
+        if (program == null && part == null) throw new IllegalStateException("runInto needs a compiled native plan");
         checkInputs(inputs);
-        program.runInto(inputs, outputs);
+        if (part != null) {
+            checkOutputs(outputs);
+            BatchSplit.run(part, parts, inputs, outputs);
+        } else {
+            program.runInto(inputs, outputs);
+        }
+    }
+
+    /** The caller's tensors for a split run: exactly the requested names, each with the whole plan's shape. */
+    private void checkOutputs(Map<String, Tensor> outputs) {
+        for (String name : requestedNames) {
+            Tensor t = outputs.get(name);
+            if (t == null) throw new IllegalArgumentException("no output tensor given for '" + name + "'");
+            if (t.dtype() != DataType.FLOAT || !Arrays.equals(t.shape(), shapes.get(name))) {
+                throw new IllegalArgumentException("output tensor for '" + name + "' is " + t.dtype().onnxName() + " " + Tensor.format(t.shape())
+                        + ", the result is float " + Tensor.format(shapes.get(name)));
+            }
+        }
+        if (outputs.size() != requestedNames.length) {
+            for (String name : outputs.keySet()) {
+                if (!requested.contains(name)) throw new IllegalArgumentException("'" + name + "' was not requested from this plan");
+            }
+        }
     }
 
     /**
@@ -322,6 +400,20 @@ public final class Plan implements AutoCloseable {
      */
     public Map<String, Value> run(Map<String, Tensor> inputs) {
         if (closed) throw new IllegalStateException("plan is closed");
+        if (part != null) {
+            checkInputs(inputs);
+            Map<String, Tensor> outputs = new LinkedHashMap<>();
+            try {
+                for (String name : requestedNames) outputs.put(name, Tensor.zeros(shapes.get(name)));
+                BatchSplit.run(part, parts, inputs, outputs);
+            } catch (RuntimeException e) {
+                outputs.values().forEach(Tensor::close);
+                throw e;
+            }
+            Map<String, Value> results = new LinkedHashMap<>();
+            for (String name : requested) results.put(name, new Value.Floats(outputs.get(name)));
+            return results;
+        }
         if (program != null) {
             checkInputs(inputs);
             Map<String, Tensor> computed = program.run(inputs, null);
@@ -406,6 +498,7 @@ public final class Plan implements AutoCloseable {
         if (closed) return;
         closed = true;
         if (program != null) program.close();
+        if (part != null) part.close();
         steps.forEach(Op.Step::close);
         folded.values().forEach(OnnxValues::release);
     }

@@ -51,7 +51,7 @@ class TorchvisionModelsTest {
             return dirs.sorted().toList().stream().map(d -> d.getFileName().toString()).flatMap(d -> Stream.of(
                     Arguments.of(d, Backend.NATIVE, Optimizations.all()),
                     Arguments.of(d, Backend.NATIVE, Optimizations.unfused()),
-                    Arguments.of(d, Backend.NATIVE, new Optimizations(true, true, false, false, false, false)),
+                    Arguments.of(d, Backend.NATIVE, new Optimizations(true, true, false, false, false, false, false)),
                     Arguments.of(d, Backend.NATIVE, Optimizations.none()),
                     Arguments.of(d, Backend.JAVA, Optimizations.none())));
         }
