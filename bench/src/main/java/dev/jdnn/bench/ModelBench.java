@@ -83,6 +83,8 @@ public class ModelBench {
         String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
         if (method.startsWith("jdnn")) {
             Optimizations optimizations = switch (method) {
+                // jdnnForked: the batch is not split into one-thread slices, every primitive forks over all threads.
+                case "jdnnForked" -> Optimizations.all().withBatchSplit(false);
                 case "jdnnWinogradOff" -> Optimizations.all().withWinograd(Optimizations.Winograd.OFF);
                 case "jdnnWinogradFast" -> Optimizations.all().withWinograd(Optimizations.Winograd.FAST);
                 // the batch is not split into one-thread slices: every primitive forks over all threads
