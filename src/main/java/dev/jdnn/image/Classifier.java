@@ -1,5 +1,7 @@
 package dev.jdnn.image;
 
+import dev.jdnn.Scores;
+
 import dev.jdnn.Result;
 import dev.jdnn.Session;
 import dev.jdnn.Tensor;
@@ -284,11 +286,11 @@ public final class Classifier implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             float[] row = Arrays.copyOfRange(all, i * k, (i + 1) * k);
             float[] p = switch (options.softmax()) {
-                case ALWAYS -> softmax(row);
+                case ALWAYS -> Scores.softmax(row);
                 case NEVER -> row;
-                case AUTO -> isDistribution(row) ? row : softmax(row);
+                case AUTO -> isDistribution(row) ? row : Scores.softmax(row);
             };
-            int[] top = topK(p, Math.min(options.topK(), k));
+            int[] top = Scores.topK(p, options.topK());
             float[] probs = new float[top.length];
             List<String> labels = new ArrayList<>(top.length);
             for (int j = 0; j < top.length; j++) {
@@ -308,31 +310,6 @@ public final class Classifier implements AutoCloseable {
             sum += v;
         }
         return Math.abs(sum - 1) <= 1e-3;
-    }
-
-    /** exp(x − max) / Σ exp(x − max), in double. */
-    static float[] softmax(float[] row) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : row) max = Math.max(max, v);
-        double sum = 0;
-        double[] e = new double[row.length];
-        for (int i = 0; i < row.length; i++) sum += e[i] = Math.exp(row[i] - max);
-        float[] p = new float[row.length];
-        for (int i = 0; i < row.length; i++) p[i] = (float) (e[i] / sum);
-        return p;
-    }
-
-    /** Indices of the k largest values, largest first; ties go to the lower index. */
-    static int[] topK(float[] values, int k) {
-        Integer[] order = new Integer[values.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> {
-            int c = Float.compare(values[b], values[a]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
-        int[] top = new int[k];
-        for (int i = 0; i < k; i++) top[i] = order[i];
-        return top;
     }
 
     private void ensureOpen() {

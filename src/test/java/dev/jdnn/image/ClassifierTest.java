@@ -134,8 +134,8 @@ class ClassifierTest {
         assertTrue(Classifier.isDistribution(new float[] {0.2f, 0.8f}));
         assertFalse(Classifier.isDistribution(new float[] {2f, -1f}));
         assertFalse(Classifier.isDistribution(new float[] {0.2f, 0.2f}));
-        float[] p = Classifier.softmax(new float[] {1000f, 1000f});
+        float[] p = dev.jdnn.Scores.softmax(new float[] {1000f, 1000f});
         assertArrayEquals(new float[] {0.5f, 0.5f}, p);
-        assertArrayEquals(new int[] {2, 0}, Classifier.topK(new float[] {0.3f, 0.1f, 0.6f}, 2));
+        assertArrayEquals(new int[] {2, 0}, dev.jdnn.Scores.topK(new float[] {0.3f, 0.1f, 0.6f}, 2));
     }
 }

@@ -1,5 +1,7 @@
 package dev.jdnn.spark;
 
+import dev.jdnn.Scores;
+
 import dev.jdnn.Backend;
 import dev.jdnn.Result;
 import dev.jdnn.Session;
@@ -249,19 +251,9 @@ final class PartitionInference implements FlatMapFunction<Iterator<InternalRow>,
 
     /** The k largest scores, best first (ties: lower index first; NaN above all, as Float.compare orders), as {@code array<struct<index, label, score>>}. */
     private GenericArrayData topKOf(float[] logits) {
-        float[] scores = topK.softmax() ? softmax(logits) : logits;
-        int k = Math.min(topK.k(), scores.length);
-        // k passes of selection, O(k·classes) without boxing: k is small (5 of 1000 ImageNet classes)
-        int[] order = new int[k];
-        boolean[] taken = new boolean[scores.length];
-        for (int rank = 0; rank < k; rank++) {
-            int best = -1;
-            for (int i = 0; i < scores.length; i++) {
-                if (!taken[i] && (best < 0 || scores[i] > scores[best] || Float.isNaN(scores[i]) && !Float.isNaN(scores[best]))) best = i;
-            }
-            taken[best] = true;
-            order[rank] = best;
-        }
+        float[] scores = topK.softmax() ? Scores.softmax(logits) : logits;
+        int[] order = Scores.topK(scores, topK.k());
+        int k = order.length;
         Object[] entries = new Object[k];
         for (int i = 0; i < k; i++) {
             int index = order[i];
@@ -269,17 +261,5 @@ final class PartitionInference implements FlatMapFunction<Iterator<InternalRow>,
             entries[i] = new GenericInternalRow(new Object[] {index, label, scores[index]});
         }
         return new GenericArrayData(entries);
-    }
-
-    /** Softmax in double, as {@code torch.softmax} gives for float32 logits to within float rounding. */
-    static float[] softmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) max = Math.max(max, v);
-        double sum = 0;
-        double[] e = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) sum += e[i] = Math.exp(logits[i] - max);
-        float[] p = new float[logits.length];
-        for (int i = 0; i < logits.length; i++) p[i] = (float) (e[i] / sum);
-        return p;
     }
 }
