@@ -407,7 +407,11 @@ public final class Tensor implements AutoCloseable {
         for (long d : shape) {
             if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + format(shape));
         }
-        elementCount(shape); // overflow check
+        try {
+            elementCount(shape);
+        } catch (ArithmeticException overflow) {
+            throw new IllegalArgumentException("shape " + format(shape) + " has more elements than a long can count");
+        }
         return shape.clone();
     }
 

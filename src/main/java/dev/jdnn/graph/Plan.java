@@ -251,7 +251,10 @@ public final class Plan implements AutoCloseable {
                 foldedOps.merge(n.opType(), 1, Integer::sum);
                 try (step) {
                     List<Value> outs = step.run(inputs.constants());
-                    for (int i = 0; i < outs.size(); i++) folded.put(n.outputs().get(i), outs.get(i));
+                    // Only the outputs the node declares (an op may compute more, e.g. optional ones the graph omits).
+                    for (int i = 0; i < Math.min(outs.size(), n.outputs().size()); i++) {
+                        if (!n.outputs().get(i).isEmpty()) folded.put(n.outputs().get(i), outs.get(i));
+                    }
                 }
                 continue;
             }

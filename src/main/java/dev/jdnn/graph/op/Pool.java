@@ -184,37 +184,37 @@ public final class Pool implements Op {
 
     /**
      * The reference over N·C planes. Each spatial axis is padded to three (leading sizes of 1); per axis
-     * and output index the input taps {@code o·s − pb + j·d} that fall inside the input are listed once.
+     * and output index the input taps {@code o·s − pb + j·d} that fall inside the input form an arithmetic
+     * progression, kept as its first tap and count (memory O(outputs), whatever the kernel: a list of taps
+     * per output would be quadratic in the axis length for a kernel as long as the input).
      */
     static double[] reference(Kind kind, Geometry g, double[] src, long[] indices) {
         int sp = g.spatial();
         long[] x = g.x();
-        int[] in3 = new int[3], out3 = new int[3];
-        int[][][] taps = new int[3][][];
+        int[] in3 = new int[3], out3 = new int[3], step = new int[3];
+        int[][] firstTap = new int[3][], tapCount = new int[3][];
         int[][] padCount = new int[3][];
         for (int a = 0; a < 3; a++) {
             int d = a - (3 - sp);
             in3[a] = d < 0 ? 1 : (int) x[d + 2];
             out3[a] = d < 0 ? 1 : (int) g.out()[d];
-            taps[a] = new int[out3[a]][];
+            step[a] = d < 0 ? 1 : (int) g.dilations()[d];
+            firstTap[a] = new int[out3[a]];
+            tapCount[a] = new int[out3[a]];
             padCount[a] = new int[out3[a]];
             for (int o = 0; o < out3[a]; o++) {
                 if (d < 0) {
-                    taps[a][o] = new int[] {0};
+                    tapCount[a][o] = 1;
                     padCount[a][o] = 1;
                     continue;
                 }
-                long start = o * g.strides()[d] - g.padBegin()[d];
+                long start = o * g.strides()[d] - g.padBegin()[d], dil = g.dilations()[d], k = g.kernel()[d];
                 long limit = x[d + 2] + g.padEnd()[d]; // taps at or past this are ceil_mode's overhang
-                List<Integer> valid = new ArrayList<>();
-                int counted = 0;
-                for (long j = 0; j < g.kernel()[d]; j++) {
-                    long at = start + j * g.dilations()[d];
-                    if (at < limit) counted++;
-                    if (at >= 0 && at < x[d + 2]) valid.add((int) at);
-                }
-                taps[a][o] = valid.stream().mapToInt(Integer::intValue).toArray();
-                padCount[a][o] = counted;
+                long jLo = start >= 0 ? 0 : Math.ceilDiv(-start, dil);                            // first j with a tap ≥ 0
+                long jHi = Math.min(k, Math.max(0, Math.ceilDiv(x[d + 2] - start, dil)));        // taps < input size
+                firstTap[a][o] = (int) Math.max(0, start + jLo * dil);
+                tapCount[a][o] = (int) Math.max(0, jHi - jLo);
+                padCount[a][o] = (int) Math.min(k, Math.max(0, Math.ceilDiv(limit - start, dil)));  // taps < limit
             }
         }
         // Indices: offset of (i0, i1, i2) within a plane, row-major or column-major over the real spatial axes.
@@ -239,9 +239,9 @@ public final class Pool implements Op {
                         double acc = kind == Kind.MAX ? Double.NEGATIVE_INFINITY : 0;
                         long best = -1;
                         int n = 0;
-                        for (int i0 : taps[0][o0]) {
-                            for (int i1 : taps[1][o1]) {
-                                for (int i2 : taps[2][o2]) {
+                        for (int t0 = 0, i0 = firstTap[0][o0]; t0 < tapCount[0][o0]; t0++, i0 += step[0]) {
+                            for (int t1 = 0, i1 = firstTap[1][o1]; t1 < tapCount[1][o1]; t1++, i1 += step[1]) {
+                                for (int t2 = 0, i2 = firstTap[2][o2]; t2 < tapCount[2][o2]; t2++, i2 += step[2]) {
                                     double v = src[base + (i0 * in3[1] + i1) * in3[2] + i2];
                                     switch (kind) {
                                         case MAX -> {
