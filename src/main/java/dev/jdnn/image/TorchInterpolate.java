@@ -98,10 +98,10 @@ final class TorchInterpolate {
         Parallel.forRange(threads, channels * outH, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int c = r / outH, y = r % outH, o = (c * outH + y) * outW;
-                int plane = c * inH * inW;
+                int plane = c * inH * inW, k = y * ay.taps;
+                int row0 = plane + ay.index[k] * inW, row1 = plane + ay.index[k + 1] * inW;
                 if (sumInDouble) {
-                    int row0 = plane + ay.index[2 * y] * inW, row1 = plane + ay.index[2 * y + 1] * inW;
-                    float h0 = ay.weight[2 * y], h1 = ay.weight[2 * y + 1];
+                    float h0 = ay.weight[k], h1 = ay.weight[k + 1];
                     for (int x = 0; x < outW; x++) {
                         int x0 = ax.index[2 * x], x1 = ax.index[2 * x + 1];
                         float w0 = ax.weight[2 * x], w1 = ax.weight[2 * x + 1];
@@ -113,16 +113,9 @@ final class TorchInterpolate {
                     continue;
                 }
                 for (int x = 0; x < outW; x++) {
-                    float sum = 0;
-                    for (int i = 0; i < ay.taps; i++) {
-                        int row = plane + ay.index[y * ay.taps + i] * inW;
-                        float t = weightedSum(src, row, ax, x);
-                        float w = ay.weight[y * ay.taps + i];
-                        // torch: fma(t0, w0, t1·w1), then fma(t_i, w_i, sum); here with t0·w0 kept until t1 is known
-                        if (i == 0) sum = t;
-                        else if (i == 1) sum = Math.fma(sum, ay.weight[y * ay.taps], t * w);
-                        else sum = Math.fma(t, w, sum);
-                    }
+                    // the same combination along height as along width (weightedSum), over the width sums
+                    float sum = Math.fma(weightedSum(src, row0, ax, x), ay.weight[k], weightedSum(src, row1, ax, x) * ay.weight[k + 1]);
+                    for (int i = 2; i < ay.taps; i++) sum = Math.fma(weightedSum(src, plane + ay.index[k + i] * inW, ax, x), ay.weight[k + i], sum);
                     out[o + x] = sum;
                 }
             }
