@@ -18,9 +18,13 @@ Writes into src/test/resources/fixtures/image/ (or target/image-fixtures with --
              pad (torchvision Pad with padding 'size' = l,t,r,b and mode 'interpolation', fill 7),
              exif (ImageOps.exif_transpose(...).convert("RGB")), floatpil (a float C×H×W image resized
              per channel as a PIL mode "F" image), floattorch (torch interpolate(antialias=False) on a
-             float tensor); the float sources are image/255 (float32) in C×H×W.
+             float tensor); the float sources are image/255 (float32) in C×H×W, or its first channel when
+             the result has one.
     size     N (shorter side) or HxW;  crop HxW or -;  shape HxWxC for u8, CxHxW for f32 results
     offset   where the result starts in <name>.u8.npy or <name>.f32.npy (in elements)
+torch's interpolate results (antialias off) depend on the CPU kernel torch dispatches to: the committed ones
+come from its AVX2 kernels, the default on x86-64 CPUs with AVX2 (ATEN_CPU_CAPABILITY=default changes the
+last bit of many floats, and so some rounded uint8 values).
 """
 import argparse
 import io
@@ -201,7 +205,7 @@ def add_image_cases(blobs, name, path, full):
             blobs.add(name, "tensor", interp, "1", size, small, t(img).numpy())
 
 
-FLOAT_SIZES = {"rgb": [(20, 26), (40, 70), (15, 100)], "photo": [(30, 40), (17, 50), (251, 7)]}
+FLOAT_SIZES = {"rgb": [(20, 26), (40, 70), (15, 100)], "photo": [(30, 40), (17, 50), (251, 7)], "one": [(5, 7)]}
 
 
 def add_float_cases(blobs, name, path):
@@ -214,6 +218,12 @@ def add_float_cases(blobs, name, path):
         for interp in ("bilinear", "bicubic"):
             out = F.interpolate(torch.from_numpy(chw)[None], size=(oh, ow), mode=interp, align_corners=False, antialias=False)[0]
             blobs.add(name, "floattorch", interp, "0", (oh, ow), None, out.numpy())
+    # The first channel alone: a contiguous 1×1×H×W tensor is channels-last contiguous too, and torch's
+    # bilinear then takes its channels-last kernel (as it does for 1×1 images, the "one" image above).
+    oh, ow = FLOAT_SIZES[name][0]
+    for interp in ("bilinear", "bicubic"):
+        out = F.interpolate(torch.from_numpy(chw[:1].copy())[None], size=(oh, ow), mode=interp, align_corners=False, antialias=False)[0]
+        blobs.add(name, "floattorch", interp, "0", (oh, ow), None, out.numpy())
 
 
 def add_pad_cases(blobs, name, path):
@@ -238,7 +248,7 @@ def main():
                 blobs.add(name, "decode", "-", "-", "-", None, np.asarray(img.convert("RGB")))
                 continue
             add_image_cases(blobs, name, path, None)
-        for name in ("rgb", "photo"):
+        for name in FLOAT_SIZES:
             add_float_cases(blobs, name, files[name])
         add_pad_cases(blobs, "rgb", files["rgb"])
         blobs.write(OUT)
