@@ -196,12 +196,15 @@ class JdnnInferenceTest {
         }
     }
 
+    /** The bytes of a float32 .npy of {@code values} (written by {@link Npy#write}, so other test classes can call it too). */
     static byte[] npyBytes(float[] values, long[] shape) throws IOException {
-        Path file = Files.createTempFile(temp, "row", ".npy");
+        Path file = Files.createTempFile("jdnn-spark-row", ".npy");
         try (Tensor t = Tensor.of(values, shape)) {
             Npy.write(file, t);
+            return Files.readAllBytes(file);
+        } finally {
+            Files.delete(file);
         }
-        return Files.readAllBytes(file);
     }
 
     @Test
