@@ -55,6 +55,9 @@ final class ImageBytes extends RowInput {
             npy.write(row, batch, offset);
             return;
         }
+        if (npy != null && imageFormat(bytes) == null) {
+            throw new BadRow(source + " is neither a .npy file (no \\x93NUMPY magic) nor a PNG, JPEG, BMP or GIF image");
+        }
         FloatImage sample;
         try {
             RgbImage decoded = ImageDecoder.read(bytes, source, preprocess.decodeOptions());
