@@ -29,7 +29,9 @@ log="$(mktemp)"
 build() { "$@" > "$log" 2>&1 || { cat "$log"; exit 1; }; }
 build mvn -q -B -o install -pl jdnn-core -DskipTests
 build mvn -q -B -o -pl jdnn-spark test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$here/jdnn-spark/target/bench.classpath"
-cp="jdnn-spark/target/test-classes:jdnn-spark/target/classes:$(cat jdnn-spark/target/bench.classpath)"
+# This checkout's core classes (target/classes) ahead of the installed jar: the local Maven repository is shared,
+# and another checkout may install its own jdnn 0.1.0-SNAPSHOT between the install above and the runs below.
+cp="jdnn-spark/target/test-classes:jdnn-spark/target/classes:target/classes:$(cat jdnn-spark/target/bench.classpath)"
 opens="$(sed -n 's:.*<spark.jdk.opens>\(.*\)</spark.jdk.opens>.*:\1:p' pom.xml)"
 run() {
   # shellcheck disable=SC2086
