@@ -11,7 +11,16 @@ final class Exif {
 
     /** The orientation (1–8) in a JPEG's APP1 Exif segment; 1 when there is none or the file is not a JPEG. */
     static int orientation(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
+        try {
+            return orientation(Files.newInputStream(file));
+        } catch (IOException e) {
+            return 1;
+        }
+    }
+
+    /** As {@link #orientation(Path)}, for a JPEG's bytes; closes {@code stream}. */
+    static int orientation(InputStream stream) {
+        try (InputStream in = stream) {
             byte[] head = in.readNBytes(2);
             if (head.length < 2 || (head[0] & 0xFF) != 0xFF || (head[1] & 0xFF) != 0xD8) return 1;
             while (true) {

@@ -86,8 +86,12 @@ public final class FloatImage implements ImageData {
 
     /** Copies the C×H×W values into {@code batch} (N×C×H×W) at index {@code n}. */
     void copyInto(Tensor batch, int n) {
-        long offset = (long) n * data.length * Float.BYTES;
-        MemorySegment.copy(data, 0, batch.segment(), ValueLayout.JAVA_FLOAT, offset, data.length);
+        copyTo(batch.segment(), (long) n * data.length * Float.BYTES);
+    }
+
+    /** Copies the C×H×W values, as floats in native order, into {@code destination} from byte {@code offset} on. */
+    public void copyTo(MemorySegment destination, long offset) {
+        MemorySegment.copy(data, 0, destination, ValueLayout.JAVA_FLOAT_UNALIGNED, offset, data.length);
     }
 
     @Override

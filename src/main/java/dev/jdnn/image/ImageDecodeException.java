@@ -15,6 +15,12 @@ public final class ImageDecodeException extends RuntimeException {
         this(file, message, null);
     }
 
+    /** An image that is not a file (bytes in memory): {@code source} says what it is, e.g. a URI or a column. */
+    public ImageDecodeException(String source, String message, Throwable cause) {
+        super((source == null ? "image" : source) + ": " + message, cause);
+        this.file = null;
+    }
+
     /** The file that failed, or null when the image did not come from a file. */
     public Path file() {
         return file;

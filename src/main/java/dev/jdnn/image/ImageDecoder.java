@@ -8,12 +8,15 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.color.ColorSpace;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.IntSupplier;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -42,7 +45,7 @@ public final class ImageDecoder {
      * @param exifOrientation  transpose JPEGs as their EXIF orientation tag says (PIL: off)
      * @param rescale16BitGray map 16-bit grayscale to 0–255 by its high byte instead of saturating as PIL does
      */
-    public record Options(boolean exifOrientation, boolean rescale16BitGray) {
+    public record Options(boolean exifOrientation, boolean rescale16BitGray) implements java.io.Serializable {
         /** PIL's behaviour: EXIF orientation ignored, 16-bit grayscale saturated. */
         public static Options defaults() {
             return new Options(false, false);
@@ -76,11 +79,35 @@ public final class ImageDecoder {
      */
     public static RgbImage read(Path file, Options options) {
         if (!Files.isRegularFile(file)) throw new ImageDecodeException(file, Files.exists(file) ? "not a regular file" : "no such file");
+        return read(() -> ImageIO.createImageInputStream(file.toFile()), () -> Exif.orientation(file),
+                (message, cause) -> new ImageDecodeException(file, message, cause), options);
+    }
+
+    /**
+     * Decodes an image held in memory (the bytes of a PNG, JPEG, BMP or GIF file, e.g. a row of Spark's
+     * {@code binaryFile} source), exactly as {@link #read(Path, Options)} decodes the same bytes from a file.
+     *
+     * @param source what the bytes are, for error messages (a file name or URI, a column)
+     * @throws ImageDecodeException naming {@code source} if the bytes are of an unknown format or corrupt
+     */
+    public static RgbImage read(byte[] bytes, String source, Options options) {
+        return read(() -> ImageIO.createImageInputStream(new ByteArrayInputStream(bytes)), () -> Exif.orientation(new ByteArrayInputStream(bytes)),
+                (message, cause) -> new ImageDecodeException(source, message, cause), options);
+    }
+
+    /** Where the image's bytes come from (a file or memory). */
+    private interface Opener {
+        ImageInputStream open() throws IOException;
+    }
+
+    /** The first image of {@code opener}'s stream as 8-bit RGB; {@code error} makes the exception naming the file or source. */
+    private static RgbImage read(Opener opener, IntSupplier exifOrientation, BiFunction<String, Throwable, ImageDecodeException> error,
+            Options options) {
         BufferedImage image;
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            if (in == null) throw new ImageDecodeException(file, "cannot open for reading");
+        try (ImageInputStream in = opener.open()) {
+            if (in == null) throw error.apply("cannot open for reading", null);
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) throw new ImageDecodeException(file, "not a PNG, JPEG, BMP or GIF image (no decoder recognises it)");
+            if (!readers.hasNext()) throw error.apply("not a PNG, JPEG, BMP or GIF image (no decoder recognises it)", null);
             ImageReader reader = readers.next();
             List<String> warnings = new ArrayList<>();
             try {
@@ -95,21 +122,21 @@ public final class ImageDecoder {
             }
             // The JDK's readers report a truncated or corrupt stream as a warning and return the image with the
             // missing part left grey; that would be a half-decoded image, so it is an error here.
-            if (!warnings.isEmpty()) throw new ImageDecodeException(file, "corrupt or truncated image: " + String.join("; ", warnings));
+            if (!warnings.isEmpty()) throw error.apply("corrupt or truncated image: " + String.join("; ", warnings), null);
         } catch (ImageDecodeException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new ImageDecodeException(file, "cannot decode: " + e, e);
+            throw error.apply("cannot decode: " + e, e);
         }
-        if (image == null) throw new ImageDecodeException(file, "the decoder returned no image");
+        if (image == null) throw error.apply("the decoder returned no image", null);
         RgbImage rgb;
         try {
             rgb = convert(image, options.rescale16BitGray());
         } catch (IllegalArgumentException e) {
-            throw new ImageDecodeException(file, e.getMessage(), e);
+            throw error.apply(e.getMessage(), e);
         }
         if (options.exifOrientation()) {
-            int orientation = Exif.orientation(file);
+            int orientation = exifOrientation.getAsInt();
             if (orientation > 1) rgb = Exif.transpose(rgb, orientation);
         }
         return rgb;

@@ -16,9 +16,10 @@ import java.util.List;
  * try (Tensor b = pre.batch(List.of(a, b, c))) { }         // 3×3×224×224
  * }</pre>
  *
- * Immutable and thread-safe; it owns no native memory (the tensors it returns do: close them).
+ * Immutable and thread-safe; it owns no native memory (the tensors it returns do: close them). Serializable,
+ * so it can be shipped to other JVMs (jdnn-spark sends it to executors with each task).
  */
-public final class Preprocess {
+public final class Preprocess implements java.io.Serializable {
     private final Compose steps;
     private final ImageDecoder.Options decode;
     private final int threads;

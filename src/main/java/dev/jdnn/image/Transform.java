@@ -3,10 +3,11 @@ package dev.jdnn.image;
 /**
  * One preprocessing step, named and behaving like its torchvision counterpart: {@link Resize},
  * {@link CenterCrop}, {@link Pad}, {@link ToTensor}, {@link Normalize}, chained by {@link Compose}.
- * Transforms are immutable and safe to share between threads.
+ * Transforms are immutable and safe to share between threads, and serializable (so a {@link Preprocess} travels
+ * with a task to Spark executors; a lambda transform serializes when what it captures does).
  */
 @FunctionalInterface
-public interface Transform {
+public interface Transform extends java.io.Serializable {
     /**
      * Applies the step.
      *

@@ -150,4 +150,56 @@ class TransformsTest {
         assertThrows(IllegalArgumentException.class, () -> Normalize.imagenet().apply(RgbImage.of(new byte[3], 1, 1)));
         assertThrows(IllegalStateException.class, () -> Preprocess.of(new Resize(4)).apply(RgbImage.of(new byte[3], 1, 1)));
     }
+
+    /** Bytes in memory (a Spark binaryFile row) decode exactly as their file does; the file path is checked against PIL above. */
+    @Test
+    void bytesInMemoryDecodeExactlyAsTheirFile() throws java.io.IOException {
+        List<java.nio.file.Path> files;
+        try (var list = java.nio.file.Files.list(ImageFixtures.DIR.resolve("images"))) {
+            files = list.sorted().toList();
+        }
+        assertTrue(files.size() > 10, "fixture images: " + files);
+        ImageDecoder.Options exif = ImageDecoder.Options.defaults().withExifOrientation(true);
+        for (java.nio.file.Path f : files) {
+            byte[] bytes = java.nio.file.Files.readAllBytes(f);
+            for (ImageDecoder.Options options : List.of(ImageDecoder.Options.defaults(), exif)) {
+                RgbImage fromFile;
+                try {
+                    fromFile = ImageDecoder.read(f, options);
+                } catch (ImageDecodeException e) {
+                    ImageDecodeException fromBytes = assertThrows(ImageDecodeException.class, () -> ImageDecoder.read(bytes, "row 7", options), f.toString());
+                    assertEquals(e.getMessage().substring(f.toString().length()), fromBytes.getMessage().substring("row 7".length()), f.toString());
+                    continue;
+                }
+                RgbImage fromBytes = ImageDecoder.read(bytes, f.toString(), options);
+                assertEquals(fromFile.width(), fromBytes.width(), f.toString());
+                assertArrayEquals(fromFile.toArray(), fromBytes.toArray(), f + " " + options);
+            }
+        }
+        byte[] cut = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(ImageFixtures.DIR.resolve("images/baseline.jpg")), 500);
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.read(cut, "file:/data/cut.jpg", ImageDecoder.Options.defaults()));
+        assertTrue(e.getMessage().startsWith("file:/data/cut.jpg: "), e.getMessage());
+        assertEquals(null, e.file());
+    }
+
+    /** A Preprocess is sent to Spark executors by Java serialization: the copy must compute the same bits. */
+    @Test
+    void aSerializedPreprocessComputesTheSameBits() throws Exception {
+        Preprocess original = Preprocess.of(new Resize(40, Interpolation.BICUBIC), new CenterCrop(32), new ToTensor(), Normalize.imagenet())
+                .withDecodeOptions(ImageDecoder.Options.defaults().withExifOrientation(true));
+        var buffer = new java.io.ByteArrayOutputStream();
+        try (var out = new java.io.ObjectOutputStream(buffer)) {
+            out.writeObject(original);
+        }
+        Preprocess copy;
+        try (var in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(buffer.toByteArray()))) {
+            copy = (Preprocess) in.readObject();
+        }
+        assertEquals(original.steps().subList(0, 3), copy.steps().subList(0, 3));   // records (Normalize holds arrays: compared by its output)
+        assertEquals(original.decodeOptions(), copy.decodeOptions());
+        java.nio.file.Path image = ImageFixtures.DIR.resolve("images/exif6.jpg");
+        try (Tensor a = original.apply(image); Tensor b = copy.apply(image)) {
+            assertArrayEquals(a.toArray(), b.toArray());
+        }
+    }
 }

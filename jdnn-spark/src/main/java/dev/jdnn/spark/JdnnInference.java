@@ -1,6 +1,12 @@
 package dev.jdnn.spark;
 
 import dev.jdnn.Backend;
+import dev.jdnn.image.CenterCrop;
+import dev.jdnn.image.Interpolation;
+import dev.jdnn.image.Normalize;
+import dev.jdnn.image.Preprocess;
+import dev.jdnn.image.Resize;
+import dev.jdnn.image.ToTensor;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -31,10 +37,19 @@ import org.apache.spark.sql.types.StructType;
  *
  * <pre>{@code
  * Dataset<Row> scored = JdnnInference.shipModel(spark, "resnet50.onnx")   // or onModel("/shared/resnet50.onnx")
- *         .inputCol("features")                // array<float> (C×H×W flat), binary .npy, or struct<shape, data>
+ *         .inputCol("features")                // array<float> (C×H×W flat), binary (.npy or image bytes), or struct<shape, data>
  *         .batchSize(32)
  *         .topK(5, "top5").labelsFile("imagenet_classes.txt")
  *         .transform(images);
+ * }</pre>
+ *
+ * Image files, scored as {@code ./jdnn classify} scores them on one machine (same decoding, same preprocessing):
+ * <pre>{@code
+ * Dataset<Row> files = spark.read().format("binaryFile").load("/data/images");   // path, modificationTime, length, content
+ * Dataset<Row> scored = JdnnInference.onModel("/shared/resnet50.onnx")
+ *         .inputCol("content").imageInput()    // Resize 256, CenterCrop 224, ImageNet mean/std; or imageInput(resize, size, mean, std, filter)
+ *         .topK(5, "top5").labelsFile("imagenet_classes.txt")
+ *         .transform(files);
  * }</pre>
  *
  * Columns added, in order: one {@code array<float>} per requested output or tap (the sample's values, flat in
@@ -50,6 +65,16 @@ public final class JdnnInference implements Serializable {
         NULL,
         /** The task fails with a {@link JdnnRowException} naming the row and the reason (Spark then fails the job). */
         FAIL
+    }
+
+    /** How a {@code binary} input column is read. */
+    public enum BinaryInput {
+        /** A value starting with the {@code .npy} magic ({@code \x93NUMPY}) is a {@code .npy}; any other is an encoded image. */
+        AUTO,
+        /** Every value is a float32 {@code .npy} of one sample; an image is a bad row saying so. */
+        NPY,
+        /** Every value is an encoded image (PNG, JPEG, BMP, GIF), decoded and preprocessed; a {@code .npy} is a bad row saying so. */
+        IMAGE
     }
 
     /** Under {@link OnError#NULL}: why a row has no prediction ({@code null} when it has one). */
@@ -77,6 +102,8 @@ public final class JdnnInference implements Serializable {
     private OnError onError = OnError.NULL;
     private Backend backend = Backend.NATIVE;
     private int threads;
+    private BinaryInput binaryInput = BinaryInput.AUTO;
+    private Preprocess preprocess = Preprocess.imagenet();
 
     private JdnnInference(String modelPath, boolean shipped, String localModelPath) {
         this.modelPath = modelPath;
@@ -104,6 +131,55 @@ public final class JdnnInference implements Serializable {
     public JdnnInference inputCol(String column) {
         this.inputCol = column;
         return this;
+    }
+
+    /**
+     * How a binary input column is read (default {@link BinaryInput#AUTO}: {@code .npy} by its magic, else an image).
+     * Choosing NPY or IMAGE for a column that is not binary is an error on the driver.
+     */
+    public JdnnInference binaryInput(BinaryInput kind) {
+        if (kind == null) throw new IllegalArgumentException("binaryInput needs AUTO, NPY or IMAGE");
+        this.binaryInput = kind;
+        return this;
+    }
+
+    /** The binary input column holds float32 {@code .npy} files, one sample each. */
+    public JdnnInference npyInput() {
+        return binaryInput(BinaryInput.NPY);
+    }
+
+    /**
+     * The binary input column holds encoded images (e.g. {@code spark.read.format("binaryFile")}'s {@code content}),
+     * preprocessed as {@code ./jdnn classify} does by default: torchvision's ImageNet eval transform, Resize(256,
+     * bilinear), CenterCrop(224), ToTensor, Normalize(ImageNet mean, std).
+     */
+    public JdnnInference imageInput() {
+        return imageInput(Preprocess.imagenet());
+    }
+
+    /**
+     * Images preprocessed with {@code ./jdnn classify}'s knobs: {@code --resize} (shorter side), {@code --size}
+     * (centre crop), {@code --mean}, {@code --std}, and the resize filter ({@code classify} uses bilinear).
+     */
+    public JdnnInference imageInput(int resize, int size, float[] mean, float[] std, Interpolation interpolation) {
+        return imageInput(classifyPreprocess(resize, size, mean, std, interpolation));
+    }
+
+    /** Images preprocessed by {@code steps} (sent to executors with each task, so what it holds must be serializable). */
+    public JdnnInference imageInput(Preprocess steps) {
+        return preprocess(steps).binaryInput(BinaryInput.IMAGE);
+    }
+
+    /** How images are preprocessed, without choosing how a binary column is read (for {@link BinaryInput#AUTO}). */
+    public JdnnInference preprocess(Preprocess steps) {
+        if (steps == null) throw new IllegalArgumentException("preprocess needs a Preprocess");
+        this.preprocess = steps;
+        return this;
+    }
+
+    /** Resize(resize, interpolation), CenterCrop(size), ToTensor, Normalize(mean, std): {@code ./jdnn classify}'s pipeline. */
+    static Preprocess classifyPreprocess(int resize, int size, float[] mean, float[] std, Interpolation interpolation) {
+        return Preprocess.of(new Resize(resize, interpolation), new CenterCrop(size), new ToTensor(), new Normalize(mean, std));
     }
 
     /** The model input fed from the column (default: the model's only input). */
@@ -257,6 +333,7 @@ public final class JdnnInference implements Serializable {
         if (declared == null) throw new IllegalArgumentException("the model has no input '" + name + "'; its inputs are " + inputs.keySet());
         if (declared.length == 0) throw new IllegalArgumentException("input '" + name + "' is a scalar; jdnn batches along a first dimension");
         long[] sample = rowShape != null ? rowShape : Arrays.copyOfRange(declared, 1, declared.length);
+        sample = checkImageShape(input, name, sample);
         for (long d : sample) {
             if (d < 1) {
                 throw new IllegalArgumentException("input '" + name + "' is declared " + Arrays.toString(declared)
@@ -314,9 +391,33 @@ public final class JdnnInference implements Serializable {
                 if (fields.get(j).name().equals(column)) throw new IllegalArgumentException("column '" + column + "' already exists; choose another name");
             }
         }
-        RowInput reader = RowInput.of(input, inputCol, sample);
+        RowInput reader = RowInput.of(input, inputCol, sample, binaryInput, preprocess, name);
         PartitionInference job = new PartitionInference(modelPath, shipped, name, reader, batch, padLastBatch,
                 new ArrayList<>(columns.keySet()), top, onError, backend, threads, input, keepInputColumn);
         return new Resolved(job, new StructType(fields.toArray(StructField[]::new)));
+    }
+
+    /**
+     * For an image column ({@link BinaryInput#IMAGE}) whose preprocessing gives every image one shape: that shape when
+     * the model's sample shape is symbolic and no rowShape was given, else a check that the two agree. Otherwise
+     * {@code sample} as it is (per-row checks then catch an image that comes out in another shape).
+     */
+    private long[] checkImageShape(StructType input, String modelInputName, long[] sample) {
+        boolean binaryColumn = input.fields()[RowInput.ordinalOf(input, inputCol)].dataType() instanceof org.apache.spark.sql.types.BinaryType;
+        if (binaryInput != BinaryInput.IMAGE || !binaryColumn) return sample;   // a non-binary column is refused by RowInput.of
+        long[] images = ImageBytes.fixedShape(preprocess);
+        if (images == null) return sample;
+        boolean symbolic = Arrays.stream(sample).anyMatch(d -> d < 1);
+        if (symbolic && rowShape == null && images.length == sample.length) {
+            long[] filled = sample.clone();
+            for (int i = 0; i < filled.length; i++) if (filled[i] < 1) filled[i] = images[i];
+            if (Arrays.equals(filled, images)) return images;
+        }
+        if (!Arrays.equals(images, sample)) {
+            throw new IllegalArgumentException("column '" + inputCol + "' is read as images preprocessed by " + preprocess + " to "
+                    + dev.jdnn.Tensor.format(images) + ", but the model's input '" + modelInputName + "' needs " + dev.jdnn.Tensor.format(sample)
+                    + " per row; choose the resize and crop with imageInput(resize, size, mean, std, interpolation)");
+        }
+        return sample;
     }
 }

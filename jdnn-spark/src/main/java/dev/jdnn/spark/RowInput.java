@@ -3,6 +3,7 @@ package dev.jdnn.spark;
 import dev.jdnn.DataType;
 import dev.jdnn.Npy;
 import dev.jdnn.Tensor;
+import dev.jdnn.image.Preprocess;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,11 +28,13 @@ import org.apache.spark.unsafe.Platform;
  *
  * <ul>
  *   <li>{@code array<float>} (or {@code array<double>}): the sample's values, flat in C order;</li>
- *   <li>{@code binary}: a {@code .npy} (float32, C order) of the sample's shape, with or without a leading 1;</li>
+ *   <li>{@code binary}: a {@code .npy} (float32, C order) of the sample's shape, with or without a leading 1, or an
+ *       encoded image decoded and preprocessed into the sample ({@link ImageBytes}), as {@link JdnnInference.BinaryInput} says;</li>
  *   <li>{@code struct<shape: array<int|long>, data: array<float>>}: a tensor, checked like a {@code .npy}.</li>
  * </ul>
  */
-abstract sealed class RowInput implements Serializable {
+abstract sealed class RowInput implements Serializable
+        permits RowInput.Floats, RowInput.Doubles, RowInput.NpyBytes, RowInput.TensorStruct, ImageBytes {
 
     /** A row that cannot become a sample: the reason is what a user sees in the error column or exception. */
     static final class BadRow extends Exception {
@@ -59,16 +62,30 @@ abstract sealed class RowInput implements Serializable {
      */
     abstract void write(InternalRow row, MemorySegment batch, long offset) throws BadRow;
 
-    /** The reader for {@code schema}'s column {@code column}, whose samples have shape {@code rowShape}. */
-    static RowInput of(StructType schema, String column, long[] rowShape) {
+    /**
+     * The reader for {@code schema}'s column {@code column}, whose samples have shape {@code rowShape}; a binary column
+     * is read as {@code binary} says, images with {@code preprocess}, for the model input {@code modelInput}.
+     */
+    static RowInput of(StructType schema, String column, long[] rowShape, JdnnInference.BinaryInput binary, Preprocess preprocess,
+            String modelInput) {
         int ordinal = ordinalOf(schema, column);
         org.apache.spark.sql.types.DataType type = schema.fields()[ordinal].dataType();
+        if (!(type instanceof BinaryType) && binary != JdnnInference.BinaryInput.AUTO) {
+            throw new IllegalArgumentException("binary input " + binary + " was chosen, but input column '" + column + "' is " + type.simpleString()
+                    + ", not binary");
+        }
         if (type instanceof ArrayType array && array.elementType() instanceof FloatType) return new Floats(ordinal, column, rowShape);
         if (type instanceof ArrayType array && array.elementType() instanceof DoubleType) return new Doubles(ordinal, column, rowShape);
-        if (type instanceof BinaryType) return new NpyBytes(ordinal, column, rowShape);
+        if (type instanceof BinaryType) {
+            return switch (binary) {
+                case NPY -> new NpyBytes(ordinal, column, rowShape);
+                case IMAGE -> new ImageBytes(ordinal, column, rowShape, schema, preprocess, modelInput, false);
+                case AUTO -> new ImageBytes(ordinal, column, rowShape, schema, preprocess, modelInput, true);
+            };
+        }
         if (type instanceof StructType struct) return new TensorStruct(ordinal, column, rowShape, struct);
         throw new IllegalArgumentException("input column '" + column + "' is " + type.simpleString()
-                + "; jdnn reads array<float>, array<double>, binary (.npy bytes) or struct<shape: array<int|long>, data: array<float>>");
+                + "; jdnn reads array<float>, array<double>, binary (.npy or image bytes) or struct<shape: array<int|long>, data: array<float>>");
     }
 
     static int ordinalOf(StructType schema, String column) {
@@ -162,6 +179,10 @@ abstract sealed class RowInput implements Serializable {
             try {
                 header = Npy.header(bytes, "column '" + column + "'");
             } catch (Npy.NpyFormatException e) {
+                String image = ImageBytes.imageFormat(bytes);
+                if (image != null) {
+                    throw new BadRow("column '" + column + "' holds a " + image + " image, not a .npy; decode images with imageInput() (or binaryInput(AUTO))");
+                }
                 throw new BadRow(e.getMessage());
             }
             if (!header.dtype().isFloat()) {

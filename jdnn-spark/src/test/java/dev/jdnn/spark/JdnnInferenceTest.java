@@ -196,12 +196,15 @@ class JdnnInferenceTest {
         }
     }
 
+    /** The bytes of a float32 .npy of {@code values} (written by {@link Npy#write}, so other test classes can call it too). */
     static byte[] npyBytes(float[] values, long[] shape) throws IOException {
-        Path file = Files.createTempFile(temp, "row", ".npy");
+        Path file = Files.createTempFile("jdnn-spark-row", ".npy");
         try (Tensor t = Tensor.of(values, shape)) {
             Npy.write(file, t);
+            return Files.readAllBytes(file);
+        } finally {
+            Files.delete(file);
         }
-        return Files.readAllBytes(file);
     }
 
     @Test
@@ -346,9 +349,13 @@ class JdnnInferenceTest {
         StructType schema = new StructType().add("id", DataTypes.IntegerType).add("npy", DataTypes.BinaryType);
         Dataset<Row> data = spark.createDataFrame(List.of(RowFactory.create(0, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}),
                 RowFactory.create(1, new byte[3])), schema);
-        Map<Integer, Row> got = byId(JdnnInference.onModel(MODEL.toString()).inputCol("npy").batchSize(2).transform(data));
+        Map<Integer, Row> got = byId(JdnnInference.onModel(MODEL.toString()).inputCol("npy").npyInput().batchSize(2).transform(data));
         assertEquals("column 'npy': not a .npy file (bad magic)", got.get(0).getAs(JdnnInference.ERROR_COLUMN));
         assertEquals("column 'npy': too short for a .npy file", got.get(1).getAs(JdnnInference.ERROR_COLUMN));
         assertNotNull(got.get(0).schema().apply(output.replaceAll("[^A-Za-z0-9_]", "_")));
+        Map<Integer, Row> auto = byId(JdnnInference.onModel(MODEL.toString()).inputCol("npy").batchSize(2).transform(data));
+        for (int id = 0; id < 2; id++) {
+            assertEquals("column 'npy' is neither a .npy file (no \\x93NUMPY magic) nor a PNG, JPEG, BMP or GIF image", auto.get(id).getAs(JdnnInference.ERROR_COLUMN));
+        }
     }
 }
