@@ -73,10 +73,14 @@ public final class LayerCompare {
              Tensor x = Tensor.of(data, shape);
              OnnxTensor ortX = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), shape)) {
             Map<String, Tensor> inputs = Map.of(nameDims[0], x);
-            try (var warm = session.run(inputs)) { /* prepares the plan */ }
+            // Into caller-owned outputs, as ModelBench times jdnn (a Result's own tensors cost a shared arena each).
+            Map<String, Tensor> outputs = new LinkedHashMap<>();
+            m.tensorShapes(Map.of(nameDims[0], shape)).entrySet().stream().filter(e -> m.outputs().contains(e.getKey()))
+                    .forEach(e -> outputs.put(e.getKey(), Tensor.zeros(e.getValue())));
+            session.run(inputs, outputs);   // prepares the plan
             for (int round = 0; round < rounds; round++) {
                 long start = System.nanoTime();
-                for (int i = 0; i < runs; i++) session.run(inputs).close();
+                for (int i = 0; i < runs; i++) session.run(inputs, outputs);
                 jdnnWall += (System.nanoTime() - start) / 1e6 / runs;
                 for (String line : session.profile(inputs, m.outputs(), runs)) {
                     Instruction ins = parse(line);
@@ -85,6 +89,7 @@ public final class LayerCompare {
                 }
                 profileOrt(env, model, nameDims[0], ortX, threads, runs, ortNodes, ortOps);
             }
+            outputs.values().forEach(Tensor::close);
         }
         double ortWall = ortNodes.remove(WALL);
         report(jdnn, ortNodes, ortOps, rounds, model, shape, threads, runs);
@@ -135,16 +140,38 @@ public final class LayerCompare {
         }
     }
 
-    // {"cat" : "Node","pid" :..,"dur" :123,...,"name" :"/features/Conv_kernel_time","args" : {"op_name" : "FusedConv",...}}
-    private static final Pattern EVENT = Pattern.compile(
-            "\\{\"cat\"\\s*:\\s*\"Node\"[^{}]*?\"dur\"\\s*:\\s*(\\d+)[^{}]*?\"name\"\\s*:\\s*\"([^\"]*)_kernel_time\"[^{}]*?\"args\"\\s*:\\s*\\{[^{}]*?\"op_name\"\\s*:\\s*\"([^\"]*)\"");
+    // Each event: {"cat" : "Node", ..., "dur" : 123, ..., "name" : "/a/Conv_kernel_time", "args" : {"op_name" : "FusedConv", ...}}
+    // (args may nest further objects, so events are cut at depth-1 braces before the fields are read).
+    private static final Pattern CAT = Pattern.compile("\"cat\"\\s*:\\s*\"Node\"");
+    private static final Pattern DUR = Pattern.compile("\"dur\"\\s*:\\s*(\\d+)");
+    private static final Pattern NAME = Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)_kernel_time\"");
+    private static final Pattern OP = Pattern.compile("\"op_name\"\\s*:\\s*\"([^\"]*)\"");
 
     static void readTrace(String json, int runs, Map<String, Double> nodes, Map<String, String> ops) {
-        Matcher m = EVENT.matcher(json);
-        while (m.find()) {
-            nodes.merge(m.group(2), Long.parseLong(m.group(1)) / 1000.0 / runs, Double::sum);
-            ops.put(m.group(2), m.group(3));
+        int events = 0, depth = 0, start = -1;
+        long micros = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char ch = json.charAt(i);
+            if (inString) {
+                if (ch == '\\') i++;
+                else if (ch == '"') inString = false;
+                continue;
+            }
+            if (ch == '"') inString = true;
+            else if (ch == '{' && depth++ == 0) start = i;
+            else if (ch == '}' && --depth == 0) {
+                String event = json.substring(start, i + 1);
+                Matcher name = NAME.matcher(event), dur = DUR.matcher(event), op = OP.matcher(event);
+                if (CAT.matcher(event).find() && name.find() && dur.find()) {
+                    events++;
+                    micros += Long.parseLong(dur.group(1));
+                    nodes.merge(name.group(1), Long.parseLong(dur.group(1)) / 1000.0 / runs, Double::sum);
+                    ops.put(name.group(1), op.find() ? op.group(1) : "?");
+                }
+            }
         }
+        System.err.printf(Locale.ROOT, "ORT trace: %d node events over %d runs, %.3f ms of kernel time per run%n", events, runs, micros / 1e3 / runs);
     }
 
     /**
