@@ -55,7 +55,7 @@ public final class Pad implements Op {
             }
         }
         long[] inStrides = strides(x);
-        int[] index = new int[(int) count(out)];
+        int[] index = new int[Ops.arraySize(out, node, Integer.BYTES)];   // the index map: an int per output element
         long[] coord = new long[rank];
         for (int i = 0; i < index.length; i++) {
             long offset = 0;

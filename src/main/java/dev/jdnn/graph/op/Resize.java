@@ -124,6 +124,8 @@ public final class Resize implements Op {
         Taps[] taps = new Taps[out.length];
         boolean[] skip = new boolean[out.length];
         for (int a = 0; a < out.length; a++) {
+            // Each axis's index and weight table holds out[a] × taps entries even when another axis is 0 (an empty output).
+            Ops.arraySize(new long[] {out[a], tapWidth(spec, a)}, node, Integer.BYTES + Double.BYTES);
             taps[a] = taps(spec, a);
             skip[a] = taps[a].identity();
         }
@@ -345,6 +347,18 @@ public final class Resize implements Op {
         return 0;
     }
 
+    /**
+     * Source taps per output along axis a: 1 for nearest; for linear/cubic the filter's support (2 or 4 taps,
+     * widened by 1/scale when antialiasing a downscale), {@code 2 − 2·start} with {@code start = ⌊−r/scale⌋ + 1}.
+     * A long: an extreme scale can ask for more taps than an int counts.
+     */
+    static long tapWidth(Spec s, int a) {
+        if (s.mode() == Mode.NEAREST) return 1;
+        double filterScale = s.antialias() ? Math.min(s.scale()[a], 1) : 1;
+        double start = Math.floor((s.mode() == Mode.CUBIC ? -2 : -1) / filterScale) + 1;
+        return (long) Math.min(Long.MAX_VALUE / 4, 2 - 2 * start);
+    }
+
     /** The index and weight table of axis a (see {@link Taps}). */
     static Taps taps(Spec s, int a) {
         int n = (int) s.in()[a], m = (int) s.out()[a];
@@ -377,8 +391,8 @@ public final class Resize implements Op {
         // Linear/cubic: filter support start..start+taps-1 around base, where x' = base + ratio, ratio in (0, 1].
         boolean cubic = s.mode() == Mode.CUBIC;
         double filterScale = s.antialias() ? Math.min(scale, 1) : 1;
-        int start = cubic ? (int) Math.floor(-2 / filterScale) + 1 : (int) Math.floor(-1 / filterScale) + 1;
-        int width = 2 - 2 * start;
+        int width = (int) tapWidth(s, a);
+        int start = 1 - width / 2;
         int[] index = new int[m * width];
         double[] weight = new double[m * width];
         double[] c = new double[width];
