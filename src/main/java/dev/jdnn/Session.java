@@ -316,7 +316,8 @@ public final class Session implements AutoCloseable {
         PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
         long t0 = System.nanoTime();
         Plan plan;
-        try (PrepareContext.Staging staging = context.staging()) {
+        // Closed in this order: the background reorders finish before the staging buffer they use is freed.
+        try (PrepareContext.Staging staging = context.staging(); PrepareContext.Background background = context.background()) {
             plan = ScopedValue.where(PrepareContext.CURRENT, context).call(make::get);
         }
         context.stats().total(System.nanoTime() - t0);

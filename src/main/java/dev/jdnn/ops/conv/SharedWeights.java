@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
@@ -15,6 +18,12 @@ import java.util.function.Consumer;
  * model, hold one copy. Keyed by the identity of the source (the model's weight tensors plus whatever was
  * folded into them) and the target memory descriptor ({@link MemoryDescs#equal}). Reference counted: an
  * entry is freed when the last primitive using it is closed.
+ *
+ * <p>The reorder may run on a background thread ({@link #acquire(Source, MemorySegment, Consumer, Executor)}),
+ * so that a plan keeps creating primitives while earlier convolutions' weights are written (touching fresh
+ * pages of native memory is much of a cold preparation's time). Whoever needs the bytes waits for them:
+ * {@link Lease#segment()} returns only once they are written, and an entry's memory is freed only after its
+ * reorder has finished, so nothing reads half-written weights or writes freed memory.
  */
 public final class SharedWeights {
     /** What the reordered bytes are computed from; two sources are the same when {@link #equals} says so. */
@@ -31,8 +40,25 @@ public final class SharedWeights {
             this.shared = shared;
         }
 
+        /**
+         * The reordered weights, once written (waits for a reorder still running in the background).
+         *
+         * @throws RuntimeException the reorder's own failure, if it failed
+         */
         public MemorySegment segment() {
+            try {
+                entry.ready.join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                if (e.getCause() instanceof Error err) throw err;
+                throw e;
+            }
             return entry.segment;
+        }
+
+        /** Bytes of the reordered weights (known before they are written). */
+        public long byteSize() {
+            return entry.bytes;
         }
 
         /** Whether this lease found the weights already reordered by another primitive. */
@@ -49,8 +75,10 @@ public final class SharedWeights {
                 List<Entry> list = entries.get(entry.source);
                 list.remove(entry);
                 if (list.isEmpty()) entries.remove(entry.source);
-                bytes -= entry.segment.byteSize();
+                bytes -= entry.bytes;
             }
+            // Never free memory a background reorder is still writing; its failure, if any, was someone else's to report.
+            entry.ready.exceptionally(e -> null).join();
             entry.arena.close();
         }
     }
@@ -58,12 +86,15 @@ public final class SharedWeights {
     private static final class Entry {
         final Source source;
         final Arena arena = Arena.ofShared();
+        final long bytes;
         MemorySegment desc;
-        MemorySegment segment;
+        volatile MemorySegment segment;   // set once written (before ready completes)
+        CompletableFuture<Void> ready;
         int references;
 
-        Entry(Source source) {
+        Entry(Source source, long bytes) {
             this.source = source;
+            this.bytes = bytes;
         }
     }
 
@@ -75,25 +106,44 @@ public final class SharedWeights {
      * {@code MemoryDescs.size(desc)} bytes into the segment it is given) when no one holds them yet.
      * Filling runs under this cache's lock, so two plans never reorder the same weights twice.
      */
-    public synchronized Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill) {
+    public Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill) {
+        return acquire(source, desc, fill, null);
+    }
+
+    /**
+     * As {@link #acquire(Source, MemorySegment, Consumer)}, but when the weights are not held yet, their memory
+     * is allocated and {@code fill} runs on {@code background} (null: here, now); the lease's
+     * {@link Lease#segment()} waits for it. A second plan asking meanwhile shares the entry and waits the
+     * same way; an entry whose reorder failed is not handed out again.
+     */
+    public synchronized Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill, Executor background) {
         for (Entry e : entries.getOrDefault(source, List.of())) {
-            if (MemoryDescs.equal(e.desc, desc)) {
+            if (MemoryDescs.equal(e.desc, desc) && !e.ready.isCompletedExceptionally()) {
                 e.references++;
                 return new Lease(e, true);
             }
         }
-        Entry e = new Entry(source);
+        Entry e = new Entry(source, Math.max(64, MemoryDescs.size(desc)));
         try {
             e.desc = MemoryDescs.clone(e.arena, desc);
-            e.segment = e.arena.allocate(Math.max(64, MemoryDescs.size(desc)), 64);
-            fill.accept(e.segment);
+            Runnable write = () -> {
+                MemorySegment segment = e.arena.allocate(e.bytes, 64);
+                fill.accept(segment);
+                e.segment = segment;
+            };
+            if (background == null) {
+                write.run();
+                e.ready = CompletableFuture.completedFuture(null);
+            } else {
+                e.ready = CompletableFuture.runAsync(write, background);
+            }
         } catch (RuntimeException ex) {
             e.arena.close();
             throw ex;
         }
         e.references = 1;
         entries.computeIfAbsent(source, k -> new ArrayList<>()).add(e);
-        bytes += e.segment.byteSize();
+        bytes += e.bytes;
         return new Lease(e, false);
     }
 
