@@ -278,10 +278,6 @@ final class CompiledPlan implements AutoCloseable {
             onThreadsFor(2.0 * s.bytes / ParallelWork.BYTES_PER_NANO, () -> results.put(name, plain(s)));
         }
         planMemory(opt.concatInPlace());
-        // Weights still being reordered in the background: the plan is ready when they are, and fails here if they failed.
-        long t0 = System.nanoTime();
-        for (Instr instr : program) if (instr instanceof NativeInstr n) n.op().awaitWeights();
-        PrepareContext.current().stats().waitNanos.addAndGet(System.nanoTime() - t0);
     }
 
     /**

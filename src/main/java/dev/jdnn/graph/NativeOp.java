@@ -43,12 +43,6 @@ public interface NativeOp extends AutoCloseable {
         return false;
     }
 
-    /**
-     * Waits until the constant data this op reads is written (convolution weights may be reordered on a
-     * background thread while the plan is prepared) and throws that work's failure, if it failed.
-     */
-    default void awaitWeights() {}
-
     /** Binds one frame's buffers, once; the result runs the op on them with no allocation. */
     Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad);
 

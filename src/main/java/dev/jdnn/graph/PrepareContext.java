@@ -1,11 +1,8 @@
 package dev.jdnn.graph;
 
-import dev.jdnn.dnnl.Dnnl;
+import dev.jdnn.dnnl.BackgroundWork;
 import dev.jdnn.ops.conv.AutotuneCache;
 import dev.jdnn.ops.conv.SharedWeights;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What preparing a plan may share beyond the plan itself, bound by the {@code Session} around
@@ -17,13 +14,13 @@ import java.util.concurrent.TimeUnit;
  * @param autotune   autotune decisions reused across JVMs (null: always time)
  * @param stats      where this preparation's phase times are added up
  * @param staging    the buffer plain weights are staged in (null: each convolution allocates its own)
- * @param background where convolution weights are reordered (null: on the preparing thread)
+ * @param background where oneDNN kernels are made and convolution weights reordered (null: on the preparing thread)
  */
-public record PrepareContext(SharedWeights weights, AutotuneCache autotune, PrepareStats stats, Staging staging, Background background) {
+public record PrepareContext(SharedWeights weights, AutotuneCache autotune, PrepareStats stats, Staging staging, BackgroundWork background) {
     public static final ScopedValue<PrepareContext> CURRENT = ScopedValue.newInstance();
 
     public PrepareContext(SharedWeights weights, AutotuneCache autotune, PrepareStats stats) {
-        this(weights, autotune, stats, new Staging(), new Background(stats));
+        this(weights, autotune, stats, new Staging(), new BackgroundWork());
     }
 
     /** The bound context, or one that shares nothing and whose times nobody reads. */
@@ -33,7 +30,7 @@ public record PrepareContext(SharedWeights weights, AutotuneCache autotune, Prep
 
     /**
      * One native buffer for staging plain weights before their reorder, grown to the largest conv's weights
-     * and reused by every conv of the plan being prepared (one thread at a time uses it: the {@link Background}
+     * and reused by every conv of the plan being prepared (one thread at a time uses it: the {@link BackgroundWork}
      * thread, which runs one reorder after another); freed by {@link #close}.
      */
     public static final class Staging implements AutoCloseable {
@@ -54,62 +51,6 @@ public record PrepareContext(SharedWeights weights, AutotuneCache autotune, Prep
             if (arena != null) arena.close();
             arena = null;
             buffer = null;
-        }
-    }
-
-    /**
-     * One thread that reorders a plan's convolution weights ({@link SharedWeights#acquire(SharedWeights.Source,
-     * java.lang.foreign.MemorySegment, java.util.function.Consumer, java.util.concurrent.Executor)}) while the
-     * preparing thread goes on creating primitives. In a cold JVM much of that work is the kernel handing out
-     * fresh pages for the reordered weights, which another core does as well as this one. Started by the first
-     * task; tasks run one after another in the order given (so they can share the {@link Staging} buffer), each
-     * with one oneDNN thread. A plan waits for its weights before it is done ({@link NativeOp#awaitWeights});
-     * {@link #close} waits for whatever is left (never drops a task) and ends the thread.
-     */
-    public static final class Background implements java.util.concurrent.Executor, AutoCloseable {
-        private final PrepareStats stats;
-        private ExecutorService thread;
-
-        Background(PrepareStats stats) {
-            this.stats = stats;
-        }
-
-        @Override
-        public synchronized void execute(Runnable task) {
-            if (thread == null) {
-                thread = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("jdnn-prepare-weights").unstarted(() -> {
-                    try {
-                        Dnnl.setThreads(1);
-                    } catch (RuntimeException notOpenMp) {
-                        // a oneDNN without OpenMP thread controls: its reorders run as it decides
-                    }
-                    r.run();
-                }));
-            }
-            thread.execute(() -> {
-                long t0 = System.nanoTime();
-                try {
-                    task.run();
-                } finally {
-                    stats.backgroundNanos.addAndGet(System.nanoTime() - t0);
-                }
-            });
-        }
-
-        @Override
-        public synchronized void close() {
-            if (thread == null) return;
-            thread.shutdown();
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    if (thread.awaitTermination(1, TimeUnit.MINUTES)) break;
-                } catch (InterruptedException e) {
-                    interrupted = true;   // the tasks write memory others free after this returns: finish waiting
-                }
-            }
-            if (interrupted) Thread.currentThread().interrupt();
-            thread = null;
         }
     }
 }

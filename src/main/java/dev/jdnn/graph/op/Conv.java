@@ -233,7 +233,6 @@ public final class Conv implements Op {
             @Override public long weightBytes() { return compiled.weightBytes(); }
             @Override public int reusesInput() { return residual ? 1 : -1; }
             @Override public String description() { return description; }
-            @Override public void awaitWeights() { compiled.awaitWeights(); }
 
             @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
                 var execution = compiled.bind(inputs[0], output, scratchpad);
@@ -331,7 +330,7 @@ public final class Conv implements Op {
             return prepare.staging() == null ? null : prepare.staging().get(bytes);
         }
 
-        @Override public java.util.concurrent.Executor reorderOn() {
+        @Override public dev.jdnn.dnnl.BackgroundWork reorderOn() {
             return prepare.background();
         }
 

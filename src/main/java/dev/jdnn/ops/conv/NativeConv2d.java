@@ -80,7 +80,7 @@ public final class NativeConv2d implements AutoCloseable {
          * Where to reorder weights that a {@link SharedWeights} cache does not hold yet: a background thread of
          * the plan being prepared, so primitive creation goes on meanwhile; null: on the calling thread.
          */
-        default java.util.concurrent.Executor reorderOn() {
+        default dev.jdnn.dnnl.BackgroundWork reorderOn() {
             return null;
         }
 
@@ -191,7 +191,7 @@ public final class NativeConv2d implements AutoCloseable {
         if (shared != null && source.source() != null) {
             // Possibly written on a background thread (whose time the plan's preparation counts as a whole):
             // weights() waits for them where they are read.
-            java.util.concurrent.Executor background = source.reorderOn();
+            dev.jdnn.dnnl.BackgroundWork background = source.reorderOn();
             long[] write = new long[1];
             lease = shared.acquire(source.source(), weightsDesc, into -> write[0] = reorderWeights(source, weightsPlain, weightsDesc, into), background);
             weightBytes = lease.byteSize();

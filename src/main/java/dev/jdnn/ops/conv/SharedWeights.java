@@ -7,9 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
+import dev.jdnn.dnnl.BackgroundWork;
 import java.util.function.Consumer;
 
 /**
@@ -19,7 +17,7 @@ import java.util.function.Consumer;
  * folded into them) and the target memory descriptor ({@link MemoryDescs#equal}). Reference counted: an
  * entry is freed when the last primitive using it is closed.
  *
- * <p>The reorder may run on a background thread ({@link #acquire(Source, MemorySegment, Consumer, Executor)}),
+ * <p>The reorder may run on a background thread ({@link #acquire(Source, MemorySegment, Consumer, BackgroundWork)}),
  * so that a plan keeps creating primitives while earlier convolutions' weights are written (touching fresh
  * pages of native memory is much of a cold preparation's time). Whoever needs the bytes waits for them:
  * {@link Lease#segment()} returns only once they are written, and an entry's memory is freed only after its
@@ -46,14 +44,7 @@ public final class SharedWeights {
          * @throws RuntimeException the reorder's own failure, if it failed
          */
         public MemorySegment segment() {
-            try {
-                entry.ready.join();
-            } catch (CompletionException e) {
-                if (e.getCause() instanceof RuntimeException r) throw r;
-                if (e.getCause() instanceof Error err) throw err;
-                throw e;
-            }
-            return entry.segment;
+            return entry.ready.join();
         }
 
         /** Bytes of the reordered weights (known before they are written). */
@@ -78,7 +69,7 @@ public final class SharedWeights {
                 bytes -= entry.bytes;
             }
             // Never free memory a background reorder is still writing; its failure, if any, was someone else's to report.
-            entry.ready.exceptionally(e -> null).join();
+            entry.ready.settle();
             entry.arena.close();
         }
     }
@@ -88,8 +79,7 @@ public final class SharedWeights {
         final Arena arena = Arena.ofShared();
         final long bytes;
         MemorySegment desc;
-        volatile MemorySegment segment;   // set once written (before ready completes)
-        CompletableFuture<Void> ready;
+        BackgroundWork.Task<MemorySegment> ready;   // the written weights (null while being set up)
         int references;
 
         Entry(Source source, long bytes) {
@@ -116,9 +106,9 @@ public final class SharedWeights {
      * {@link Lease#segment()} waits for it. A second plan asking meanwhile shares the entry and waits the
      * same way; an entry whose reorder failed is not handed out again.
      */
-    public synchronized Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill, Executor background) {
+    public synchronized Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill, BackgroundWork background) {
         for (Entry e : entries.getOrDefault(source, List.of())) {
-            if (MemoryDescs.equal(e.desc, desc) && !e.ready.isCompletedExceptionally()) {
+            if (MemoryDescs.equal(e.desc, desc) && !e.ready.failed()) {
                 e.references++;
                 return new Lease(e, true);
             }
@@ -126,17 +116,13 @@ public final class SharedWeights {
         Entry e = new Entry(source, Math.max(64, MemoryDescs.size(desc)));
         try {
             e.desc = MemoryDescs.clone(e.arena, desc);
-            Runnable write = () -> {
+            java.util.function.Supplier<MemorySegment> write = () -> {
                 MemorySegment segment = e.arena.allocate(e.bytes, 64);
                 fill.accept(segment);
-                e.segment = segment;
+                return segment;
             };
-            if (background == null) {
-                write.run();
-                e.ready = CompletableFuture.completedFuture(null);
-            } else {
-                e.ready = CompletableFuture.runAsync(write, background);
-            }
+            // Not stealable: the reorders of one preparation share a staging buffer, so they run on one thread.
+            e.ready = background != null ? background.submit(write, false) : BackgroundWork.now(write);
         } catch (RuntimeException ex) {
             e.arena.close();
             throw ex;

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.jdnn.Tensor;
 import java.lang.foreign.MemorySegment;
+import dev.jdnn.dnnl.BackgroundWork;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,13 +19,12 @@ class BackgroundReorderTest {
     static final Conv2dParams PARAMS = AutotuneCacheTest.PARAMS;
     static final long[] INPUT = AutotuneCacheTest.INPUT;
 
-    final ExecutorService background = Executors.newSingleThreadExecutor();
+    final BackgroundWork background = new BackgroundWork();
     final SharedWeights shared = new SharedWeights();
 
     @AfterEach
-    void stop() throws InterruptedException {
-        background.shutdown();
-        assertTrue(background.awaitTermination(1, TimeUnit.MINUTES));
+    void stop() {
+        background.close();
     }
 
     /** {@code conv}'s weights, written by {@code write} on the test's background thread; one source for sharing. */
@@ -40,7 +38,7 @@ class BackgroundReorderTest {
             }
             @Override public float[] bias() { return plain.bias(); }
             @Override public SharedWeights.Source source() { return source; }
-            @Override public java.util.concurrent.Executor reorderOn() { return background; }
+            @Override public BackgroundWork reorderOn() { return background; }
         };
     }
 
