@@ -57,6 +57,7 @@ public final class Model implements AutoCloseable {
      */
     public static Model load(Path file) {
         long t0 = System.nanoTime();
+        Warmup.start();   // oneDNN and the op classes load on another thread while this one parses the file
         OnnxLoader.Loaded loaded = OnnxLoader.load(file);
         Map<String, List<String>> unsupported = new TreeMap<>();
         for (Node n : loaded.graph().nodes()) {

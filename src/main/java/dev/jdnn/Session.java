@@ -5,6 +5,7 @@ import dev.jdnn.graph.op.DataDependentException;
 import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
+import dev.jdnn.dnnl.BackgroundWork;
 import dev.jdnn.graph.PrepareContext;
 import dev.jdnn.graph.PrepareStats;
 import dev.jdnn.ops.conv.AutotuneCache;
@@ -316,8 +317,19 @@ public final class Session implements AutoCloseable {
         PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
         long t0 = System.nanoTime();
         Plan plan;
-        try (PrepareContext.Staging staging = context.staging()) {
-            plan = ScopedValue.where(PrepareContext.CURRENT, context).call(make::get);
+        // Closed in this order: the background work finishes before the staging buffer its reorders use is freed.
+        try (PrepareContext.Staging staging = context.staging(); BackgroundWork background = context.background()) {
+            plan = ScopedValue.where(PrepareContext.CURRENT, context).where(BackgroundWork.CURRENT, background).call(make::get);
+            // Kernels and weights still being made in the background: the plan is ready when they are, and fails here if they failed.
+            long t1 = System.nanoTime();
+            try {
+                background.await();
+            } catch (RuntimeException | Error e) {
+                plan.close();
+                throw e;
+            }
+            context.stats().waitNanos.addAndGet(System.nanoTime() - t1);
+            context.stats().backgroundNanos.addAndGet(background.busyNanos());
         }
         context.stats().total(System.nanoTime() - t0);
         prepareStats.put(plan, context.stats());

@@ -15,7 +15,8 @@ public final class Primitive implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final String description;
     private final MemorySegment primitiveDesc;
-    private final MemorySegment primitive;
+    private MemorySegment primitive;                            // null until made (then never changes)
+    private final BackgroundWork.Task<MemorySegment> creation;  // non-null: made on the background thread
     private volatile boolean closed;
 
     private Primitive(String function, String description, ToIntFunction<MemorySegment> createDesc, int skipImplementations) {
@@ -30,12 +31,32 @@ public final class Primitive implements AutoCloseable {
                 if (status == dnnl_last_impl_reached()) throw new IllegalArgumentException(description + " has only " + (i + 1) + " implementations");
                 Dnnl.check(status, "dnnl_primitive_desc_next_impl", description);
             }
-            this.primitive = Dnnl.create(arena, "dnnl_primitive_create", description,
-                    out -> dnnl_primitive_create(out, pd), p -> dnnl_primitive_destroy(p));
+            BackgroundWork background = BackgroundWork.current();
+            if (background == null) {
+                this.primitive = createPrimitive(pd);
+                this.creation = null;
+            } else {
+                // The kernel (JIT code) is made in the background; the descriptor, which fixes the layouts the
+                // caller asks about, is ready now. Some kernels fix their thread count when made: use the caller's.
+                int threads = Dnnl.threads();
+                this.creation = background.submit(() -> {
+                    int before = Dnnl.threads();
+                    if (before != threads) Dnnl.setThreads(threads);
+                    try {
+                        return createPrimitive(pd);
+                    } finally {
+                        if (before != threads) Dnnl.setThreads(before);
+                    }
+                }, true);
+            }
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    private MemorySegment createPrimitive(MemorySegment pd) {
+        return Dnnl.create(arena, "dnnl_primitive_create", description, out -> dnnl_primitive_create(out, pd), p -> dnnl_primitive_destroy(p));
     }
 
     /**
@@ -80,9 +101,12 @@ public final class Primitive implements AutoCloseable {
         return description;
     }
 
+    /** The primitive, made here now if the background thread has not started on it (then waited for). */
     MemorySegment handle() {
         ensureOpen();
-        return primitive;
+        MemorySegment p = primitive;
+        if (p == null) primitive = p = creation.join();
+        return p;
     }
 
     Arena arena() {
@@ -102,6 +126,7 @@ public final class Primitive implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        if (creation != null) creation.settle();   // never free the descriptor while the kernel is being made from it
         arena.close();
     }
 }

@@ -263,6 +263,7 @@ public final class Conv implements Op {
         private final Tensor weights;
         private final double[] scale;          // per output channel, null without a batch norm
         private final float[] bias;
+        private final PrepareContext prepare = PrepareContext.current();
 
         FoldedWeights(Node conv, Conv2dParams params, Value w, Value b, Node batchNorm, List<Value> bnConstants) {
             if (!(w instanceof Value.Floats wf)) throw error(conv, "weights must be float32");
@@ -324,9 +325,13 @@ public final class Conv implements Op {
             return new dev.jdnn.ops.conv.Conv2d(params, plain, bias);
         }
 
+        // The preparation these weights belong to, kept because the reorder may run on its background thread.
         @Override public MemorySegment staging(long bytes) {
-            PrepareContext.Staging staging = PrepareContext.current().staging();
-            return staging == null ? null : staging.get(bytes);
+            return prepare.staging() == null ? null : prepare.staging().get(bytes);
+        }
+
+        @Override public dev.jdnn.dnnl.BackgroundWork reorderOn() {
+            return prepare.background();
         }
 
         @Override public boolean equals(Object o) {

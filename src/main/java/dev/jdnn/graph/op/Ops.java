@@ -196,7 +196,40 @@ public final class Ops {
      * the fill value): the shared kernel of the data-movement ops (Transpose, Pad, Gather, ...), for any dtype.
      */
     public static Op.Step indexStep(Node node, long[] out, DataType type, int[] index, double fill) {
+        return indexStep(node, out, type, () -> index, fill);
+    }
+
+    /**
+     * As above, with the index map made by {@code index} on the first run (once, whichever thread runs first):
+     * shape inference and compiled plans prepare every node's step, and most never run it (DenseNet's zero Pads
+     * run as identities, a Transpose between native ops as a reorder), so an int per output element computed
+     * up front cost a cold DenseNet-121 about 0.1 s of its preparation for nothing.
+     */
+    public static Op.Step lazyIndexStep(Node node, long[] out, DataType type, java.util.function.Supplier<int[]> index, double fill) {
+        return indexStep(node, out, type, once(index), fill);
+    }
+
+    /** {@code make}'s result, made on the first call and kept (thread-safe). */
+    static java.util.function.Supplier<int[]> once(java.util.function.Supplier<int[]> make) {
+        return new java.util.function.Supplier<>() {
+            private volatile int[] made;
+
+            @Override public int[] get() {
+                int[] m = made;
+                if (m == null) {
+                    synchronized (this) {
+                        if (made == null) made = make.get();
+                        m = made;
+                    }
+                }
+                return m;
+            }
+        };
+    }
+
+    static Op.Step indexStep(Node node, long[] out, DataType type, java.util.function.Supplier<int[]> indexMap, double fill) {
         return step(out, type, in -> {
+            int[] index = indexMap.get();
             Value v = in.get(0);
             if (v instanceof Value.Longs l) {
                 long[] src = l.view(), dst = new long[index.length];

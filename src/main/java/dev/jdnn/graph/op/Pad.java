@@ -54,6 +54,21 @@ public final class Pad implements Op {
                 throw error(node, "reflect padding must be smaller than the axis (" + x[d] + ")");
             }
         }
+        // Made on the first run (see lazyIndexStep), once for every run after it.
+        java.util.function.Supplier<int[]> index = once(() -> gatherIndex(x, out, pads, mode));
+        if (in.has(2) && !in.isConstant(2) && ctx.opset() >= 11) {
+            return step(java.util.List.of(out), java.util.List.of(in.type(0)), inputs -> {
+                Value v = inputs.get(2);
+                double fill = v instanceof Value.Floats f ? f.tensor().getFlat(0) : ((Value.Longs) v).view()[0];
+                return indexStep(node, out, in.type(0), index, fill).run(inputs);
+            });
+        }
+        return indexStep(node, out, in.type(0), index, value);
+    }
+
+    /** For each element of the padded output, the input element it copies ({@code -1}: the constant). */
+    private static int[] gatherIndex(long[] x, long[] out, long[] pads, String mode) {
+        int rank = x.length;
         long[] inStrides = strides(x);
         int[] index = new int[Ops.arraySize(out, node, Integer.BYTES)];   // the index map: an int per output element
         long[] coord = new long[rank];
@@ -77,14 +92,7 @@ public final class Pad implements Op {
                 coord[d] = 0;
             }
         }
-        if (in.has(2) && !in.isConstant(2) && ctx.opset() >= 11) {
-            return step(java.util.List.of(out), java.util.List.of(in.type(0)), inputs -> {
-                Value v = inputs.get(2);
-                double fill = v instanceof Value.Floats f ? f.tensor().getFlat(0) : ((Value.Longs) v).view()[0];
-                return indexStep(node, out, in.type(0), index, fill).run(inputs);
-            });
-        }
-        return indexStep(node, out, in.type(0), index, value);
+        return index;
     }
 
     /** Pad that pads nothing (DenseNet's exports have one before each transition's AveragePool). */

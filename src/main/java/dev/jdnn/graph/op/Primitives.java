@@ -142,9 +142,16 @@ public final class Primitives {
 
     /** {@code values}, laid out as {@code from}, reordered once into the layout {@code to} (a constant argument's data, owned by {@code arena}). */
     static MemorySegment pack(Arena arena, MemorySegment from, MemorySegment to, float[] values, String description) {
+        try (Arena staging = Arena.ofConfined()) {
+            return pack(arena, from, to, staging.allocateFrom(ValueLayout.JAVA_FLOAT, values), description);
+        }
+    }
+
+    /** As above, from native memory laid out as {@code from} (the caller keeps it). */
+    static MemorySegment pack(Arena arena, MemorySegment from, MemorySegment to, MemorySegment values, String description) {
         MemorySegment packed = arena.allocate(Math.max(64, MemoryDescs.size(to)), 64);
-        try (Arena staging = Arena.ofConfined(); NativeReorder pack = new NativeReorder(from, to, description)) {
-            pack.run(staging.allocateFrom(ValueLayout.JAVA_FLOAT, values), packed);
+        try (NativeReorder pack = new NativeReorder(from, to, description)) {
+            pack.run(values, packed);
         }
         return packed;
     }

@@ -86,6 +86,12 @@ public final class Transpose implements Op {
             seen[p] = true;
             out[i] = x[p];
         }
+        long[] axes = perm;
+        return lazyIndexStep(node, out, in.type(0), () -> gatherIndex(x, out, axes), 0);
+    }
+
+    /** For each element of the transposed output, the input element it copies. */
+    private static int[] gatherIndex(long[] x, long[] out, long[] perm) {
         long[] inStrides = strides(x);
         int[] index = new int[(int) count(out)];
         long[] coord = new long[out.length];
@@ -98,6 +104,6 @@ public final class Transpose implements Op {
                 coord[d] = 0;
             }
         }
-        return indexStep(node, out, in.type(0), index, 0);
+        return index;
     }
 }

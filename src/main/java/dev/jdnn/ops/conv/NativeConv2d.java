@@ -76,6 +76,14 @@ public final class NativeConv2d implements AutoCloseable {
             return null;
         }
 
+        /**
+         * Where to reorder weights that a {@link SharedWeights} cache does not hold yet: a background thread of
+         * the plan being prepared, so primitive creation goes on meanwhile; null: on the calling thread.
+         */
+        default dev.jdnn.dnnl.BackgroundWork reorderOn() {
+            return null;
+        }
+
         /** A layer's own arrays (not shared). */
         static Weights of(Conv2d conv) {
             return new Weights() {
@@ -102,7 +110,8 @@ public final class NativeConv2d implements AutoCloseable {
     private MemorySegment srcNative;     // source in oneDNN's layout (only if srcToNative != null)
     private MemorySegment dstNative;     // destination in oneDNN's layout (only if dstToPlain != null)
     private boolean boundaryReady;       // the three above exist (first run())
-    private MemorySegment weights;       // in the kernel's layout, reordered once
+    private MemorySegment weights;       // in the kernel's layout, reordered once (null when a lease holds them)
+    private long weightBytes;
     private MemorySegment bias;          // null without bias
     private MemorySegment biasDesc;
     private SharedWeights.Lease lease;   // non-null when the weights are held by a SharedWeights cache
@@ -180,16 +189,44 @@ public final class NativeConv2d implements AutoCloseable {
 
         // Weights: reordered once into the layout the kernel wants (or found already reordered).
         if (shared != null && source.source() != null) {
-            lease = shared.acquire(source.source(), weightsDesc, into -> reorderWeights(source, weightsPlain, weightsDesc, into));
-            weights = lease.segment();
+            // Possibly written on a background thread (whose time the plan's preparation counts as a whole):
+            // weights() waits for them where they are read.
+            dev.jdnn.dnnl.BackgroundWork background = source.reorderOn();
+            long[] write = new long[1];
+            lease = shared.acquire(source.source(), weightsDesc, into -> write[0] = reorderWeights(source, weightsPlain, weightsDesc, into), background);
+            weightBytes = lease.byteSize();
+            if (background == null) writeNanos = write[0];
         } else {
             weights = arena.allocate(Math.max(64, MemoryDescs.size(weightsDesc)), 64);
-            reorderWeights(source, weightsPlain, weightsDesc, weights);
+            weightBytes = weights.byteSize();
+            writeNanos = reorderWeights(source, weightsPlain, weightsDesc, weights);
         }
         reorderNanos = System.nanoTime() - t1 - writeNanos;
         scratchpadBytes = Math.max(64, MemoryDescs.size(scratchDesc));
         if (biasValues != null) bias = arena.allocateFrom(ValueLayout.JAVA_FLOAT, biasValues);
-        execution = newExecution(arena.allocate(scratchpadBytes, 64));
+    }
+
+    /** The weights in the kernel's layout, once written. */
+    private MemorySegment weights() {
+        return lease != null ? lease.segment() : weights;
+    }
+
+    /**
+     * Waits until the weights are written (they may be reordered on a background thread, {@link Weights#reorderOn()}).
+     *
+     * @throws RuntimeException the reorder's failure, if it failed
+     */
+    public void awaitWeights() {
+        weights();
+    }
+
+    /**
+     * The argument list {@link #run} and {@link #runInNativeLayout} use, with its own scratchpad: made on the
+     * first of those calls, since a compiled plan binds its own ({@link #bind}) and never needs it.
+     */
+    private Execution execution() {
+        if (execution == null) execution = newExecution(arena.allocate(scratchpadBytes, 64));
+        return execution;
     }
 
     /**
@@ -198,7 +235,7 @@ public final class NativeConv2d implements AutoCloseable {
      * pay for two activation-sized buffers per convolution.
      */
     private void prepareBoundaryReorders() {
-        if (execution == null || boundaryReady) return;
+        if (boundaryReady) return;
         boundaryReady = true;
         MemorySegment srcDesc = srcDesc(), dstDesc = dstDesc();
         MemorySegment srcPlain = MemoryDescs.plain(arena, inputShape);
@@ -214,8 +251,11 @@ public final class NativeConv2d implements AutoCloseable {
         }
     }
 
-    /** Plain OIHW weights staged in native memory (never on the heap), reordered into {@code into} in {@code kernelDesc}. */
-    private void reorderWeights(Weights source, MemorySegment plainDesc, MemorySegment kernelDesc, MemorySegment into) {
+    /**
+     * Plain OIHW weights staged in native memory (never on the heap), reordered into {@code into} in {@code kernelDesc};
+     * returns the nanoseconds spent writing the plain weights. May run on another thread than the constructor's.
+     */
+    private long reorderWeights(Weights source, MemorySegment plainDesc, MemorySegment kernelDesc, MemorySegment into) {
         try (Arena staging = Arena.ofConfined();
              NativeReorder toKernel = new NativeReorder(plainDesc, kernelDesc, "weights of " + description)) {
             long bytes = params.weightCount() * Float.BYTES;
@@ -223,8 +263,9 @@ public final class NativeConv2d implements AutoCloseable {
             MemorySegment plain = given != null ? given.asSlice(0, bytes) : staging.allocate(bytes, 64);
             long t0 = System.nanoTime();
             source.writePlain(plain);
-            writeNanos = System.nanoTime() - t0;
+            long written = System.nanoTime() - t0;
             toKernel.run(plain, into);
+            return written;
         }
     }
 
@@ -328,7 +369,7 @@ public final class NativeConv2d implements AutoCloseable {
                 .arg(DNNL_ARG_WEIGHTS(), primitive.queryDesc(dnnl_query_weights_md(), 0))
                 .arg(DNNL_ARG_DST(), primitive.queryDesc(dnnl_query_dst_md(), 0))
                 .arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0))
-                .set(DNNL_ARG_WEIGHTS(), weights)
+                .set(DNNL_ARG_WEIGHTS(), weights())
                 .set(DNNL_ARG_SCRATCHPAD(), scratchpad);
         if (bias != null) e.arg(DNNL_ARG_BIAS(), biasDesc).set(DNNL_ARG_BIAS(), bias);
         return e;
@@ -373,7 +414,7 @@ public final class NativeConv2d implements AutoCloseable {
 
     /** Native bytes of the weights in the kernel's layout (held by a {@link SharedWeights} cache when shared). */
     public long weightBytes() {
-        return weights == null ? 0 : weights.byteSize();
+        return weightBytes;
     }
 
     /** Whether the reordered weights came from a {@link SharedWeights} cache that already held them. */
@@ -411,7 +452,7 @@ public final class NativeConv2d implements AutoCloseable {
             if (residualToNative != null) residualToNative.run(residual.segment(), dst);
             else if (residual.segment().address() != dst.address()) MemorySegment.copy(residual.segment(), 0, dst, 0, dst.byteSize());
         }
-        execution.set(DNNL_ARG_SRC(), src).set(DNNL_ARG_DST(), dst).run();
+        execution().set(DNNL_ARG_SRC(), src).set(DNNL_ARG_DST(), dst).run();
         if (dstToPlain != null) dstToPlain.run(dstNative, y.segment());
     }
 
@@ -421,7 +462,7 @@ public final class NativeConv2d implements AutoCloseable {
      */
     public synchronized void runInNativeLayout(MemorySegment src, MemorySegment dst) {
         ensureOpen();
-        execution.set(DNNL_ARG_SRC(), src).set(DNNL_ARG_DST(), dst).run();
+        execution().set(DNNL_ARG_SRC(), src).set(DNNL_ARG_DST(), dst).run();
     }
 
     /** The source layout oneDNN chose (valid while this object is open). */

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import dev.jdnn.dnnl.BackgroundWork;
 import java.util.function.Consumer;
 
 /**
@@ -15,6 +16,12 @@ import java.util.function.Consumer;
  * model, hold one copy. Keyed by the identity of the source (the model's weight tensors plus whatever was
  * folded into them) and the target memory descriptor ({@link MemoryDescs#equal}). Reference counted: an
  * entry is freed when the last primitive using it is closed.
+ *
+ * <p>The reorder may run on a background thread ({@link #acquire(Source, MemorySegment, Consumer, BackgroundWork)}),
+ * so that a plan keeps creating primitives while earlier convolutions' weights are written (touching fresh
+ * pages of native memory is much of a cold preparation's time). Whoever needs the bytes waits for them:
+ * {@link Lease#segment()} returns only once they are written, and an entry's memory is freed only after its
+ * reorder has finished, so nothing reads half-written weights or writes freed memory.
  */
 public final class SharedWeights {
     /** What the reordered bytes are computed from; two sources are the same when {@link #equals} says so. */
@@ -31,8 +38,18 @@ public final class SharedWeights {
             this.shared = shared;
         }
 
+        /**
+         * The reordered weights, once written (waits for a reorder still running in the background).
+         *
+         * @throws RuntimeException the reorder's own failure, if it failed
+         */
         public MemorySegment segment() {
-            return entry.segment;
+            return entry.ready.join();
+        }
+
+        /** Bytes of the reordered weights (known before they are written). */
+        public long byteSize() {
+            return entry.bytes;
         }
 
         /** Whether this lease found the weights already reordered by another primitive. */
@@ -49,8 +66,10 @@ public final class SharedWeights {
                 List<Entry> list = entries.get(entry.source);
                 list.remove(entry);
                 if (list.isEmpty()) entries.remove(entry.source);
-                bytes -= entry.segment.byteSize();
+                bytes -= entry.bytes;
             }
+            // Never free memory a background reorder is still writing; its failure, if any, was someone else's to report.
+            entry.ready.settle();
             entry.arena.close();
         }
     }
@@ -58,12 +77,14 @@ public final class SharedWeights {
     private static final class Entry {
         final Source source;
         final Arena arena = Arena.ofShared();
+        final long bytes;
         MemorySegment desc;
-        MemorySegment segment;
+        BackgroundWork.Task<MemorySegment> ready;   // the written weights (null while being set up)
         int references;
 
-        Entry(Source source) {
+        Entry(Source source, long bytes) {
             this.source = source;
+            this.bytes = bytes;
         }
     }
 
@@ -75,25 +96,40 @@ public final class SharedWeights {
      * {@code MemoryDescs.size(desc)} bytes into the segment it is given) when no one holds them yet.
      * Filling runs under this cache's lock, so two plans never reorder the same weights twice.
      */
-    public synchronized Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill) {
+    public Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill) {
+        return acquire(source, desc, fill, null);
+    }
+
+    /**
+     * As {@link #acquire(Source, MemorySegment, Consumer)}, but when the weights are not held yet, their memory
+     * is allocated and {@code fill} runs on {@code background} (null: here, now); the lease's
+     * {@link Lease#segment()} waits for it. A second plan asking meanwhile shares the entry and waits the
+     * same way; an entry whose reorder failed is not handed out again.
+     */
+    public synchronized Lease acquire(Source source, MemorySegment desc, Consumer<MemorySegment> fill, BackgroundWork background) {
         for (Entry e : entries.getOrDefault(source, List.of())) {
-            if (MemoryDescs.equal(e.desc, desc)) {
+            if (MemoryDescs.equal(e.desc, desc) && !e.ready.failed()) {
                 e.references++;
                 return new Lease(e, true);
             }
         }
-        Entry e = new Entry(source);
+        Entry e = new Entry(source, Math.max(64, MemoryDescs.size(desc)));
         try {
             e.desc = MemoryDescs.clone(e.arena, desc);
-            e.segment = e.arena.allocate(Math.max(64, MemoryDescs.size(desc)), 64);
-            fill.accept(e.segment);
+            java.util.function.Supplier<MemorySegment> write = () -> {
+                MemorySegment segment = e.arena.allocate(e.bytes, 64);
+                fill.accept(segment);
+                return segment;
+            };
+            // Not stealable: the reorders of one preparation share a staging buffer, so they run on one thread.
+            e.ready = background != null ? background.submit(write, false) : BackgroundWork.now(write);
         } catch (RuntimeException ex) {
             e.arena.close();
             throw ex;
         }
         e.references = 1;
         entries.computeIfAbsent(source, k -> new ArrayList<>()).add(e);
-        bytes += e.segment.byteSize();
+        bytes += e.bytes;
         return new Lease(e, false);
     }
 
