@@ -54,6 +54,7 @@ public final class Pad implements Op {
                 throw error(node, "reflect padding must be smaller than the axis (" + x[d] + ")");
             }
         }
+        Ops.arraySize(out, node, Integer.BYTES);   // the index map (an int per output element) must fit, checked now
         // Made on the first run (see lazyIndexStep), once for every run after it.
         java.util.function.Supplier<int[]> index = once(() -> gatherIndex(x, out, pads, mode));
         if (in.has(2) && !in.isConstant(2) && ctx.opset() >= 11) {
@@ -70,7 +71,7 @@ public final class Pad implements Op {
     private static int[] gatherIndex(long[] x, long[] out, long[] pads, String mode) {
         int rank = x.length;
         long[] inStrides = strides(x);
-        int[] index = new int[Ops.arraySize(out, node, Integer.BYTES)];   // the index map: an int per output element
+        int[] index = new int[(int) count(out)];
         long[] coord = new long[rank];
         for (int i = 0; i < index.length; i++) {
             long offset = 0;
