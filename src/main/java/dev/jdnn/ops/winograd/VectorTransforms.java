@@ -1,5 +1,7 @@
 package dev.jdnn.ops.winograd;
 
+import static jdk.incubator.vector.FloatVector.fromMemorySegment;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -11,6 +13,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link WinogradTile}'s matrices). A 2-D transform is a row pass into a small on-heap scratch (α×α
  * vectors, L1-resident) and a column pass out of it, so each pass keeps only α vectors live.
  * Only loaded when {@code jdk.incubator.vector} is present.
+ *
+ * <p>Every vector is read by calling {@code FloatVector.fromMemorySegment} right here, never through a
+ * helper of ours that returns a {@code FloatVector}: the Vector API's own methods are force-inlined, but a
+ * helper is an ordinary call that C2 stops inlining once a big method like {@code F4.output} passes its
+ * node budget ({@code NodeCountInliningCutoff}); the helper then runs out of line and must return its
+ * vector boxed on the heap (a {@code Float256Vector} and its {@code float[]}, 80 bytes a load), which cost
+ * 96 KB per ResNet-fixture run before ({@code WinogradPlanTest} now checks that a run allocates nothing).
  */
 final class VectorTransforms {
     private VectorTransforms() {}
@@ -23,10 +32,6 @@ final class VectorTransforms {
             case F2X2 -> new F2();
             case F4X4 -> new F4();
         };
-    }
-
-    private static FloatVector load(MemorySegment s, long offset) {
-        return FloatVector.fromMemorySegment(S, s, offset, ORDER);
     }
 
     /** F(2×2,3×3): Bᵀ rows (1 0 −1 0 | 0 1 1 0 | 0 −1 1 0 | 0 1 0 −1), Aᵀ rows (1 1 1 0 | 0 1 −1 −1). */
@@ -43,7 +48,8 @@ final class VectorTransforms {
                 long c = 32L * ch;
                 for (int i = 0; i < 4; i++) {
                     long r = base + i * row + c;
-                    FloatVector d0 = load(src, r), d1 = load(src, r + col), d2 = load(src, r + 2 * col), d3 = load(src, r + 3 * col);
+                    FloatVector d0 = fromMemorySegment(S, src, r, ORDER), d1 = fromMemorySegment(S, src, r + col, ORDER),
+                            d2 = fromMemorySegment(S, src, r + 2 * col, ORDER), d3 = fromMemorySegment(S, src, r + 3 * col, ORDER);
                     int t = i * 32;
                     d0.sub(d2).intoArray(tmp, t);
                     d1.add(d2).intoArray(tmp, t + 8);
@@ -69,7 +75,8 @@ final class VectorTransforms {
                 long c = 32L * ch;
                 for (int i = 0; i < 4; i++) {
                     long r = mBase + 4 * i * mPlane + c;
-                    FloatVector m0 = load(mm, r), m1 = load(mm, r + mPlane), m2 = load(mm, r + 2 * mPlane), m3 = load(mm, r + 3 * mPlane);
+                    FloatVector m0 = fromMemorySegment(S, mm, r, ORDER), m1 = fromMemorySegment(S, mm, r + mPlane, ORDER),
+                            m2 = fromMemorySegment(S, mm, r + 2 * mPlane, ORDER), m3 = fromMemorySegment(S, mm, r + 3 * mPlane, ORDER);
                     m0.add(m1).add(m2).intoArray(tmp, i * 16);
                     m1.sub(m2).sub(m3).intoArray(tmp, i * 16 + 8);
                 }
@@ -81,8 +88,8 @@ final class VectorTransforms {
                     long o = dBase + q * dCol + c;
                     if (res != null) {
                         long ro = rBase + q * rCol + c;
-                        y0 = y0.add(load(res, ro));
-                        y1 = y1.add(load(res, ro + rRow));
+                        y0 = y0.add(fromMemorySegment(S, res, ro, ORDER));
+                        y1 = y1.add(fromMemorySegment(S, res, ro + rRow, ORDER));
                     }
                     y0.max(lo).min(hi).intoMemorySegment(dst, o, ORDER);
                     y1.max(lo).min(hi).intoMemorySegment(dst, o + dRow, ORDER);
@@ -109,8 +116,9 @@ final class VectorTransforms {
                 long c = 32L * ch;
                 for (int i = 0; i < 6; i++) {
                     long r = base + i * row + c;
-                    FloatVector d0 = load(src, r), d1 = load(src, r + col), d2 = load(src, r + 2 * col), d3 = load(src, r + 3 * col),
-                            d4 = load(src, r + 4 * col), d5 = load(src, r + 5 * col);
+                    FloatVector d0 = fromMemorySegment(S, src, r, ORDER), d1 = fromMemorySegment(S, src, r + col, ORDER),
+                            d2 = fromMemorySegment(S, src, r + 2 * col, ORDER), d3 = fromMemorySegment(S, src, r + 3 * col, ORDER),
+                            d4 = fromMemorySegment(S, src, r + 4 * col, ORDER), d5 = fromMemorySegment(S, src, r + 5 * col, ORDER);
                     int t = i * 48;
                     FloatVector t0 = d2.fma(minusFour, d4), t1 = d1.fma(minusFour, d3);
                     FloatVector t2 = d4.sub(d2), t3 = d3.sub(d1).mul(2f);
@@ -146,8 +154,9 @@ final class VectorTransforms {
                 long c = 32L * ch;
                 for (int i = 0; i < 6; i++) {
                     long r = mBase + 6 * i * mPlane + c;
-                    FloatVector m0 = load(mm, r), m1 = load(mm, r + mPlane), m2 = load(mm, r + 2 * mPlane), m3 = load(mm, r + 3 * mPlane),
-                            m4 = load(mm, r + 4 * mPlane), m5 = load(mm, r + 5 * mPlane);
+                    FloatVector m0 = fromMemorySegment(S, mm, r, ORDER), m1 = fromMemorySegment(S, mm, r + mPlane, ORDER),
+                            m2 = fromMemorySegment(S, mm, r + 2 * mPlane, ORDER), m3 = fromMemorySegment(S, mm, r + 3 * mPlane, ORDER),
+                            m4 = fromMemorySegment(S, mm, r + 4 * mPlane, ORDER), m5 = fromMemorySegment(S, mm, r + 5 * mPlane, ORDER);
                     FloatVector a = m1.add(m2), b = m1.sub(m2), cc = m3.add(m4), d = m3.sub(m4);
                     int t = i * 32;
                     m0.add(a).add(cc).intoArray(tmp, t);
@@ -165,10 +174,10 @@ final class VectorTransforms {
                     long o = dBase + q * dCol + c;
                     if (res != null) {
                         long ro = rBase + q * rCol + c;
-                        y0 = y0.add(load(res, ro));
-                        y1 = y1.add(load(res, ro + rRow));
-                        y2 = y2.add(load(res, ro + 2 * rRow));
-                        y3 = y3.add(load(res, ro + 3 * rRow));
+                        y0 = y0.add(fromMemorySegment(S, res, ro, ORDER));
+                        y1 = y1.add(fromMemorySegment(S, res, ro + rRow, ORDER));
+                        y2 = y2.add(fromMemorySegment(S, res, ro + 2 * rRow, ORDER));
+                        y3 = y3.add(fromMemorySegment(S, res, ro + 3 * rRow, ORDER));
                     }
                     y0.max(lo).min(hi).intoMemorySegment(dst, o, ORDER);
                     y1.max(lo).min(hi).intoMemorySegment(dst, o + dRow, ORDER);
