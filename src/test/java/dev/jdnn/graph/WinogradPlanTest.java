@@ -38,19 +38,40 @@ class WinogradPlanTest {
     @MethodSource("models")
     void forcedWinogradMatchesPyTorch(String name, Optimizations.Winograd mode) {
         Path dir = DIR.resolve(name);
+        withWinogradForced(() -> {
+            try (Model model = Model.load(dir.resolve("model.onnx"));
+                 Session session = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withWinograd(mode)));
+                 Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
+                List<String> explain = session.explain(Map.of("input", x.shape()), List.of("output"));
+                String tile = mode == Optimizations.Winograd.EXACT ? "winograd F(2×2,3×3)" : "winograd F(4×4,3×3)";
+                long winograd = explain.stream().filter(l -> l.contains(tile)).count();
+                assertTrue(winograd > 0, name + ": no layer runs " + tile + ":\n" + String.join("\n", explain));
+                try (Result r = session.run(Map.of("input", x), List.of("output"))) {
+                    assertClose(array(dir.resolve("output.npy")), r.get("output").toArray(), TorchvisionModelsTest.TOLERANCE,
+                            name + " output with " + winograd + " Winograd layers (" + mode + ")");
+                }
+            }
+        });
+    }
+
+    /**
+     * A forced Winograd plan keeps jdnn's promise that a steady-state run into caller tensors allocates
+     * nothing (issue 13: F(4×4)'s output transform once boxed its residual loads, 96 KB per ResNet run).
+     * Up to 10 windows: the Vector API allocates on every call until C2 has compiled the transforms.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("models")
+    void forcedWinogradRunIntoCallerTensorsAllocatesNothing(String name, Optimizations.Winograd mode) {
+        Session.Options options = Session.Options.defaults().withThreads(1).withOptimizations(Optimizations.all().withWinograd(mode));
+        withWinogradForced(() -> TorchvisionModelsTest.assertSteadyStateRunAllocatesNothing(name, options, 10));
+    }
+
+    /** Runs {@code body} with {@code jdnn.winograd.choice=always} (every eligible conv on Winograd), then restores the property. */
+    static void withWinogradForced(Runnable body) {
         String before = System.getProperty(WinogradChoice.CHOICE_PROPERTY);
         System.setProperty(WinogradChoice.CHOICE_PROPERTY, "always");
-        try (Model model = Model.load(dir.resolve("model.onnx"));
-             Session session = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withWinograd(mode)));
-             Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
-            List<String> explain = session.explain(Map.of("input", x.shape()), List.of("output"));
-            String tile = mode == Optimizations.Winograd.EXACT ? "winograd F(2×2,3×3)" : "winograd F(4×4,3×3)";
-            long winograd = explain.stream().filter(l -> l.contains(tile)).count();
-            assertTrue(winograd > 0, name + ": no layer runs " + tile + ":\n" + String.join("\n", explain));
-            try (Result r = session.run(Map.of("input", x), List.of("output"))) {
-                assertClose(array(dir.resolve("output.npy")), r.get("output").toArray(), TorchvisionModelsTest.TOLERANCE,
-                        name + " output with " + winograd + " Winograd layers (" + mode + ")");
-            }
+        try {
+            body.run();
         } finally {
             if (before == null) System.clearProperty(WinogradChoice.CHOICE_PROPERTY);
             else System.setProperty(WinogradChoice.CHOICE_PROPERTY, before);

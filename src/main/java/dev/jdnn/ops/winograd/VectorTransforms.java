@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * helper of ours that returns a {@code FloatVector}: the Vector API's own methods are force-inlined, but a
  * helper is an ordinary call that C2 stops inlining once a big method like {@code F4.output} passes its
  * node budget ({@code NodeCountInliningCutoff}); the helper then runs out of line and must return its
- * vector boxed on the heap (a {@code Float256Vector} and its {@code float[]}, 80 bytes a load), which cost
+ * vector boxed on the heap (a {@code Float256Vector} and its {@code float[]}, 64 bytes a load), which cost
  * 96 KB per ResNet-fixture run before ({@code WinogradPlanTest} now checks that a run allocates nothing).
  */
 final class VectorTransforms {
