@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -38,11 +39,8 @@ final class ClassifyCommand extends Subcommand {
     @Option(names = "--resize", paramLabel = "R", defaultValue = "256", description = "shorter side after the resize (bilinear, antialiased like PIL); default ${DEFAULT-VALUE}")
     int resize;
 
-    @Option(names = "--mean", paramLabel = "R,G,B", split = ",", description = "per-channel mean subtracted after scaling to [0, 1]; default ImageNet's 0.485,0.456,0.406")
-    float[] mean = {0.485f, 0.456f, 0.406f};
-
-    @Option(names = "--std", paramLabel = "R,G,B", split = ",", description = "per-channel standard deviation; default ImageNet's 0.229,0.224,0.225")
-    float[] std = {0.229f, 0.224f, 0.225f};
+    @Mixin
+    NormalizeOptions normalize;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "images per model run; default ${DEFAULT-VALUE}")
     int batch;
@@ -67,14 +65,13 @@ final class ClassifyCommand extends Subcommand {
         atLeast(resize, 1, "--resize");
         atLeast(batch, 1, "--batch");
         atLeast(threads, 0, "--threads");
-        if (mean.length != 3 || std.length != 3) throw usage("--mean and --std take three comma-separated values (R,G,B), got " + mean.length + " and " + std.length);
-        for (float s : std) if (!(s > 0)) throw usage("--std values must be > 0");
+        normalize.check(this);
         existing(model, "model");
         if (labels != null) existing(labels, "labels");
         List<Path> files = ImageFiles.expand(images);
         int workers = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         Classifier.Options options = Classifier.Options.defaults()
-                .withPreprocess(Preprocess.imagenet(resize, size, mean, std))
+                .withPreprocess(Preprocess.imagenet(resize, size, normalize.mean, normalize.std))
                 .withTopK(top).withBatchSize(batch).withThreads(workers)
                 .withSession(new Session.Options(backend, threads));
         if (labels != null) options = options.withLabels(labels);

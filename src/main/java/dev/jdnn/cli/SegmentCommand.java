@@ -4,7 +4,6 @@ import dev.jdnn.Backend;
 import dev.jdnn.Session;
 import dev.jdnn.image.Classifier;
 import dev.jdnn.image.ImageDecodeException;
-import dev.jdnn.image.Normalize;
 import dev.jdnn.image.Preprocess;
 import dev.jdnn.image.Resize;
 import dev.jdnn.image.Segmenter;
@@ -18,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -44,11 +44,8 @@ final class SegmentCommand extends Subcommand {
     @Option(names = "--size", paramLabel = "S", defaultValue = "520", description = "shorter side after the resize (torchvision's segmentation preset); default ${DEFAULT-VALUE}")
     int size;
 
-    @Option(names = "--mean", paramLabel = "R,G,B", split = ",", description = "per-channel mean; default ImageNet's 0.485,0.456,0.406")
-    float[] mean = Normalize.IMAGENET_MEAN.clone();
-
-    @Option(names = "--std", paramLabel = "R,G,B", split = ",", description = "per-channel standard deviation; default ImageNet's 0.229,0.224,0.225")
-    float[] std = Normalize.IMAGENET_STD.clone();
+    @Mixin
+    NormalizeOptions normalize;
 
     @Option(names = "--output", paramLabel = "NAME", description = "the model output holding the class scores; default its first ('out' for torchvision's)")
     String output;
@@ -67,8 +64,7 @@ final class SegmentCommand extends Subcommand {
     public Integer call() {
         atLeast(size, 1, "--size");
         atLeast(threads, 0, "--threads");
-        if (mean.length != 3 || std.length != 3) throw usage("--mean and --std take three comma-separated values (R,G,B), got " + mean.length + " and " + std.length);
-        for (float s : std) if (!(s > 0)) throw usage("--std values must be > 0");
+        normalize.check(this);
         existing(model, "model");
         List<String> names = labels == null ? null : Classifier.readLabels(existing(labels, "labels"));
         List<Path> files = ImageFiles.expand(images);
@@ -78,7 +74,7 @@ final class SegmentCommand extends Subcommand {
             throw new UncheckedIOException("cannot create " + outDir + ": " + e.getMessage(), e);
         }
         Segmenter.Options options = Segmenter.Options.defaults()
-                .withPreprocess(Preprocess.of(new Resize(size), new ToTensor(), new Normalize(mean, std)))
+                .withPreprocess(Preprocess.of(new Resize(size), new ToTensor(), normalize.normalize()))
                 .withSession(new Session.Options(backend, threads));
         if (output != null) options = options.withOutput(output);
         int skipped = 0;
