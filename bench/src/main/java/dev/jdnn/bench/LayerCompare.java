@@ -41,8 +41,6 @@ public final class LayerCompare {
     /** One jdnn instruction: its time and the ONNX node names it runs. */
     record Instruction(String text, double millis, List<String> nodes) {}
 
-    /** Key of ORT's unprofiled wall time in the per-node map (not a node name: ONNX names hold no NUL). */
-    private static final String WALL = "\0wall";
 
     // "    0.625 ms   5.5%  native  /classifier/classifier.3/Gemm: inner_product ... + /a/b/HardSigmoid as ..."
     private static final Pattern LINE = Pattern.compile("^\\s*([0-9.]+) ms\\s+[0-9.]+%\\s+(\\w+)\\s+(.*)$");
@@ -64,7 +62,7 @@ public final class LayerCompare {
         for (int i = 0; i < data.length; i++) data[i] = (float) random.nextGaussian();
 
         Map<String, Instruction> jdnn = new LinkedHashMap<>();
-        double jdnnWall = 0;
+        double jdnnWall = 0, ortWall = 0;
         Map<String, Double> ortNodes = new LinkedHashMap<>();
         Map<String, String> ortOps = new HashMap<>();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -87,11 +85,10 @@ public final class LayerCompare {
                     if (ins == null) continue;
                     jdnn.merge(ins.text(), ins, (a, b) -> new Instruction(a.text(), a.millis() + b.millis(), a.nodes()));
                 }
-                profileOrt(env, model, nameDims[0], ortX, threads, runs, ortNodes, ortOps);
+                ortWall += profileOrt(env, model, nameDims[0], ortX, threads, runs, ortNodes, ortOps);
             }
             outputs.values().forEach(Tensor::close);
         }
-        double ortWall = ortNodes.remove(WALL);
         report(jdnn, ortNodes, ortOps, rounds, model, shape, threads, runs);
         System.out.printf(Locale.ROOT, "unprofiled latency, mean of %d runs × %d rounds: jdnn %.3f ms, ORT %.3f ms (jdnn/ORT %.2f)%n",
                 runs, rounds, jdnnWall / rounds, ortWall / rounds, jdnnWall / ortWall);
@@ -110,34 +107,34 @@ public final class LayerCompare {
         return new Instruction(m.group(2) + "  " + rest, Double.parseDouble(m.group(1)), nodes);
     }
 
-    /** One ORT session with profiling on: a warm-up, then {@code runs} profiled runs; adds each node's mean ms. */
-    private static void profileOrt(OrtEnvironment env, Path model, String inputName, OnnxTensor x, int threads, int runs,
+    /**
+     * One ORT session with profiling on: a warm-up, then {@code runs} profiled runs; adds each node's mean ms.
+     * Returns the mean ms of {@code runs} unprofiled runs timed before (on a session without profiling).
+     */
+    private static double profileOrt(OrtEnvironment env, Path model, String inputName, OnnxTensor x, int threads, int runs,
                                    Map<String, Double> nodes, Map<String, String> ops) throws OrtException, IOException {
         Path prefix = Files.createTempDirectory("ort-profile").resolve("ort");
+        double wallMillis;
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             try (OrtSession warm = env.createSession(model.toString(), options)) {
-                for (int i = 0; i < 20; i++) warm.run(Map.of(inputName, x)).close();
+                for (int i = 0; i < WARM_UP; i++) warm.run(Map.of(inputName, x)).close();
                 long start = System.nanoTime();
                 for (int i = 0; i < runs; i++) warm.run(Map.of(inputName, x)).close();
-                nodes.merge(WALL, (System.nanoTime() - start) / 1e6 / runs, Double::sum);
+                wallMillis = (System.nanoTime() - start) / 1e6 / runs;
             }
             options.enableProfiling(prefix.toString());
             try (OrtSession ort = env.createSession(model.toString(), options)) {
-                for (int i = 0; i < 20; i++) ort.run(Map.of(inputName, x)).close();
-                Path trace = Path.of(ort.endProfiling());
-                // Only the last `runs` runs count: restart the trace after the warm-up.
-                Files.deleteIfExists(trace);
-            }
-            try (OrtSession ort = env.createSession(model.toString(), options)) {
-                for (int i = 0; i < runs; i++) ort.run(Map.of(inputName, x)).close();
+                // The trace starts with the session: its first WARM_UP runs are in it too, and are skipped when read.
+                for (int i = 0; i < WARM_UP + runs; i++) ort.run(Map.of(inputName, x)).close();
                 Path trace = Path.of(ort.endProfiling());
                 readTrace(Files.readString(trace), runs, nodes, ops);
                 Files.deleteIfExists(trace);
             }
         }
+        return wallMillis;
     }
 
     // Each event: {"cat" : "Node", ..., "dur" : 123, ..., "name" : "/a/Conv_kernel_time", "args" : {"op_name" : "FusedConv", ...}}
@@ -147,7 +144,12 @@ public final class LayerCompare {
     private static final Pattern NAME = Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)_kernel_time\"");
     private static final Pattern OP = Pattern.compile("\"op_name\"\\s*:\\s*\"([^\"]*)\"");
 
+    /** Runs of each ORT session before the timed or profiled ones. */
+    private static final int WARM_UP = 20;
+
+    /** Adds each node's mean ms over the trace's last {@code runs} events of it (the first {@link #WARM_UP} per node are skipped). */
     static void readTrace(String json, int runs, Map<String, Double> nodes, Map<String, String> ops) {
+        Map<String, Integer> seen = new HashMap<>();
         int events = 0, depth = 0, start = -1;
         long micros = 0;
         boolean inString = false;
@@ -163,7 +165,7 @@ public final class LayerCompare {
             else if (ch == '}' && --depth == 0) {
                 String event = json.substring(start, i + 1);
                 Matcher name = NAME.matcher(event), dur = DUR.matcher(event), op = OP.matcher(event);
-                if (CAT.matcher(event).find() && name.find() && dur.find()) {
+                if (CAT.matcher(event).find() && name.find() && dur.find() && seen.merge(name.group(1), 1, Integer::sum) > WARM_UP) {
                     events++;
                     micros += Long.parseLong(dur.group(1));
                     nodes.merge(name.group(1), Long.parseLong(dur.group(1)) / 1000.0 / runs, Double::sum);
