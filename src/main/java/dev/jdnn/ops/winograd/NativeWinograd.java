@@ -165,9 +165,10 @@ public final class NativeWinograd implements AutoCloseable {
         float[] weights = conv.weights();
         int a2 = tile.alpha * tile.alpha;
         float[] u = new float[a2 * cp * kp];
+        double[] gk = new double[tile.alpha * 3], t = new double[a2];
         for (int oc = 0; oc < k; oc++) {
             for (int ic = 0; ic < c; ic++) {
-                double[] t = tile.transformKernel(weights, (oc * c + ic) * 9);
+                tile.transformKernel(weights, (oc * c + ic) * 9, gk, t);
                 for (int e = 0; e < a2; e++) u[(e * cp + ic) * kp + oc] = (float) t[e];
             }
         }

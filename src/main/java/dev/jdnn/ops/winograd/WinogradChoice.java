@@ -35,7 +35,8 @@ public final class WinogradChoice {
      */
     public static final String CHOICE_PROPERTY = "jdnn.winograd.choice";
     private static final int ROUNDS = Integer.getInteger("jdnn.winograd.timingRounds", 5);
-    private static boolean warm;
+    private static final java.util.EnumSet<WinogradTile> WARM = java.util.EnumSet.noneOf(WinogradTile.class);
+    private static boolean segmentClassesLoaded;
     private static int warmUpAttempts;
 
     /**
@@ -73,8 +74,8 @@ public final class WinogradChoice {
         if (!jdnnEligible && !onednnEligible) return new Choice(null, "direct");
         if (jdnnEligible && System.getProperty(CHOICE_PROPERTY, "timed").equals("always")) {
             // For tests and comparisons: the largest allowed tile on every eligible layer, untimed (the JIT still warmed).
-            warmUp();
             WinogradTile largest = tiles.get(tiles.size() - 1);
+            warmUp(List.of(largest));
             return new Choice(new NativeWinograd(conv, input, post, largest, threads), CHOICE_PROPERTY + "=always");
         }
         // One decision per layer shape, post-ops, candidates and threads in a JVM: every session of a model (and
@@ -90,7 +91,7 @@ public final class WinogradChoice {
                 return c;
             }
         }
-        if (jdnnEligible && !warmUp()) {
+        if (jdnnEligible && !warmUp(tiles)) {
             if (!onednnEligible) return new Choice(null, "direct (the Winograd transforms are not JIT-compiled yet)");
             jdnnEligible = false;
         }
@@ -221,7 +222,7 @@ public final class WinogradChoice {
         }
         for (WinogradTile t : WinogradTile.values()) {
             // The JIT warm-up still comes first: without it the first runs would be interpreted Vector API code.
-            if (t.label().equals(decision) && warmUp()) return new Choice(new NativeWinograd(conv, input, post, t, threads), t.label() + " (timed earlier)");
+            if (t.label().equals(decision) && warmUp(List.of(t))) return new Choice(new NativeWinograd(conv, input, post, t, threads), t.label() + " (timed earlier)");
         }
         return null;
     }
@@ -254,7 +255,7 @@ public final class WinogradChoice {
     }
 
     /**
-     * Calls both tile sizes' transforms (with and without a residual) on small L1-resident buffers until
+     * Calls every tile size's transforms (with and without a residual) on small L1-resident buffers until
      * C2 has compiled them: at least {@code jdnn.winograd.warmupCalls} calls (C2 compiles a method after a
      * few thousand), then until a batch of 200 calls takes under 1 ms (compiled, ~0.1 ms; interpreted or
      * C1-compiled Vector API code takes 5 ms to 100 ms and more). Gives up after 20 s the first time
@@ -264,8 +265,57 @@ public final class WinogradChoice {
      * <p>The memory segment and session classes a program meets are loaded first: compiled code that
      * assumed the only implementation so far would otherwise be thrown away when another one loads.
      */
-    public static synchronized boolean warmUp() {
-        if (warm) return true;
+    public static boolean warmUp() {
+        return warmUp(List.of(WinogradTile.values()));
+    }
+
+    /** {@link #warmUp()} for these tile sizes only (EXACT never runs F(4×4): its transforms need no compiling). */
+    public static synchronized boolean warmUp(List<WinogradTile> tiles) {
+        if (WARM.containsAll(tiles)) return true;
+        if (!segmentClassesLoaded) loadSegmentClasses();
+        int minCalls = Integer.getInteger("jdnn.winograd.warmupCalls", 6000);
+        long deadline = System.nanoTime() + (warmUpAttempts++ == 0 ? 20_000_000_000L : 2_000_000_000L);
+        // Shared, as a plan's frames are: code compiled against another kind of segment would deoptimize on first real use.
+        try (Arena arena = Arena.ofShared()) {
+            int chunks = 4;
+            MemorySegment patch = arena.allocate(6 * 6 * 32L * chunks, 64), v = arena.allocate(36 * 32L * chunks, 64);
+            float[] bias = new float[8 * chunks];
+            for (WinogradTile t : tiles) {
+                if (WARM.contains(t)) continue;
+                Transforms tr = Transforms.create(t);
+                long pixel = 32L * chunks, plane = 32L * chunks;
+                boolean fast = false;
+                for (int calls = 0; !fast && System.nanoTime() < deadline; ) {
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < 200; i++, calls++) {
+                        tr.input(patch, 0, pixel, pixel * t.alpha, chunks, v, 0, plane);
+                        tr.output(v, 0, plane, chunks, bias, 0f, Float.POSITIVE_INFINITY, (i & 1) == 0 ? null : patch, 0, pixel, pixel * t.m,
+                                patch, 0, pixel, pixel * t.m);
+                    }
+                    fast = calls >= minCalls && System.nanoTime() - t0 < 1_000_000;
+                    if (!fast && calls >= minCalls) {
+                        // Queued for C2 by now: leave the core to the compiler threads (on a busy 2-core machine this
+                        // loop competing with them stretched the warm-up from ~0.7 s to 10–15 s).
+                        try {
+                            Thread.sleep(2);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return false;
+                        }
+                    }
+                }
+                if (fast) WARM.add(t);
+            }
+        }
+        return WARM.containsAll(tiles);
+    }
+
+    /**
+     * The memory segment and session classes a program meets, loaded before anything is compiled: compiled
+     * code that assumed the only implementation so far would be thrown away when another one loads.
+     */
+    private static void loadSegmentClasses() {
+        segmentClassesLoaded = true;
         for (Object array : new Object[] {new byte[8], new short[4], new char[4], new int[2], new float[2], new long[1], new double[1]}) {
             switch (array) {
                 case byte[] a -> MemorySegment.ofArray(a);
@@ -284,31 +334,5 @@ public final class WinogradChoice {
         try (Arena confined = Arena.ofConfined()) {
             confined.allocate(8);
         }
-        int minCalls = Integer.getInteger("jdnn.winograd.warmupCalls", 6000);
-        long deadline = System.nanoTime() + (warmUpAttempts++ == 0 ? 20_000_000_000L : 2_000_000_000L);
-        boolean compiled = true;
-        // Shared, as a plan's frames are: code compiled against another kind of segment would deoptimize on first real use.
-        try (Arena arena = Arena.ofShared()) {
-            int chunks = 4;
-            MemorySegment patch = arena.allocate(6 * 6 * 32L * chunks, 64), v = arena.allocate(36 * 32L * chunks, 64);
-            float[] bias = new float[8 * chunks];
-            for (WinogradTile t : WinogradTile.values()) {
-                Transforms tr = Transforms.create(t);
-                long pixel = 32L * chunks, plane = 32L * chunks;
-                boolean fast = false;
-                for (int calls = 0; !fast && System.nanoTime() < deadline; ) {
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < 200; i++, calls++) {
-                        tr.input(patch, 0, pixel, pixel * t.alpha, chunks, v, 0, plane);
-                        tr.output(v, 0, plane, chunks, bias, 0f, Float.POSITIVE_INFINITY, (i & 1) == 0 ? null : patch, 0, pixel, pixel * t.m,
-                                patch, 0, pixel, pixel * t.m);
-                    }
-                    fast = calls >= minCalls && System.nanoTime() - t0 < 1_000_000;
-                }
-                compiled &= fast;
-            }
-        }
-        warm = compiled;
-        return compiled;
     }
 }
