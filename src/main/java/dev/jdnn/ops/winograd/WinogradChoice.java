@@ -185,7 +185,9 @@ public final class WinogradChoice {
 
     /** The decision's key: what was timed against what (one line of the autotune cache). */
     static String key(Conv2dParams p, long[] input, NativeConv2d.PostOps post, List<WinogradTile> tiles, boolean onednn, int threads) {
-        return "winograd " + p + " in " + MemoryDescs.dims(input) + post + " " + tiles + (onednn ? " +" + ONEDNN : "") + " t" + threads;
+        // The transforms' kind too: a JVM without the Vector API runs the (much slower) scalar ones.
+        return "winograd " + p + " in " + MemoryDescs.dims(input) + post + " " + tiles + (onednn ? " +" + ONEDNN : "") + " t" + threads
+                + (Transforms.VECTOR_API ? "" : " scalar");
     }
 
     /** Decisions made in this JVM, by layer (see {@link #choose}): "direct", {@link #ONEDNN} or a tile's label. */
