@@ -184,8 +184,9 @@ public final class Conv implements Op {
 
     /**
      * As above; a 3×3 stride-1 conv may instead run as a Winograd convolution of the tile sizes
-     * {@code winograd} allows, when timing on the real shapes (at the calling thread's oneDNN threads)
-     * finds it faster ({@link WinogradChoice}); the description says which ran and why.
+     * {@code winograd} allows (with {@code FAST}, also oneDNN's own Winograd where the loaded oneDNN has one),
+     * when timing on the real shapes (at the calling thread's oneDNN threads) finds it faster, or an earlier
+     * timing in the autotune cache says so ({@link WinogradChoice}); the description says which ran and why.
      */
     public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation, boolean autotune,
                                       Optimizations.Winograd winograd) {
