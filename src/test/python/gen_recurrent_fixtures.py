@@ -157,3 +157,27 @@ def packed(kind, module, order):
 with torch.no_grad():
     packed("lstm", torch.nn.LSTM(4, 6, bidirectional=True).eval(), [0, 3, 1, 2])   # torch i,f,g,o → ONNX i,o,f,c
     packed("gru", torch.nn.GRU(4, 6, bidirectional=True).eval(), [1, 0, 2])        # torch r,z,n → ONNX z,r,h
+
+
+def zero_length(op, gates):
+    """A bidirectional one-node model with sequence_lens [3, 0] and initial_h 0.5: ONNX Runtime 1.29's outputs
+    for X = 1..6 (3×2×1) are quoted in RecurrentOpsTest (it leaves Y_h zero for a length-0 sequence)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(1)
+    hidden = 2
+    inits = [numpy_helper.from_array(rng.standard_normal((2, gates * hidden, 1)).astype(np.float32), "W"),
+             numpy_helper.from_array(rng.standard_normal((2, gates * hidden, hidden)).astype(np.float32), "R"),
+             numpy_helper.from_array(np.array([3, 0], dtype=np.int32), "L"),
+             numpy_helper.from_array(np.full((2, 2, hidden), 0.5, dtype=np.float32), "h0")]
+    node = helper.make_node(op, ["X", "W", "R", "", "L", "h0"], ["Y", "Y_h"], hidden_size=hidden, direction="bidirectional")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [3, 2, 1])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(OUT, f"zero_length_{op.lower()}.onnx"))
+
+
+zero_length("LSTM", 4)
+zero_length("GRU", 3)

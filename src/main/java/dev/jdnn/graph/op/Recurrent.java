@@ -25,7 +25,7 @@ import java.util.Locale;
  * </pre>
  * Batch entry b runs its first {@code sequence_lens[b]} steps (the reverse direction runs them from the last valid
  * step back to step 0); Y is zero past a sequence's length and Y_h / Y_c hold the state after its last valid step
- * (the initial state when the length is 0). Gate pre-activations are clipped to ±{@code clip} when it is given.
+ * (zeros when the length is 0, whatever the initial state, as ONNX Runtime 1.29 does). Gate pre-activations are clipped to ±{@code clip} when it is given.
  * Activations are named case-insensitively (PyTorch exports "tanh", tf2onnx "Tanh"), one list per direction, or one
  * list shared by both directions; their alphas and betas are taken in order by the functions that use them.
  *
@@ -48,12 +48,8 @@ public final class Recurrent implements Op {
             this.defaultActivations = defaultActivations;
         }
 
-        /** Inputs the op takes (X, W, R, B, sequence_lens, initial_h, and for LSTM initial_c, P) and outputs (Y, Y_h, LSTM Y_c). */
-        int maxInputs() {
-            return this == LSTM ? 8 : 6;
-        }
-
-        int maxOutputs() {
+        /** Outputs the op has: Y, Y_h, and for LSTM Y_c (input and output counts are checked by {@link Arity}). */
+        int outputs() {
             return this == LSTM ? 3 : 2;
         }
     }
@@ -126,8 +122,6 @@ public final class Recurrent implements Op {
 
     Config config(Node node, Inputs in, int opset) {
         var a = node.attributes();
-        if (in.count() > cell.maxInputs()) throw error(node, "has " + in.count() + " inputs; " + cell + " takes at most " + cell.maxInputs());
-        if (node.outputs().size() > cell.maxOutputs()) throw error(node, "has " + node.outputs().size() + " outputs; " + cell + " has at most " + cell.maxOutputs());
         String direction = a.getString("direction", "forward");
         int directions = switch (direction) {
             case "forward", "reverse" -> 1;
@@ -146,7 +140,7 @@ public final class Recurrent implements Op {
             clip = c;
         }
 
-        for (int i = 0; i < in.count(); i++) {
+        for (int i = 0; i < Math.min(in.count(), 8); i++) {
             if (i != 4) in.requireFloat(i, node, inputName(i));
         }
         long[] x = in.require(0, node, "X"), w = in.require(1, node, "W"), r = in.require(2, node, "R");
@@ -230,7 +224,8 @@ public final class Recurrent implements Op {
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
         Config c = config(node, in, ctx.opset());
-        List<long[]> shapes = outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), c.batchFirst()).subList(0, Math.max(1, node.outputs().size()));
+        List<long[]> shapes = outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), c.batchFirst())
+                .subList(0, Math.max(1, Math.min(cell.outputs(), node.outputs().size())));
         List<DataType> types = new ArrayList<>();
         for (int i = 0; i < shapes.size(); i++) types.add(DataType.FLOAT);
         return step(shapes, types, inputs -> run(node, c, inputs, shapes));
@@ -281,6 +276,7 @@ public final class Recurrent implements Op {
                     int yAt = bf ? ((b * steps + t) * dirs + d) * h : ((t * dirs + d) * batch + b) * h;
                     for (int j = 0; j < h; j++) y[yAt + j] = (float) hPrev[j];
                 }
+                if (len == 0) continue; // no step ran: Y_h and Y_c stay zero, as ONNX Runtime leaves them
                 for (int j = 0; j < h; j++) {
                     yh[state + j] = (float) hPrev[j];
                     yc[state + j] = (float) cPrev[j];

@@ -139,6 +139,36 @@ class RecurrentOpsTest {
         }
     }
 
+    /**
+     * sequence_lens [3, 0] with initial_h 0.5 (zero_length_*.onnx from the script) against ONNX Runtime 1.29 Java's
+     * outputs for X = 1..6, quoted here (torch refuses a length-0 packed sequence): the length-3 entry's Y and Y_h
+     * in both directions, and zeros for the length-0 entry in Y and in Y_h, whatever the initial state.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "lstm | -0.09371627,0.1974817,0,0,-0.15456203,0.28257704,0,0,-0.48817572,0.017401312,0,0,-0.20295528,0.606754,0,0,"
+                    + "-0.7801387,7.7101425E-4,0,0,-0.20398876,0.6715145,0,0 | -0.7801387,7.7101425E-4,0,0,-0.15456203,0.28257704,0,0",
+            "gru | 0.61078465,0.5594567,0,0,0.6626997,0.7079377,0,0,0.7548293,0.58940023,0,0,0.66851175,0.6227307,0,0,"
+                    + "0.8171082,0.59603715,0,0,0.70093143,0.53415847,0,0 | 0.8171082,0.59603715,0,0,0.6626997,0.7079377,0,0",
+    })
+    void zeroLengthSequenceMatchesOnnxRuntime(String kind, String y, String yh) {
+        try (Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2, 1)) {
+            for (Map.Entry<String, Result> e : runAll(FIX.resolve("zero_length_" + kind + ".onnx"), Map.of("X", x), List.of("Y", "Y_h")).entrySet()) {
+                try (Result r = e.getValue()) {
+                    Fixtures.assertClose(parse(y), r.get("Y").toArray(), 1e-5, kind + " Y on " + e.getKey());
+                    Fixtures.assertClose(parse(yh), r.get("Y_h").toArray(), 1e-5, kind + " Y_h on " + e.getKey());
+                }
+            }
+        }
+    }
+
+    private static float[] parse(String csv) {
+        String[] parts = csv.split(",");
+        float[] v = new float[parts.length];
+        for (int i = 0; i < v.length; i++) v[i] = Float.parseFloat(parts[i].trim());
+        return v;
+    }
+
     /** A torch fixture as an initializer named after it. */
     private static TensorProto fixture(String file) {
         try (Tensor t = Fixtures.tensor(FIX.resolve(file + ".npy"))) {
