@@ -165,6 +165,7 @@ public final class Recurrent implements Op {
         if (in.has(7)) expect(node, "P", in.shape(7), new long[] {directions, 3L * h});
         arraySize(outputShapes(steps, batch, directions, h, batchFirst).get(0), node);
         arraySize(w, node);
+        arraySize(r, node);
         arraySize(x, node);
 
         String[] names = a.getStrings("activations", null);
