@@ -181,3 +181,110 @@ def zero_length(op, gates):
 
 zero_length("LSTM", 4)
 zero_length("GRU", 3)
+
+
+# ---- What no exporter writes: an independent numpy implementation of ONNX's equations as the oracle ----
+
+NP_FUNCTIONS = {
+    "sigmoid": lambda x, a, b: 1 / (1 + np.exp(-x)),
+    "tanh": lambda x, a, b: np.tanh(x),
+    "relu": lambda x, a, b: np.maximum(x, 0),
+    "affine": lambda x, a, b: a * x + b,
+    "leakyrelu": lambda x, a, b: np.where(x >= 0, x, a * x),
+    "thresholdedrelu": lambda x, a, b: np.where(x >= a, x, 0),
+    "scaledtanh": lambda x, a, b: a * np.tanh(b * x),
+    "hardsigmoid": lambda x, a, b: np.clip(a * x + b, 0, 1),
+    "elu": lambda x, a, b: np.where(x >= 0, x, a * (np.exp(x) - 1)),
+    "softsign": lambda x, a, b: x / (1 + np.abs(x)),
+    "softplus": lambda x, a, b: np.log1p(np.exp(x)),
+}
+
+
+def np_recurrent(op, x, w, r, b, h0, c0, p, funcs, clip, input_forget, lbr, reverse):
+    """ONNX's equations in float64, sequence-first X T×N×I, one direction: returns Y T×N×H, H_T, C_T."""
+    hidden = r.shape[-1]
+    gates = w.shape[0] // hidden
+    wb, rb = b[:gates * hidden], b[gates * hidden:]
+    f = [lambda v, fn=fn: NP_FUNCTIONS[fn[0]](v, fn[1], fn[2]) for fn in funcs]
+    cl = (lambda v: np.clip(v, -clip, clip)) if clip else (lambda v: v)
+    h, c = h0.copy(), c0.copy()
+    ys = [None] * len(x)
+    for t in (range(len(x) - 1, -1, -1) if reverse else range(len(x))):
+        if op == "LSTM":
+            g = x[t] @ w.T + h @ r.T + wb + rb
+            gi, go, gf, gc = np.split(g, 4, axis=1)
+            i = f[0](cl(gi + p[:hidden] * c))
+            fg = 1 - i if input_forget else f[0](cl(gf + p[2 * hidden:] * c))
+            c = fg * c + i * f[1](cl(gc))
+            o = f[0](cl(go + p[hidden:2 * hidden] * c))
+            h = o * f[2](c)
+        elif op == "GRU":
+            gx = x[t] @ w.T + wb
+            z = f[0](cl(gx[:, :hidden] + h @ r[:hidden].T + rb[:hidden]))
+            rr = f[0](cl(gx[:, hidden:2 * hidden] + h @ r[hidden:2 * hidden].T + rb[hidden:2 * hidden]))
+            rh, rbh = r[2 * hidden:], rb[2 * hidden:]
+            cand = gx[:, 2 * hidden:] + (rr * (h @ rh.T + rbh) if lbr else (rr * h) @ rh.T + rbh)
+            h = (1 - z) * f[1](cl(cand)) + z * h
+        else:
+            h = f[0](cl(x[t] @ w.T + h @ r.T + wb + rb))
+        ys[t] = h
+    return np.stack(ys), h, c
+
+
+def spec_case(name, op, attrs, funcs, clip=None, input_forget=0, lbr=0, layout=0, directions=2, steps=4, batch=3, inp=3, hidden=4):
+    """A one-node model with every optional input, run through np_recurrent per direction; writes spec_<name>.onnx
+    and spec_<name>_{x,y,y_h,y_c}.npy (outputs in the node's layout)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(sum(map(ord, name)))
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+    x = rng.standard_normal((steps, batch, inp))
+    w = rng.standard_normal((directions, gates * hidden, inp)) * 0.7
+    r = rng.standard_normal((directions, gates * hidden, hidden)) * 0.7
+    b = rng.standard_normal((directions, 2 * gates * hidden)) * 0.5
+    h0 = rng.standard_normal((directions, batch, hidden)) * 0.5
+    c0 = rng.standard_normal((directions, batch, hidden)) * 0.5
+    p = rng.standard_normal((directions, 3 * hidden)) * 0.5
+    y, yh, yc = [], [], []
+    for d in range(directions):
+        reverse = attrs.get("direction") == "reverse" or d == 1
+        out = np_recurrent(op, x, w[d], r[d], b[d], h0[d], c0[d], p[d], funcs[d], clip, input_forget, lbr, reverse)
+        y.append(out[0]); yh.append(out[1]); yc.append(out[2])
+    y, yh, yc = np.stack(y, 1), np.stack(yh), np.stack(yc)     # T×D×N×H, D×N×H
+    if layout:
+        x, y, yh, yc = x.transpose(1, 0, 2), y.transpose(2, 0, 1, 3), yh.transpose(1, 0, 2), yc.transpose(1, 0, 2)
+        h0, c0 = h0.transpose(1, 0, 2), c0.transpose(1, 0, 2)
+    names = ["X", "W", "R", "B", "", "initial_h"] + (["initial_c", "P"] if op == "LSTM" else [])
+    outputs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
+    values = {"W": w, "R": r, "B": b, "initial_h": h0, "initial_c": c0, "P": p}
+    inits = [numpy_helper.from_array(values[n].astype(np.float32), n) for n in names[1:] if n]
+    node = helper.make_node(op, names, outputs, hidden_size=hidden, **attrs)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, list(x.shape))],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(OUT, f"spec_{name}.onnx"))
+    for k, v in dict(x=x, y=y, y_h=yh, y_c=yc).items():
+        if k != "y_c" or op == "LSTM":
+            np.save(os.path.join(OUT, f"spec_{name}_{k}.npy"), v.astype(np.float32))
+
+
+# LSTM: per-direction activations with alphas/betas, clip, peepholes, initial states, batch-first layout.
+spec_case("lstm_activations", "LSTM",
+          dict(direction="bidirectional", layout=1, clip=1.5,
+               activations=["Sigmoid", "Tanh", "Tanh", "HardSigmoid", "ScaledTanh", "Elu"],
+               activation_alpha=[0.3, 0.8, 0.7], activation_beta=[0.4, 1.2]),
+          [[("sigmoid", 0, 0), ("tanh", 0, 0), ("tanh", 0, 0)], [("hardsigmoid", 0.3, 0.4), ("scaledtanh", 0.8, 1.2), ("elu", 0.7, 0)]],
+          clip=1.5, layout=1)
+# LSTM: input_forget (f = 1 - i), reverse.
+spec_case("lstm_input_forget", "LSTM", dict(direction="reverse", input_forget=1),
+          [[("sigmoid", 0, 0), ("tanh", 0, 0), ("tanh", 0, 0)]], input_forget=1, directions=1)
+# GRU: linear_before_reset 0 with other activations (defaults for alpha) and clip.
+spec_case("gru_activations", "GRU", dict(direction="bidirectional", clip=0.8, activations=["HardSigmoid", "Softsign", "Sigmoid", "LeakyRelu"]),
+          [[("hardsigmoid", 0.2, 0.5), ("softsign", 0, 0)], [("sigmoid", 0, 0), ("leakyrelu", 0.01, 0)]], clip=0.8)
+# RNN: one activation list shared by both directions, Affine with alpha and beta.
+spec_case("rnn_affine", "RNN", dict(direction="bidirectional", activations=["Affine"], activation_alpha=[0.6], activation_beta=[-0.1]),
+          [[("affine", 0.6, -0.1)], [("affine", 0.6, -0.1)]])
+# RNN: Softplus and ThresholdedRelu per direction, batch-first.
+spec_case("rnn_softplus", "RNN", dict(direction="bidirectional", layout=1, activations=["Softplus", "ThresholdedRelu"], activation_alpha=[0.2]),
+          [[("softplus", 0, 0)], [("thresholdedrelu", 0.2, 0)]], layout=1)

@@ -27,7 +27,7 @@ import java.util.Locale;
  * step back to step 0); Y is zero past a sequence's length and Y_h / Y_c hold the state after its last valid step
  * (zeros when the length is 0, whatever the initial state, as ONNX Runtime 1.29 does). Gate pre-activations are clipped to ±{@code clip} when it is given.
  * Activations are named case-insensitively (PyTorch exports "tanh", tf2onnx "Tanh"), one list per direction, or one
- * list shared by both directions; their alphas and betas are taken in order by the functions that use them.
+ * list (with its alphas and betas) shared by both directions; alphas and betas are taken in order by the functions that use them.
  *
  * <p>Java only: plain loops with double accumulation per time step; a compiled plan runs it as a Java step
  * ({@code explain} prints it as {@code java}).
@@ -173,15 +173,13 @@ public final class Recurrent implements Op {
         if (names == null) {
             names = new String[perDirection * directions];
             for (int d = 0; d < directions; d++) for (int k = 0; k < perDirection; k++) names[d * perDirection + k] = cell.defaultActivations.get(k);
-        } else if (names.length == perDirection && directions == 2) {
-            names = concat(names, names); // one list shared by both directions
-        } else if (names.length != perDirection * directions) {
+        } else if (names.length != perDirection * directions && !(names.length == perDirection && directions == 2)) {
             throw error(node, "activations " + Arrays.toString(names) + " has " + names.length + " functions; " + cell + " " + direction + " takes "
                     + perDirection * directions + " (" + perDirection + " per direction)");
         }
         float[] alphas = a.getFloats("activation_alpha", new float[0]), betas = a.getFloats("activation_beta", new float[0]);
         int nextAlpha = 0, nextBeta = 0;
-        GateFunction[][] functions = new GateFunction[directions][perDirection];
+        GateFunction[][] functions = new GateFunction[names.length / perDirection][perDirection];
         for (int i = 0; i < names.length; i++) {
             String name = canonical(node, names[i]);
             double alpha = GateFunction.defaultAlpha(name), beta = GateFunction.defaultBeta(name);
@@ -193,6 +191,8 @@ public final class Recurrent implements Op {
             throw error(node, "activation_alpha " + Arrays.toString(alphas) + " / activation_beta " + Arrays.toString(betas)
                     + " has more values than the activations " + Arrays.toString(names) + " use");
         }
+        // One list for a bidirectional node: both directions use the same functions, alphas and betas.
+        if (functions.length < directions) functions = new GateFunction[][] {functions[0], functions[0]};
         return new Config(steps, batch, inputSize, h, directions, reverse, batchFirst, functions, clip, inputForget, linearBeforeReset);
     }
 
@@ -207,12 +207,6 @@ public final class Recurrent implements Op {
     private static String canonical(Node node, String name) {
         for (String known : GateFunction.NAMES) if (known.toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) return known;
         throw error(node, "activation '" + name + "' is not one of " + GateFunction.NAMES);
-    }
-
-    private static String[] concat(String[] a, String[] b) {
-        String[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
     }
 
     /** Y, Y_h and Y_c shapes for the layout. */

@@ -169,6 +169,30 @@ class RecurrentOpsTest {
         return v;
     }
 
+    /**
+     * What exporters do not write, against a numpy implementation of ONNX's equations (float64, the script's
+     * np_recurrent): per-direction activations with alphas and betas, clip, peepholes with initial states and
+     * batch-first layout (LSTM); input_forget in reverse (LSTM); linear_before_reset 0 with other activations and
+     * clip (GRU); one shared Affine list, and Softplus / ThresholdedRelu batch-first (RNN).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"lstm_activations", "lstm_input_forget", "gru_activations", "rnn_affine", "rnn_softplus"})
+    void spellsOutOnnxEquations(String name) {
+        List<String> outputs = name.startsWith("lstm") ? List.of("Y", "Y_h", "Y_c") : List.of("Y", "Y_h");
+        try (Tensor x = Fixtures.tensor(FIX.resolve("spec_" + name + "_x.npy"))) {
+            for (Map.Entry<String, Result> e : runAll(FIX.resolve("spec_" + name + ".onnx"), Map.of("X", x), outputs).entrySet()) {
+                try (Result r = e.getValue()) {
+                    for (String out : outputs) {
+                        try (Tensor want = Fixtures.tensor(FIX.resolve("spec_" + name + "_" + out.toLowerCase() + ".npy"))) {
+                            assertArrayEquals(want.shape(), r.get(out).shape(), name + " " + out + " shape on " + e.getKey());
+                            Fixtures.assertClose(want.toArray(), r.get(out).toArray(), 1e-5, name + " " + out + " on " + e.getKey());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** A torch fixture as an initializer named after it. */
     private static TensorProto fixture(String file) {
         try (Tensor t = Fixtures.tensor(FIX.resolve(file + ".npy"))) {
