@@ -127,6 +127,49 @@ class DetectionOpsTest {
         }
     }
 
+    // ------------------------------------------------------------------ RoiAlign modes, by hand
+
+    /**
+     * RoiAlign over X = 0..15 as 1×1×4×4 and the roi [0, 0, 3, 3] into one 1×1 bin, on the three
+     * configurations. Computed by hand from ONNX's definition:
+     * <ul>
+     *   <li>output_half_pixel, sampling_ratio 2: samples at rows/columns 0.75 and 2.25; interpolated values
+     *       3.75, 5.25, 9.75, 11.25, average 7.5; max mode takes the largest weighted corner term
+     *       {@code w·x} over the samples: 0.5625·x[10] = 5.625 at (2.25, 2.25);</li>
+     *   <li>one sample, no shift (output_half_pixel, opset 10's only behaviour): (1.5, 1.5), the mean of
+     *       5, 6, 9, 10 = 7.5; with half_pixel (opset 16's default) the roi moves by −0.5 and the sample
+     *       lands on pixel (1, 1) = 5.</li>
+     * </ul>
+     */
+    @Test
+    void roiAlignModesAndCoordinateDefaultsByHand(@TempDir Path dir) throws IOException {
+        record Case(String what, int opset, float want, AttributeProto... attrs) {}
+        List<Case> cases = List.of(
+                new Case("avg, 2×2 samples", 16, 7.5f, intAttr("sampling_ratio", 2), attr("coordinate_transformation_mode", "output_half_pixel")),
+                new Case("max, 2×2 samples", 16, 5.625f, intAttr("sampling_ratio", 2), attr("coordinate_transformation_mode", "output_half_pixel"),
+                        attr("mode", "max")),
+                new Case("opset 10: no shift", 10, 7.5f, intAttr("sampling_ratio", 1)),
+                new Case("opset 16 default: half_pixel", 16, 5f, intAttr("sampling_ratio", 1)),
+                new Case("opset 16 explicit output_half_pixel", 16, 7.5f, intAttr("sampling_ratio", 1),
+                        attr("coordinate_transformation_mode", "output_half_pixel")));
+        float[] x = new float[16];
+        for (int i = 0; i < 16; i++) x[i] = i;
+        for (Case c : cases) {
+            GraphProto g = GraphProto.newBuilder().addInput(input("x", FLOAT, 1, 1, 4, 4))
+                    .addInitializer(floats("rois", new long[] {1, 4}, 0, 0, 3, 3)).addInitializer(int64s("batch_indices", new long[] {1}, 0))
+                    .addNode(NodeProto.newBuilder().setOpType("RoiAlign").setName("roi").addAllInput(List.of("x", "rois", "batch_indices"))
+                            .addOutput("y").addAllAttribute(List.of(c.attrs())))
+                    .addOutput(output("y")).build();
+            Path model = write(dir, "roi_by_hand.onnx", c.opset(), g);
+            for (Config config : Config.values()) {
+                try (Model m = Model.load(model); Session s = m.session(config.options()); Tensor xt = Tensor.of(x, 1, 1, 4, 4);
+                     Result r = s.run(Map.of("x", xt), List.of("y"))) {
+                    assertArrayEquals(new float[] {c.want()}, r.get("y").toArray(), 1e-6f, c.what() + " on " + config);
+                }
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ bad inputs
 
     /** A one-node NMS model over constant boxes and scores of the given shapes, with these extra settings. */
