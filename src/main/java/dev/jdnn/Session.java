@@ -6,6 +6,7 @@ import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.dnnl.BackgroundWork;
+import dev.jdnn.dnnl.LibraryPages;
 import dev.jdnn.graph.PrepareContext;
 import dev.jdnn.graph.PrepareStats;
 import dev.jdnn.ops.conv.AutotuneCache;
@@ -334,7 +335,10 @@ public final class Session implements AutoCloseable {
         context.stats().total(System.nanoTime() - t0);
         prepareStats.put(plan, context.stats());
         if (context.autotune() != null) context.autotune().flush();
-        if (plan.compiled()) model.releaseMappedPages();
+        if (plan.compiled()) {
+            model.releaseMappedPages();
+            LibraryPages.release();   // oneDNN's code for choosing and generating kernels: a running plan reads little of it
+        }
         return plan;
     }
 
