@@ -6,7 +6,8 @@ import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.dnnl.BackgroundWork;
-import dev.jdnn.dnnl.LibraryPages;
+import dev.jdnn.dnnl.ResidentMemory;
+import dev.jdnn.dnnl.ResidentMemory;
 import dev.jdnn.graph.PrepareContext;
 import dev.jdnn.graph.PrepareStats;
 import dev.jdnn.ops.conv.AutotuneCache;
@@ -337,7 +338,7 @@ public final class Session implements AutoCloseable {
         if (context.autotune() != null) context.autotune().flush();
         if (plan.compiled()) {
             model.releaseMappedPages();
-            LibraryPages.release();   // oneDNN's code for choosing and generating kernels: a running plan reads little of it
+            ResidentMemory.release();   // oneDNN's kernel-choosing code and native memory preparing freed: a running plan needs neither
         }
         return plan;
     }

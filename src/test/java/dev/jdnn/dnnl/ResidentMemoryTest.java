@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class LibraryPagesTest {
+class ResidentMemoryTest {
     private static final long[] INPUT = {1, 8, 12, 12};
 
     @Test
@@ -40,8 +40,8 @@ class LibraryPagesTest {
                 "7f0000008000-7f0000009000 r-xp 00000000 fe:00 17 " + path + ".old",
                 "7f000000a000-7f000000b000 r-xp 00000000 fe:00 18 /other" + path,
                 "7f000000c000-7f000000d000 rw-p 00000000 00:00 0 ", ""));
-        assertEquals(List.of(new LibraryPages.Range(0x7f0000000000L, 0x7f0000001000L), new LibraryPages.Range(0x7f0000001000L, 0x7f0000003000L)),
-                LibraryPages.droppableRanges(lib, maps));
+        assertEquals(List.of(new ResidentMemory.Range(0x7f0000000000L, 0x7f0000001000L), new ResidentMemory.Range(0x7f0000001000L, 0x7f0000003000L)),
+                ResidentMemory.droppableRanges(lib, maps));
     }
 
     @Test
@@ -52,10 +52,10 @@ class LibraryPagesTest {
         Files.write(flags, elf(segments, List.of(new long[] {30, 4 | 8})));       // DT_FLAGS with DF_TEXTREL
         Files.write(clean, elf(segments, List.of(new long[] {30, 8})));           // DT_FLAGS: BIND_NOW only
         Files.write(notElf, new byte[256]);
-        assertNull(LibraryPages.writableFileRanges(textrel));
-        assertNull(LibraryPages.writableFileRanges(flags));
-        assertNull(LibraryPages.writableFileRanges(notElf));
-        List<long[]> writable = LibraryPages.writableFileRanges(clean);
+        assertNull(ResidentMemory.writableFileRanges(textrel));
+        assertNull(ResidentMemory.writableFileRanges(flags));
+        assertNull(ResidentMemory.writableFileRanges(notElf));
+        List<long[]> writable = ResidentMemory.writableFileRanges(clean);
         assertEquals(1, writable.size());
         assertArrayEquals(new long[] {0x1000, 0x2000}, writable.get(0));
     }
@@ -76,13 +76,13 @@ class LibraryPagesTest {
         }
 
         float[] before = convolve(conv, x);   // oneDNN's code pages in use
-        List<LibraryPages.Range> droppable = LibraryPages.droppableRanges(library, Path.of("/proc/self/maps"));
+        List<ResidentMemory.Range> droppable = ResidentMemory.droppableRanges(library, Path.of("/proc/self/maps"));
         assertFalse(droppable.isEmpty(), "libdnnl's symbol tables and code are read-only views of the file");
         Map<Long, long[]> residentBefore = residentKb(library, smaps);
         long droppableBefore = droppable.stream().mapToLong(r -> residentBefore.get(r.start())[0]).sum();
         assertTrue(droppableBefore > 1024, "oneDNN's read-only mappings hold pages after a primitive ran: " + droppableBefore + " kB");
 
-        LibraryPages.release();
+        ResidentMemory.releaseLibraryPages();
         Map<Long, long[]> residentAfter = residentKb(library, smaps);
         long droppableAfter = droppable.stream().mapToLong(r -> residentAfter.get(r.start())[0]).sum();
         assertTrue(droppableAfter < droppableBefore / 4, "still resident: " + droppableAfter + " of " + droppableBefore + " kB");
@@ -93,6 +93,32 @@ class LibraryPagesTest {
         // Pages are read back from the page cache when needed: the same kernels, the same results.
         assertArrayEquals(before, convolve(conv, x));
         assertArrayEquals(expected, before, 1e-4f);
+    }
+
+    @Test
+    void trimmingReturnsFreedNativeHeapThatGlibcWouldKeep() throws Exception {
+        Path status = Path.of("/proc/self/status");
+        Assumptions.assumeTrue(Files.isReadable(status) && java.lang.foreign.Linker.nativeLinker().defaultLookup().find("malloc_trim").isPresent(),
+                "needs Linux and glibc");
+        // 64 MB in 64 KB blocks (below glibc's mmap threshold: served from an arena), every other one freed: each
+        // freed block is a hole between two live ones, which free() alone keeps resident.
+        long base = anonKb(status);
+        java.lang.foreign.Arena freed = java.lang.foreign.Arena.ofConfined(), kept = java.lang.foreign.Arena.ofConfined();
+        for (int i = 0; i < 512; i++) {
+            freed.allocate(64 << 10).fill((byte) 1);
+            kept.allocate(64 << 10).fill((byte) 1);
+        }
+        long allocated = anonKb(status);
+        freed.close();
+        long before = anonKb(status);
+        ResidentMemory.trimNativeHeap();
+        long after = anonKb(status);
+        kept.close();
+        assertTrue(before - after > 16 << 10, "anonymous memory " + base + " kB, " + allocated + " kB with the blocks, " + before + " kB freed, before trimming, " + after + " kB after");
+    }
+
+    private static long anonKb(Path status) throws IOException {
+        return Files.readAllLines(status).stream().filter(l -> l.startsWith("RssAnon:")).mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
     }
 
     /** Per mapping of {@code library} (by start address): {Rss, Anonymous} in kB, from smaps. */
