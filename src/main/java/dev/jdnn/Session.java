@@ -6,6 +6,8 @@ import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.dnnl.BackgroundWork;
+import dev.jdnn.dnnl.ResidentMemory;
+import dev.jdnn.dnnl.ResidentMemory;
 import dev.jdnn.graph.PrepareContext;
 import dev.jdnn.graph.PrepareStats;
 import dev.jdnn.ops.conv.AutotuneCache;
@@ -336,7 +338,10 @@ public final class Session implements AutoCloseable {
         context.stats().total(System.nanoTime() - t0);
         prepareStats.put(plan, context.stats());
         if (context.autotune() != null) context.autotune().flush();
-        if (plan.compiled()) model.releaseMappedPages();
+        if (plan.compiled()) {
+            model.releaseMappedPages();
+            ResidentMemory.release();   // oneDNN's kernel-choosing code and native memory preparing freed: a running plan needs neither
+        }
         return plan;
     }
 
