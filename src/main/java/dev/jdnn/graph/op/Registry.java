@@ -114,6 +114,8 @@ public final class Registry {
         Mod.register(t);
         Where.register(t);
         Recurrent.register(t);
+        NonMaxSuppression.register(t);
+        RoiAlign.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
