@@ -279,8 +279,8 @@ spec_case("lstm_activations", "LSTM",
 # LSTM: input_forget (f = 1 - i), reverse.
 spec_case("lstm_input_forget", "LSTM", dict(direction="reverse", input_forget=1),
           [[("sigmoid", 0, 0), ("tanh", 0, 0), ("tanh", 0, 0)]], input_forget=1, directions=1)
-# GRU: linear_before_reset 0 with other activations (defaults for alpha) and clip.
-spec_case("gru_activations", "GRU", dict(direction="bidirectional", clip=0.8, activations=["HardSigmoid", "Softsign", "Sigmoid", "LeakyRelu"]),
+# GRU: linear_before_reset 0 with other activations (defaults for alpha; lower-case names, as PyTorch writes them) and clip.
+spec_case("gru_activations", "GRU", dict(direction="bidirectional", clip=0.8, activations=["HardSigmoid", "Softsign", "sigmoid", "leakyrelu"]),
           [[("hardsigmoid", 0.2, 0.5), ("softsign", 0, 0)], [("sigmoid", 0, 0), ("leakyrelu", 0.01, 0)]], clip=0.8)
 # RNN: one activation list shared by both directions, Affine with alpha and beta.
 spec_case("rnn_affine", "RNN", dict(direction="bidirectional", activations=["Affine"], activation_alpha=[0.6], activation_beta=[-0.1]),

@@ -23,14 +23,16 @@ import java.util.Locale;
  *   initial_h    D×B×H   (layout 1: B×D×H), optional (zeros); LSTM also initial_c, and P D×(3·H) peepholes i,o,f
  *   → Y          S×D×B×H (layout 1: B×S×D×H), Y_h D×B×H (layout 1: B×D×H), LSTM also Y_c; any subset requested
  * </pre>
- * Batch entry b runs its first {@code sequence_lens[b]} steps (the reverse direction runs them from the last valid
- * step back to step 0); Y is zero past a sequence's length and Y_h / Y_c hold the state after its last valid step
- * (zeros when the length is 0, whatever the initial state, as ONNX Runtime 1.29 does). Gate pre-activations are clipped to ±{@code clip} when it is given.
- * Activations are named case-insensitively (PyTorch exports "tanh", tf2onnx "Tanh"), one list per direction, or one
- * list (with its alphas and betas) shared by both directions; alphas and betas are taken in order by the functions that use them.
+ * Batch entry b runs its first {@code sequence_lens[b]} steps (the reverse direction runs them from the last
+ * valid step back to step 0); Y is zero past a sequence's length and Y_h / Y_c hold the state after its last
+ * valid step (zeros when the length is 0, whatever the initial state, as ONNX Runtime 1.29 does). Gate
+ * pre-activations are clipped to ±{@code clip} when it is given. Activations are named case-insensitively
+ * (PyTorch exports "tanh", tf2onnx "Tanh"), one list per direction, or one list (with its alphas and betas)
+ * shared by both directions; alphas and betas are taken in order by the functions that use them.
  *
  * <p>Java only: plain loops with double accumulation per time step; a compiled plan runs it as a Java step
- * ({@code explain} prints it as {@code java}).
+ * ({@code explain} prints it as {@code java}). oneDNN has LSTM, GRU and vanilla RNN primitives, but the
+ * jextract bindings do not include them yet.
  */
 public final class Recurrent implements Op {
 
@@ -156,7 +158,7 @@ public final class Recurrent implements Op {
         expect(node, "R", r, new long[] {directions, (long) g * h, h});
         if (in.has(3)) expect(node, "B", in.shape(3), new long[] {directions, 2L * g * h});
         if (in.has(4)) {
-            if (in.type(4) != DataType.INT32 && in.type(4) != DataType.INT64) throw error(node, "sequence_lens must be int32, got " + in.type(4).onnxName());
+            if (in.type(4) != DataType.INT32 && in.type(4) != DataType.INT64) throw error(node, "sequence_lens must be int32 (or int64), got " + in.type(4).onnxName());
             expect(node, "sequence_lens", in.shape(4), new long[] {batch});
         }
         long[] state = batchFirst ? new long[] {batch, directions, h} : new long[] {directions, batch, h};
