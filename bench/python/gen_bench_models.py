@@ -15,6 +15,8 @@ import os
 import torch
 import torchvision
 
+from export_torchvision import SegmentationOut  # the same wrapper: a segmenter's dict output -> its 'out' tensor
+
 MODELS = {
     "resnet18": lambda: torchvision.models.resnet18(weights=None),
     "resnet50": lambda: torchvision.models.resnet50(weights=None),
@@ -30,17 +32,6 @@ MODELS = {
 
 # Input side per model (default 224).
 SIZES = {"deeplabv3_mobilenet_v3_large": 520}
-
-
-class SegmentationOut(torch.nn.Module):
-    """torchvision's segmenters return a dict; export its 'out' tensor."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x)["out"]
 
 
 def main():

@@ -315,7 +315,9 @@ public final class Session implements AutoCloseable {
      * ({@link PrepareContext}), and records how long each phase took.
      */
     private Plan prepared(java.util.function.Supplier<Plan> make) {
-        boolean tune = options.optimizations().autotune() && options.backend() == Backend.NATIVE;
+        // Autotune and Winograd decisions both go to the autotune cache, so another JVM here skips their timing.
+        boolean tune = (options.optimizations().autotune() || options.optimizations().winograd() != dev.jdnn.graph.Optimizations.Winograd.OFF)
+                && options.backend() == Backend.NATIVE;
         PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
         long t0 = System.nanoTime();
         Plan plan;

@@ -32,18 +32,11 @@ final class BenchCommand extends Subcommand {
     @Option(names = "--batch", paramLabel = "N", defaultValue = "1", description = "batch size (the input's first dimension); default ${DEFAULT-VALUE}")
     int batch;
 
-    @Option(names = "--threads", paramLabel = "T", description = "threads for jdnn and ONNX Runtime; default all processors")
-    Integer threads;
-
     @Option(names = "--warmup", paramLabel = "W", defaultValue = "5", description = "untimed runs first; default ${DEFAULT-VALUE}")
     int warmup;
 
     @Option(names = "--iterations", paramLabel = "I", defaultValue = "30", description = "timed runs; default ${DEFAULT-VALUE}")
     int iterations;
-
-    @Option(names = "--backend", paramLabel = "native|java", defaultValue = "native", converter = CompileOptions.BackendConverter.class,
-            description = "oneDNN (native) or the plain-Java reference (java); default ${DEFAULT-VALUE}")
-    Backend backend;
 
     @Option(names = "--compare-ort", arity = "0..1", paramLabel = "true|false", fallbackValue = "true", defaultValue = "false",
             description = "also run ONNX Runtime Java on the same model and input, interleaved, and print the ratio")
@@ -52,10 +45,17 @@ final class BenchCommand extends Subcommand {
     @Mixin
     CompileOptions compile;
 
+    @Mixin
+    BackendOption backendOption;
+
+    @Mixin
+    ThreadsOption threadsOption;
+
     @Override
     public Integer call() {
         atLeast(batch, 1, "--batch");
-        int threads = atLeast(this.threads == null ? Runtime.getRuntime().availableProcessors() : this.threads, 1, "--threads");
+        int threads = threadsOption.resolve(this);
+        Backend backend = backendOption.backend;
         atLeast(warmup, 0, "--warmup");
         atLeast(iterations, 1, "--iterations");
         existing(model, "model");

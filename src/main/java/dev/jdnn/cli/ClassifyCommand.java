@@ -48,15 +48,14 @@ final class ClassifyCommand extends Subcommand {
     @Option(names = "--json", description = "one JSON object per image: {\"file\", \"top\": [{\"index\", \"label\", \"probability\"}]}")
     boolean json;
 
-    @Option(names = "--backend", paramLabel = "native|java", defaultValue = "native", converter = CompileOptions.BackendConverter.class,
-            description = "oneDNN (native) or the plain-Java reference (java); default ${DEFAULT-VALUE}")
-    Backend backend;
-
-    @Option(names = "--threads", paramLabel = "T", defaultValue = "0", description = "threads for the model and for decoding; 0 = all processors (default)")
-    int threads;
-
     @Parameters(paramLabel = "IMAGE|DIR", arity = "1..*", description = "image files (PNG, JPEG, BMP, GIF) or directories of them (searched recursively, sorted)")
     List<Path> images = new ArrayList<>();
+
+    @Mixin
+    BackendOption backendOption;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Override
     public Integer call() {
@@ -64,15 +63,15 @@ final class ClassifyCommand extends Subcommand {
         atLeast(size, 1, "--size");
         atLeast(resize, 1, "--resize");
         atLeast(batch, 1, "--batch");
-        atLeast(threads, 0, "--threads");
+        int threads = threadsOption.resolve(this);
+        Backend backend = backendOption.backend;
         normalize.check(this);
         existing(model, "model");
         if (labels != null) existing(labels, "labels");
         List<Path> files = ImageFiles.expand(images);
-        int workers = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         Classifier.Options options = Classifier.Options.defaults()
                 .withPreprocess(Preprocess.imagenet(resize, size, normalize.mean, normalize.std))
-                .withTopK(top).withBatchSize(batch).withThreads(workers)
+                .withTopK(top).withBatchSize(batch).withThreads(threads)
                 .withSession(new Session.Options(backend, threads));
         if (labels != null) options = options.withLabels(labels);
         int skipped = 0;

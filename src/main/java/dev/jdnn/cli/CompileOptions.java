@@ -1,6 +1,5 @@
 package dev.jdnn.cli;
 
-import dev.jdnn.Backend;
 import dev.jdnn.graph.Optimizations;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -47,18 +46,6 @@ final class CompileOptions {
                 case "unfused" -> Optimizations.unfused();
                 case "none" -> Optimizations.none();
                 default -> throw new TypeConversionException("must be all, unfused or none, got '" + value + "'");
-            };
-        }
-    }
-
-    /** {@code --backend native|java}, any case. */
-    static final class BackendConverter implements ITypeConverter<Backend> {
-        @Override
-        public Backend convert(String value) {
-            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
-                case "native" -> Backend.NATIVE;
-                case "java" -> Backend.JAVA;
-                default -> throw new TypeConversionException("must be native or java, got '" + value + "'");
             };
         }
     }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import java.util.stream.Stream;
 
@@ -37,17 +38,17 @@ final class DemoCommand extends Subcommand {
     static final String TAP = "/conv1/conv/Conv_output_0";
     private static final String RESOURCES = "/dev/jdnn/demo/";
 
-    @Option(names = "--threads", paramLabel = "T", description = "oneDNN threads; default all processors")
-    Integer threads;
-
     @Option(names = "--iterations", paramLabel = "I", defaultValue = "20", description = "timed runs per backend; default ${DEFAULT-VALUE}")
     int iterations;
 
     private record Variant(String label, Backend backend, Optimizations optimizations) {}
 
+    @Mixin
+    ThreadsOption threadsOption;
+
     @Override
     public Integer call() {
-        int threads = atLeast(this.threads == null ? Runtime.getRuntime().availableProcessors() : this.threads, 1, "--threads");
+        int threads = threadsOption.resolve(this);
         atLeast(iterations, 1, "--iterations");
         Path dir = extract();
         try (Model model = Model.load(dir.resolve("model.onnx"));

@@ -33,18 +33,18 @@ final class ExplainCommand extends Subcommand {
     @Option(names = "--tap", paramLabel = "TENSOR", description = "also keep this intermediate tensor (it is then not fused away); repeatable")
     List<String> taps = new ArrayList<>();
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "oneDNN threads; 0 = all processors (default)")
-    int threads;
-
     @Option(names = "--profile", paramLabel = "RUNS", description = "run the plan RUNS times on random input and show each instruction's time")
     Integer profileRuns;
 
     @Mixin
     CompileOptions compile;
 
+    @Mixin
+    ThreadsOption threadsOption;
+
     @Override
     public Integer call() {
-        atLeast(threads, 0, "--threads");
+        int threads = threadsOption.resolve(this);
         if (profileRuns != null) atLeast(profileRuns, 1, "--profile");
         existing(model, "model");
         try (Model m = Model.load(model);

@@ -39,19 +39,19 @@ final class RunCommand extends Subcommand {
     @Option(names = "--tap", paramLabel = "TENSOR", description = "also write this intermediate tensor (see ./jdnn names); repeatable")
     List<String> taps = new ArrayList<>();
 
-    @Option(names = "--backend", paramLabel = "native|java", defaultValue = "native", converter = CompileOptions.BackendConverter.class,
-            description = "oneDNN (native) or the plain-Java reference (java); default ${DEFAULT-VALUE}")
-    Backend backend;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "oneDNN threads; 0 = all processors (default)")
-    int threads;
-
     @Mixin
     CompileOptions compile;
 
+    @Mixin
+    BackendOption backendOption;
+
+    @Mixin
+    ThreadsOption threadsOption;
+
     @Override
     public Integer call() {
-        atLeast(threads, 0, "--threads");
+        int threads = threadsOption.resolve(this);
+        Backend backend = backendOption.backend;
         existing(model, "model");
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try (Model m = Model.load(model); Session session = m.session(new Session.Options(backend, threads, compile.optimizations()))) {

@@ -50,20 +50,20 @@ final class SegmentCommand extends Subcommand {
     @Option(names = "--output", paramLabel = "NAME", description = "the model output holding the class scores; default its first ('out' for torchvision's)")
     String output;
 
-    @Option(names = "--backend", paramLabel = "native|java", defaultValue = "native", converter = CompileOptions.BackendConverter.class,
-            description = "oneDNN (native) or the plain-Java reference (java); default ${DEFAULT-VALUE}")
-    Backend backend;
-
-    @Option(names = "--threads", paramLabel = "T", defaultValue = "0", description = "oneDNN threads; 0 = all processors (default)")
-    int threads;
-
     @Parameters(paramLabel = "IMAGE|DIR", arity = "1..*", description = "image files or directories of them (searched recursively, sorted)")
     List<Path> images = new ArrayList<>();
+
+    @Mixin
+    BackendOption backendOption;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Override
     public Integer call() {
         atLeast(size, 1, "--size");
-        atLeast(threads, 0, "--threads");
+        int threads = threadsOption.resolve(this);
+        Backend backend = backendOption.backend;
         normalize.check(this);
         existing(model, "model");
         List<String> names = labels == null ? null : Classifier.readLabels(existing(labels, "labels"));

@@ -36,6 +36,22 @@ class CliConventionsTest {
         }
     }
 
+    /** Every command that computes takes the same {@code --threads} (0 = all processors) and refuses a negative count by name. */
+    @ParameterizedTest
+    @MethodSource("commands")
+    void threadsMeansTheSameInEveryCommand(String command) {
+        MainTest.Result help = run(command, "--help");
+        if (!help.out().contains("--threads")) return;   // info, names, ops: nothing to compute
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("0 = all processors (default)"), command + ": " + help.out());
+        List<String> args = new java.util.ArrayList<>(List.of(command, "--threads", "-1"));
+        if (!command.equals("demo")) args.addAll(List.of("--model", MODEL.toString()));
+        if (command.equals("run")) args.addAll(List.of("--output-dir", "target/no-output"));
+        if (command.equals("classify") || command.equals("segment")) args.add("no-such-image.png");
+        MainTest.Result negative = run(args.toArray(String[]::new));
+        assertEquals(2, negative.code(), command + ": " + negative.err());
+        assertTrue(negative.err().contains("--threads"), command + ": " + negative.err());
+    }
+
     @Test
     void helpListsEveryCommand() {
         for (String[] args : new String[][] {{"help"}, {"--help"}, {"-h"}}) {

@@ -113,6 +113,9 @@ public final class Registry {
         Logical.register(t);
         Mod.register(t);
         Where.register(t);
+        Recurrent.register(t);
+        NonMaxSuppression.register(t);
+        RoiAlign.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
