@@ -4,8 +4,6 @@ import static dev.jdnn.bindings.dnnl_h.*;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 
 /**
  * Helpers for {@code dnnl_memory_desc_t}: every descriptor created here is owned by the arena
@@ -16,7 +14,11 @@ public final class MemoryDescs {
 
     /** Dimensions as oneDNN prints them, e.g. {@code 1x3x224x224}. */
     public static String dims(long[] dims) {
-        return Arrays.stream(dims).mapToObj(Long::toString).collect(Collectors.joining("x"));
+        // A loop, not a stream: every primitive's description calls this while a plan is prepared, mostly in a
+        // cold JVM, where a stream pipeline costs far more time and heap than the string it makes.
+        StringBuilder s = new StringBuilder(8 * dims.length);
+        for (int i = 0; i < dims.length; i++) s.append(i == 0 ? "" : "x").append(dims[i]);
+        return s.toString();
     }
 
     /** The row-major (C order) tag for a rank: {@code a}, {@code ab}, {@code abc}, ... */

@@ -132,6 +132,7 @@ public final class Gemm implements Op {
             try (Arena staging = Arena.ofConfined()) {
                 MemorySegment bw = staging.allocate(n * k * Float.BYTES, 64);
                 b.tensor().copyBytesTo(bw);
+                b.tensor().unloadMapped();   // its file pages leave the resident set now, as a conv's do, not when the plan is ready
                 if (alpha != 1f) {
                     for (long i = 0; i < n * k; i++) bw.setAtIndex(ValueLayout.JAVA_FLOAT, i, alpha * bw.getAtIndex(ValueLayout.JAVA_FLOAT, i));
                 }
