@@ -133,7 +133,7 @@ public final class Session implements AutoCloseable {
     }
 
     private static void runInto(Plan plan, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
-        if (plan.compiled()) {
+        if (plan.compiled() && !plan.hasTail()) {
             plan.runInto(inputs, outputs);
             return;
         }

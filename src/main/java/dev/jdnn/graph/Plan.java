@@ -397,6 +397,11 @@ public final class Plan implements AutoCloseable {
         return program.profile(inputs, runs);
     }
 
+    /** Whether part of this plan runs per run in a data-dependent tail (its tensors' shapes are known only then). */
+    public boolean hasTail() {
+        return tailStart != null;
+    }
+
     /** Whether this plan runs as a {@link CompiledPlan}. */
     public boolean compiled() {
         return program != null || part != null;

@@ -247,6 +247,18 @@ class DetectionOpsTest {
                 }
                 String explained = String.join("\n", s.explain(Map.of("xb", new long[] {1, n, 4}, "xs", new long[] {1, 1, n}), List.of("selected")));
                 assertTrue(explained.contains("tail    from NonMaxSuppression node nms9"), explained);
+                // A tensor of the head and one of the tail in one run; writing into caller tensors is refused (unknown shape).
+                try (Result r = s.run(Map.of("xb", xb, "xs", xs), List.of("boxes", "selected"))) {
+                    assertArrayEquals(boxes, r.get("boxes").toArray(), c + ": the head's tensor");
+                    assertEquals(want.length, r.get("selected").dim(0), c + ": the tail's tensor");
+                }
+                // Into caller tensors: filled when the caller's shape is the one the run produced, else a clear error.
+                try (Tensor into = Tensor.zeros(dev.jdnn.DataType.INT64, want.length, 3); Tensor wrong = Tensor.zeros(dev.jdnn.DataType.INT64, want.length + 1, 3)) {
+                    s.run(Map.of("xb", xb, "xs", xs), Map.of("selected", into));
+                    assertEquals(want[want.length - 1], into.getLongFlat(3L * want.length - 1), c + ": the last kept index, written into the caller's tensor");
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.run(Map.of("xb", xb, "xs", xs), Map.of("selected", wrong)));
+                    assertTrue(e.getMessage().contains("the result has [" + want.length + ", 3]"), c + ": " + e.getMessage());
+                }
             }
         }
     }
