@@ -6,6 +6,8 @@ import dev.jdnn.graph.op.Op;
 import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.dnnl.BackgroundWork;
+import dev.jdnn.dnnl.ResidentMemory;
+import dev.jdnn.dnnl.ResidentMemory;
 import dev.jdnn.graph.PrepareContext;
 import dev.jdnn.graph.PrepareStats;
 import dev.jdnn.ops.conv.AutotuneCache;
@@ -321,7 +323,9 @@ public final class Session implements AutoCloseable {
      * ({@link PrepareContext}), and records how long each phase took.
      */
     private Plan prepared(java.util.function.Supplier<Plan> make) {
-        boolean tune = options.optimizations().autotune() && options.backend() == Backend.NATIVE;
+        // Autotune and Winograd decisions both go to the autotune cache, so another JVM here skips their timing.
+        boolean tune = (options.optimizations().autotune() || options.optimizations().winograd() != dev.jdnn.graph.Optimizations.Winograd.OFF)
+                && options.backend() == Backend.NATIVE;
         PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
         long t0 = System.nanoTime();
         Plan plan;
@@ -342,7 +346,10 @@ public final class Session implements AutoCloseable {
         context.stats().total(System.nanoTime() - t0);
         prepareStats.put(plan, context.stats());
         if (context.autotune() != null) context.autotune().flush();
-        if (plan.compiled()) model.releaseMappedPages();
+        if (plan.compiled()) {
+            model.releaseMappedPages();
+            ResidentMemory.release();   // oneDNN's kernel-choosing code and native memory preparing freed: a running plan needs neither
+        }
         return plan;
     }
 

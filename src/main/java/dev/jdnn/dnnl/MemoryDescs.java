@@ -51,6 +51,13 @@ public final class MemoryDescs {
         return create(owner, dims, plainTag(dims.length));
     }
 
+    /** A strided f32 descriptor: {@code dims} with element {@code strides}, owned by {@code owner}. */
+    public static MemorySegment strided(Arena owner, long[] dims, long[] strides) {
+        MemorySegment d = owner.allocateFrom(C_LONG, dims), s = owner.allocateFrom(C_LONG, strides);
+        return Dnnl.create(owner, "dnnl_memory_desc_create_with_strides", "f32 " + dims(dims) + " strides " + dims(strides),
+                out -> dnnl_memory_desc_create_with_strides(out, dims.length, d, dnnl_f32(), s), m -> dnnl_memory_desc_destroy(m));
+    }
+
     /** f32 descriptor that lets the primitive pick the layout. */
     public static MemorySegment any(Arena owner, long[] dims) {
         return create(owner, dims, dnnl_format_tag_any());

@@ -49,6 +49,7 @@ public final class NativeLibrary {
             Path path = locate(configuredOverride(), platform(), cacheDirectory());
             System.load(path.toString());
             loaded = path;
+            ResidentMemory.releaseLibraryPages();   // the symbol tables and static initialisers loading read are not needed again
             return path;
         } catch (NativeLibraryException e) {
             failure = e;

@@ -56,7 +56,9 @@ public final class Primitive implements AutoCloseable {
     }
 
     private MemorySegment createPrimitive(MemorySegment pd) {
-        return Dnnl.create(arena, "dnnl_primitive_create", description, out -> dnnl_primitive_create(out, pd), p -> dnnl_primitive_destroy(p));
+        MemorySegment made = Dnnl.create(arena, "dnnl_primitive_create", description, out -> dnnl_primitive_create(out, pd), p -> dnnl_primitive_destroy(p));
+        ResidentMemory.primitiveCreated();
+        return made;
     }
 
     /**

@@ -7,7 +7,7 @@ import java.util.Map;
 public final class Attributes {
     private final Map<String, Object> values;
 
-    /** Values are Long, Float, String, long[], float[], or {@link Value} (tensor attributes). */
+    /** Values are Long, Float, String, long[], float[], String[], or {@link Value} (tensor attributes). */
     public Attributes(Map<String, Object> values) {
         this.values = Map.copyOf(values);
     }
@@ -52,6 +52,14 @@ public final class Attributes {
         throw new IllegalArgumentException("attribute " + name + " is not a list of floats: " + describe(v));
     }
 
+    /** A strings attribute (an RNN's activations), or {@code fallback} (may be null) when absent. */
+    public String[] getStrings(String name, String[] fallback) {
+        Object v = values.get(name);
+        if (v == null) return fallback;
+        if (v instanceof String[] a) return a.clone();
+        throw new IllegalArgumentException("attribute " + name + " is not a list of strings: " + describe(v));
+    }
+
     /** A tensor attribute (e.g. Constant's value), or null. */
     public Value getTensor(String name) {
         Object v = values.get(name);
@@ -67,6 +75,7 @@ public final class Attributes {
     private static String describe(Object v) {
         if (v instanceof long[] a) return Arrays.toString(a);
         if (v instanceof float[] a) return Arrays.toString(a);
+        if (v instanceof String[] a) return Arrays.toString(a);
         return String.valueOf(v);
     }
 }

@@ -106,6 +106,8 @@ final class BatchSplit {
             case "Gemm":
                 // A (N×K) is the batched operand; B and C must be constants (not derived from the batch).
                 return n.attributes().getInt("transA", 0) == 0 && onlyFirstInputVaries(n, constant);
+            case "jdnn.MatMulAdd":   // a Linear: batched A · constant W + constant bias
+                return constant.apply(n.input(0)) == null && constant.apply(n.input(1)) != null && constant.apply(n.input(2)) != null;
             case "MatMul":
                 // Batched A·constant B, or a batched matmul of two batched tensors of rank ≥ 3.
                 if (constant.apply(n.input(1)) != null) return constant.apply(n.input(0)) == null;

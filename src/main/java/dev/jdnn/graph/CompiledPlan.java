@@ -392,8 +392,10 @@ final class CompiledPlan implements AutoCloseable {
             byName.put(o, outs[k]);
         }
         for (Object a : args) if (a instanceof Slot s) s.last = program.size();
-        explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(node.outputs().get(0)))
-                + (types.get(node.outputs().get(0)) == DataType.FLOAT ? "" : " " + types.get(node.outputs().get(0)).onnxName()));
+        // Described by its first named output (an LSTM whose Y is omitted names only Y_h).
+        String shown = node.outputs().stream().filter(o -> !o.isEmpty()).findFirst().orElseThrow();
+        explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(shown))
+                + (types.get(shown) == DataType.FLOAT ? "" : " " + types.get(shown).onnxName()));
         program.add(new JavaInstr(node, step, args, outs));
         return true;
     }

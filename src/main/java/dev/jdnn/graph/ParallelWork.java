@@ -49,7 +49,7 @@ final class ParallelWork {
             case "ConvTranspose" -> 2.0 * Tensor.elementCount(x) * (Tensor.elementCount(w) / (double) w[0]);
             // Gemm/MatMul: one K-long dot product per output; K is A's last dim (or first when transposed).
             case "Gemm" -> 2.0 * Tensor.elementCount(out) * (n.attributes().getInt("transA", 0) == 1 ? x[0] : x[x.length - 1]);
-            case "MatMul" -> 2.0 * Tensor.elementCount(out) * x[x.length - 1];
+            case "MatMul", "jdnn.MatMulAdd" -> 2.0 * Tensor.elementCount(out) * x[x.length - 1];
             default -> 0;
         };
     }

@@ -214,6 +214,7 @@ public final class OnnxLoader {
                 case STRING -> a.getS().toStringUtf8();
                 case FLOATS -> toArray(a.getFloatsList());
                 case INTS -> a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+                case STRINGS -> a.getStringsList().stream().map(com.google.protobuf.ByteString::toStringUtf8).toArray(String[]::new);
                 case TENSOR -> tensor(a.getT(), baseDir, where, source);
                 default -> null; // graphs, sparse tensors...: kept out; ops that need them are unsupported
             };

@@ -30,7 +30,10 @@ import org.openjdk.jmh.annotations.*;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class WinogradBench {
-    /** channels_spatial: ResNet-50's 3×3 layers (conv2 of each bottleneck stage). */
+    /**
+     * channels_spatial: ResNet-50's 3×3 layers (conv2 of each bottleneck stage); or in_out_spatial for other
+     * shapes, e.g. DenseNet-121's 128_32_56 (-p layer=128_32_56).
+     */
     @Param({"64_56", "128_28", "256_14", "512_7"})
     String layer;
 
@@ -50,10 +53,10 @@ public class WinogradBench {
     public void setUp() {
         Dnnl.setThreads(threads);
         String[] parts = layer.split("_");
-        int c = Integer.parseInt(parts[0]), hw = Integer.parseInt(parts[1]);
-        Conv2dParams p = Conv2dParams.of(c, c, 3, 3).withPadding(1, 1);
+        int c = Integer.parseInt(parts[0]), k = Integer.parseInt(parts[parts.length == 3 ? 1 : 0]), hw = Integer.parseInt(parts[parts.length - 1]);
+        Conv2dParams p = Conv2dParams.of(c, k, 3, 3).withPadding(1, 1);
         Random r = new Random(7);
-        Conv2d conv = new Conv2d(p, ConvLayers.random(r, p.weightCount(), 0.05f, 0f), ConvLayers.random(r, c, 0.1f, 0f));
+        Conv2d conv = new Conv2d(p, ConvLayers.random(r, p.weightCount(), 0.05f, 0f), ConvLayers.random(r, k, 0.1f, 0f));
         long[] input = {batch, c, hw, hw};
         NativeConv2d.PostOps relu = NativeConv2d.PostOps.of(false, true);
         direct = new NativeConv2d(conv, input, relu);

@@ -184,8 +184,9 @@ public final class Conv implements Op {
 
     /**
      * As above; a 3×3 stride-1 conv may instead run as a Winograd convolution of the tile sizes
-     * {@code winograd} allows, when timing on the real shapes (at the calling thread's oneDNN threads)
-     * finds it faster ({@link WinogradChoice}); the description says which ran and why.
+     * {@code winograd} allows (with {@code FAST}, also oneDNN's own Winograd where the loaded oneDNN has one),
+     * when timing on the real shapes (at the calling thread's oneDNN threads) finds it faster, or an earlier
+     * timing in the autotune cache says so ({@link WinogradChoice}); the description says which ran and why.
      */
     public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation, boolean autotune,
                                       Optimizations.Winograd winograd) {
@@ -211,21 +212,38 @@ public final class Conv implements Op {
         if (autotune) stats.autotuneNanos.addAndGet(Math.max(0, System.nanoTime() - t0 - own));
         if (compiled.sharedWeights()) stats.sharedWeightHits.incrementAndGet();
         String choice = "";
-        if (winograd != Optimizations.Winograd.OFF && NativeWinograd.supports(params) && NativeWinograd.supports(post)) {
+        if (winograd != Optimizations.Winograd.OFF && NativeWinograd.supports(params)) {
+            // oneDNN's own Winograd kernels compute F(4×4,3×3)-like tiles (about as exact as jdnn's F(4×4)): FAST only.
+            java.util.function.Supplier<NativeConv2d> onednn = winograd == Optimizations.Winograd.FAST && WinogradChoice.onednnWinogradAvailable()
+                    ? () -> new NativeConv2d(params, weights, x, post, NativeConv2d.Algorithm.WINOGRAD, 0, prepare.weights()) : null;
             WinogradChoice.Choice chosen;
+            long choosing = System.nanoTime();
             try {
-                chosen = WinogradChoice.choose(weights.toLayer(params), x, post, compiled, WinogradConv.tiles(winograd), Dnnl.threads());
+                chosen = !NativeWinograd.supports(post) && onednn == null ? new WinogradChoice.Choice(null, "direct")
+                        : WinogradChoice.choose(weights.toLayer(params), x, post, compiled, onednn, WinogradConv.tiles(winograd), Dnnl.threads(),
+                                prepare.autotune());
             } catch (RuntimeException e) {
                 compiled.close();
                 throw e;
+            } finally {
+                stats.autotuneNanos.addAndGet(System.nanoTime() - choosing);   // timing candidates is autotuning too
             }
             if (chosen.winograd() != null) {
                 compiled.close();
                 return WinogradConv.op(chosen.winograd(), residual, label + ": " + chosen.winograd().description() + " (" + chosen.reason() + ")");
             }
+            if (chosen.onednn() != null) {
+                compiled.close();
+                return convOp(chosen.onednn(), residual, label + ": " + chosen.onednn().description() + " [" + chosen.onednn().implementation() + "] ("
+                        + chosen.reason() + ")");
+            }
             choice = " (" + chosen.reason() + ")";
         }
-        String description = label + ": " + compiled.description() + " [" + compiled.implementation() + "]" + choice;
+        return convOp(compiled, residual, label + ": " + compiled.description() + " [" + compiled.implementation() + "]" + choice);
+    }
+
+    /** {@code compiled} as a plan op, owning it: runtime input 0 is x, input 1 (with {@code residual}) the residual. */
+    private static NativeOp convOp(NativeConv2d compiled, boolean residual, String description) {
         return new NativeOp() {
             @Override public MemorySegment inputDesc(int i) { return i == 0 ? compiled.srcDesc() : compiled.dstDesc(); }
             @Override public MemorySegment outputDesc() { return compiled.dstDesc(); }

@@ -22,10 +22,32 @@ import java.util.List;
  * to K×1 (the promoted dimension dropped from the output), batch dimensions broadcast. The Java
  * reference is plain loops with double accumulation; natively oneDNN's matmul (batch broadcast of size-1
  * dimensions included), with a constant B reordered once into the layout oneDNN picks.
+ *
+ * <p>{@code jdnn.MatMulAdd(A, B, bias)} is a MatMul followed by {@code Add(·, bias)} with a constant float
+ * bias of shape [N] broadcast over the rows (what {@link dev.jdnn.graph.rewrite.MatMulBias} makes of a
+ * Linear layer): natively the matmul's bias argument; in Java the MatMul's float result plus the bias, as
+ * the two exported nodes compute it.
  */
 public final class MatMul implements Op {
     static void register(Registry.Table t) {
-        t.add("MatMul", 1, new MatMul());
+        t.add("MatMul", 1, new MatMul(false));
+        t.add("jdnn.MatMulAdd", 1, new MatMul(true));
+    }
+
+    private final boolean withBias;
+
+    private MatMul(boolean withBias) {
+        this.withBias = withBias;
+    }
+
+    /** The constant bias of {@code jdnn.MatMulAdd} ([N] floats), checked against the output's N; null for MatMul. */
+    private float[] bias(Node node, Inputs in, Geometry g) {
+        if (!withBias) return null;
+        in.require(2, node, "bias");
+        if (!(in.constant(2) instanceof Value.Floats c)) throw error(node, "the bias must be a float32 constant");
+        long[] shape = c.tensor().shape();
+        if (shape.length != 1 || shape[0] != g.n()) throw error(node, "the bias must have shape [" + g.n() + "] (N), got " + format(shape));
+        return c.tensor().toArray();
     }
 
     /**
@@ -69,19 +91,21 @@ public final class MatMul implements Op {
         in.requireFloat(1, node, "B");
         long[] a = in.require(0, node, "A"), b = in.require(1, node, "B");
         Geometry g = geometry(node, a, b);
+        float[] bias = bias(node, in, g);
         if (ctx.backend() == Backend.NATIVE && !in.isConstant(0)) {
             Value constantB = in.constant(1);
-            NativeOp op = primitive(node, a, b, g, constantB, null);
+            NativeOp op = primitive(node, a, b, g, constantB, null, bias);
             if (op != null) return NativeStep.of(op, constantB != null ? new int[] {0} : new int[] {0, 1}, g.out(), node);
         }
-        return reference(node, g);
+        return reference(node, g, bias);
     }
 
     @Override
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
         if (in.type(0) != DataType.FLOAT || in.type(1) != DataType.FLOAT || in.isConstant(0)) return null;
         long[] a = in.shape(0), b = in.shape(1);
-        return primitive(node, a, b, geometry(node, a, b), in.constant(1), lowering.fused());
+        Geometry g = geometry(node, a, b);
+        return primitive(node, a, b, g, in.constant(1), lowering.fused(), bias(node, in, g));
     }
 
     /** An activation after the MatMul (a transformer's MLP: MatMul → GELU) runs as the matmul's eltwise post-op. */
@@ -94,25 +118,32 @@ public final class MatMul implements Op {
      * oneDNN matmul on plain A (and B unless constant), or null when the shapes do not fit oneDNN (rank
      * above 6, empty tensors, a 0-D output) or it has no implementation for them.
      */
-    static NativeOp primitive(Node node, long[] a, long[] b, Geometry g, Value constantB, PostOp fused) {
+    static NativeOp primitive(Node node, long[] a, long[] b, Geometry g, Value constantB, PostOp fused, float[] bias) {
         if (!Primitives.nativeShape(g.dst()) || !Primitives.nativeShape(g.out()) || !Primitives.nativeShape(a) || !Primitives.nativeShape(b)) return null;
-        String description = node.label() + ": matmul " + MemoryDescs.dims(a) + " · " + MemoryDescs.dims(b) + (constantB != null ? " (B constant)" : "");
+        String description = node.label() + ": matmul " + MemoryDescs.dims(a) + " · " + MemoryDescs.dims(b) + (constantB != null ? " (B constant)" : "")
+                + (bias != null ? " + bias" : "");
         NativeStep.Viewed op = new NativeStep.Viewed(description);
         try {
             Arena arena = op.arena;
             MemorySegment src = MemoryDescs.plain(arena, g.a());
             MemorySegment weights = constantB != null ? MemoryDescs.any(arena, g.b()) : MemoryDescs.plain(arena, g.b());
             MemorySegment dst = MemoryDescs.plain(arena, g.dst());
+            // The bias as oneDNN wants it: the destination's rank, 1 on every axis but the last (N).
+            long[] biasDims = new long[g.dst().length];
+            java.util.Arrays.fill(biasDims, 1);
+            biasDims[biasDims.length - 1] = g.n();
+            MemorySegment biasDesc = bias != null ? MemoryDescs.plain(arena, biasDims) : MemorySegment.NULL;
             MemorySegment attr = Primitives.userScratchpad(arena, description);
             Primitives.appendEltwise(arena, attr, fused, description);
             MemorySegment engine = Engine.cpu();
-            op.create("dnnl_matmul_primitive_desc_create", o -> dnnl_matmul_primitive_desc_create(o, engine, src, weights, MemorySegment.NULL, dst, attr));
+            op.create("dnnl_matmul_primitive_desc_create", o -> dnnl_matmul_primitive_desc_create(o, engine, src, weights, biasDesc, dst, attr));
             op.input(DNNL_ARG_SRC(), src, a);
             if (constantB != null) {
                 op.packed(DNNL_ARG_WEIGHTS(), dnnl_query_weights_md(), g.b(), ((Value.Floats) constantB).tensor().toArray());
             } else {
                 op.input(DNNL_ARG_WEIGHTS(), weights, b);
             }
+            if (bias != null) op.constant(DNNL_ARG_BIAS(), biasDesc, bias);
             op.output(DNNL_ARG_DST(), dst, g.out());
             return op;
         } catch (DnnlException e) {
@@ -124,8 +155,8 @@ public final class MatMul implements Op {
         }
     }
 
-    /** Plain loops, double accumulation, batch dimensions broadcast. */
-    static Step reference(Node node, Geometry g) {
+    /** Plain loops, double accumulation, batch dimensions broadcast; then the bias (if any) added to the float result. */
+    static Step reference(Node node, Geometry g, float[] bias) {
         int rank = g.dst().length;
         long[] batch = Arrays.copyOf(g.dst(), rank - 2);
         int[] ia = broadcastIndex(Arrays.copyOf(g.a(), rank - 2), batch), ib = broadcastIndex(Arrays.copyOf(g.b(), rank - 2), batch);
@@ -140,7 +171,7 @@ public final class MatMul implements Op {
                     for (int j = 0; j < n; j++) {
                         double acc = 0;
                         for (int p = 0; p < k; p++) acc += (double) x[ao + i * k + p] * y[bo + p * n + j];
-                        r[ro + i * n + j] = (float) acc;
+                        r[ro + i * n + j] = bias == null ? (float) acc : (float) acc + bias[j];
                     }
                 }
             }

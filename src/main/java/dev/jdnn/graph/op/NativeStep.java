@@ -54,9 +54,7 @@ final class NativeStep {
 
     /** A strided f32 descriptor: {@code dims} with element {@code strides}, owned by {@code arena}. */
     static MemorySegment strided(Arena arena, long[] dims, long[] strides) {
-        MemorySegment d = arena.allocateFrom(C_LONG, dims), s = arena.allocateFrom(C_LONG, strides);
-        return Dnnl.create(arena, "dnnl_memory_desc_create_with_strides", "f32 " + MemoryDescs.dims(dims) + " strides " + MemoryDescs.dims(strides),
-                out -> dnnl_memory_desc_create_with_strides(out, dims.length, d, dnnl_f32(), s), m -> dnnl_memory_desc_destroy(m));
+        return MemoryDescs.strided(arena, dims, strides);
     }
 
     /**

@@ -113,6 +113,7 @@ public final class Registry {
         Logical.register(t);
         Mod.register(t);
         Where.register(t);
+        Recurrent.register(t);
         NonMaxSuppression.register(t);
         RoiAlign.register(t);
     }

@@ -12,11 +12,13 @@ public final class Rewrites {
 
     static {
         // One line per rewrite class. Order matters only where patterns overlap.
+        ALL.add(new ConstantIdentity());   // first: the patterns below look for constants
         ALL.add(new SplitParts());
         ALL.add(new GeluFusion());
         ALL.add(new SiluFusion());
         ALL.add(new HardSwishFusion());
         ALL.add(new LayerNormPattern());
+        ALL.add(new MatMulBias());
     }
 
     /** Applies every rewrite in order. */

@@ -86,14 +86,16 @@ public final class AutotuneCache {
     }
 
     /** The candidate that won for {@code problem}, or null if none is known. */
-    synchronized Integer get(String problem) {
+    public synchronized Integer get(String problem) {
         Integer c = decisions.get(problem);
         if (c == null) misses++;
         else hits++;
         return c;
     }
 
-    synchronized void put(String problem, int candidate) {
+    /** Records that {@code candidate} (≥ 0) won for {@code problem} (one line, no tab); written on the next {@link #flush}. */
+    public synchronized void put(String problem, int candidate) {
+        if (candidate < 0 || problem.contains("\t") || problem.contains("\n")) throw new IllegalArgumentException("bad decision " + problem + " -> " + candidate);
         Integer old = decisions.put(problem, candidate);
         if (old == null || old != candidate) dirty = true;
     }

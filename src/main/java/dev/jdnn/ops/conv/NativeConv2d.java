@@ -96,6 +96,18 @@ public final class NativeConv2d implements AutoCloseable {
         }
     }
 
+    /**
+     * oneDNN's convolution algorithm: {@code DIRECT} (every ISA), or {@code WINOGRAD}, oneDNN's own Winograd
+     * (F(4×4,3×3) kernels for AVX-512 only, f32: creating it elsewhere fails with {@code dnnl_unimplemented}).
+     */
+    public enum Algorithm {
+        DIRECT, WINOGRAD;
+
+        int dnnl() {
+            return this == DIRECT ? dnnl_convolution_direct() : dnnl_convolution_winograd();
+        }
+    }
+
     private final Arena arena = Arena.ofShared();
     private final Conv2dParams params;
     private final long[] inputShape;
@@ -117,6 +129,7 @@ public final class NativeConv2d implements AutoCloseable {
     private SharedWeights.Lease lease;   // non-null when the weights are held by a SharedWeights cache
     private long scratchpadBytes;
     private final int candidate;
+    private final Algorithm algorithm;
     private long primitiveNanos;          // creating oneDNN's primitive (descriptor, kernel generation)
     private long writeNanos;              // writing the plain (folded) weights (0 when shared)
     private long reorderNanos;            // reordering them into the kernel's layout (0 when shared)
@@ -140,7 +153,18 @@ public final class NativeConv2d implements AutoCloseable {
      * convolution that uses the same {@link Weights#source()} in the same layout.
      */
     public NativeConv2d(Conv2dParams params, Weights weights, long[] inputShape, PostOps postOps, int candidate, SharedWeights shared) {
+        this(params, weights, inputShape, postOps, Algorithm.DIRECT, candidate, shared);
+    }
+
+    /**
+     * As above with oneDNN's {@code algorithm}.
+     *
+     * @throws dev.jdnn.dnnl.DnnlException with {@code dnnl_unimplemented} where oneDNN has no kernel for it
+     */
+    public NativeConv2d(Conv2dParams params, Weights weights, long[] inputShape, PostOps postOps, Algorithm algorithm, int candidate,
+                        SharedWeights shared) {
         this.params = params;
+        this.algorithm = algorithm;
         this.candidate = candidate;
         float[] biasValues = weights.bias();
         if (biasValues != null && biasValues.length != params.outChannels()) {
@@ -149,8 +173,8 @@ public final class NativeConv2d implements AutoCloseable {
         this.inputShape = inputShape.clone();
         this.outputShape = params.outputShape(inputShape); // validates before anything native
         this.postOps = postOps;
-        this.description = params + " " + MemoryDescs.dims(inputShape) + " -> " + MemoryDescs.dims(outputShape)
-                + postOps;
+        this.description = (algorithm == Algorithm.DIRECT ? "" : "oneDNN winograd ") + params + " " + MemoryDescs.dims(inputShape)
+                + " -> " + MemoryDescs.dims(outputShape) + postOps;
         try {
             compile(weights, biasValues, candidate, shared);
         } catch (RuntimeException e) {
@@ -178,7 +202,7 @@ public final class NativeConv2d implements AutoCloseable {
         long t0 = System.nanoTime();
         primitive = Primitive.create("dnnl_convolution_forward_primitive_desc_create", description,
                 out -> dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        dnnl_convolution_direct(), srcAny, weightsAny, biasDesc, dstAny, strides, dilates, padL, padR, attr), candidate);
+                        algorithm.dnnl(), srcAny, weightsAny, biasDesc, dstAny, strides, dilates, padL, padR, attr), candidate);
 
         MemorySegment srcDesc = primitive.queryDesc(dnnl_query_src_md(), 0);
         MemorySegment dstDesc = primitive.queryDesc(dnnl_query_dst_md(), 0);
@@ -395,6 +419,11 @@ public final class NativeConv2d implements AutoCloseable {
     /** Which of oneDNN's implementations this is (0 = its first choice). */
     public int candidate() {
         return candidate;
+    }
+
+    /** oneDNN's algorithm this convolution was created with. */
+    public Algorithm algorithm() {
+        return algorithm;
     }
 
     /** Nanoseconds spent creating the oneDNN primitive. */

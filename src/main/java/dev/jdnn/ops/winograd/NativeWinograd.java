@@ -51,6 +51,7 @@ public final class NativeWinograd implements AutoCloseable {
     private final String description;
     private final MemorySegment srcDesc, dstDesc;
     private final MemorySegment vDesc, uDesc, mDesc;
+    private final long vPlane, mPlane;   // bytes from one of the α² planes of V (T×Cp) or M (T×Kp) to the next
     private Primitive matmul;
     private MemorySegment packedU;
     private long scratchpadBytes;
@@ -113,8 +114,10 @@ public final class NativeWinograd implements AutoCloseable {
         try {
             srcDesc = MemoryDescs.create(arena, inputShape, dnnl_nhwc());
             dstDesc = MemoryDescs.create(arena, out, dnnl_nhwc());
-            vDesc = MemoryDescs.plain(arena, new long[] {a2, this.blockTiles, cp});
-            mDesc = MemoryDescs.plain(arena, new long[] {a2, this.blockTiles, kp});
+            vPlane = planeBytes(this.blockTiles, cp);
+            mPlane = planeBytes(this.blockTiles, kp);
+            vDesc = MemoryDescs.strided(arena, new long[] {a2, this.blockTiles, cp}, new long[] {vPlane / Float.BYTES, cp, 1});
+            mDesc = MemoryDescs.strided(arena, new long[] {a2, this.blockTiles, kp}, new long[] {mPlane / Float.BYTES, kp, 1});
             MemorySegment uPlain = MemoryDescs.plain(arena, new long[] {a2, cp, kp});
             MemorySegment uAny = MemoryDescs.any(arena, new long[] {a2, cp, kp});
             String what = tile.label() + " " + a2 + " × [" + this.blockTiles + "×" + cp + "]·[" + cp + "×" + kp + "]";
@@ -145,14 +148,27 @@ public final class NativeWinograd implements AutoCloseable {
         }
     }
 
+    /**
+     * Bytes between consecutive planes of a block's V or M ({@code tiles × channels} floats each), padded to an
+     * odd number of 64-byte lines. The transforms touch one line in each of the α² planes per tile; with a plane
+     * a multiple of 4 KiB (T·Cp·4 for T a multiple of 8 and Cp = 128, e.g.) those 16 or 36 lines all fall into
+     * one L1 set (4 KiB apart), more than its ways, and evict each other: DenseNet's 128→32 layers ran up to 2×
+     * slower at T = 48 than at T = 49. An odd line count puts plane ξ's line in set ξ·odd mod 64: all distinct.
+     */
+    static long planeBytes(int tiles, int channels) {
+        long lines = ((long) tiles * channels * Float.BYTES + 63) / 64;
+        return (lines | 1) * 64;
+    }
+
     /** U[ξ][c][k] = (G g[k][c] Gᵀ)[ξ], zero for the padding channels. */
     private float[] transformWeights(Conv2d conv) {
         float[] weights = conv.weights();
         int a2 = tile.alpha * tile.alpha;
         float[] u = new float[a2 * cp * kp];
+        double[] gk = new double[tile.alpha * 3], t = new double[a2];
         for (int oc = 0; oc < k; oc++) {
             for (int ic = 0; ic < c; ic++) {
-                double[] t = tile.transformKernel(weights, (oc * c + ic) * 9);
+                tile.transformKernel(weights, (oc * c + ic) * 9, gk, t);
                 for (int e = 0; e < a2; e++) u[(e * cp + ic) * kp + oc] = (float) t[e];
             }
         }
@@ -285,8 +301,7 @@ public final class NativeWinograd implements AutoCloseable {
             int first = b * blockTiles, count = Math.min(blockTiles, totalTiles - first);
             int a = tile.alpha, mt = tile.m;
             long pixelIn = (long) c * Float.BYTES, rowIn = pixelIn * w;
-            long vPlane = (long) blockTiles * cp * Float.BYTES;
-            int cChunks = cp / 8;
+                int cChunks = cp / 8;
             for (int t = 0; t < count; t++) {
                 int g = first + t, img = g / (tilesH * tilesW), ty = g / tilesW % tilesH, tx = g % tilesW;
                 int y0 = ty * mt - padTop, x0 = tx * mt - padLeft;
@@ -302,8 +317,7 @@ public final class NativeWinograd implements AutoCloseable {
             }
             wk.gemm.run();
             long pixelOut = (long) k * Float.BYTES, rowOut = pixelOut * ow;
-            long mPlane = (long) blockTiles * kp * Float.BYTES;
-            int kChunks = kp / 8;
+                int kChunks = kp / 8;
             for (int t = 0; t < count; t++) {
                 int g = first + t, img = g / (tilesH * tilesW), ty = g / tilesW % tilesH, tx = g % tilesW;
                 int y0 = ty * mt, x0 = tx * mt;

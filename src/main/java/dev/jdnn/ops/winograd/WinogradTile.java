@@ -34,6 +34,7 @@ public enum WinogradTile {
     public final int alpha;
     private final long[][] bt, g, at;
     private final long btDen, gDen, atDen;
+    private final double[] gDouble;   // G (α×3) row-major, each entry the exact rational rounded once to double
 
     WinogradTile(int m, long[][] bt, long btDen, long[][] g, long gDen, long[][] at, long atDen) {
         this.m = m;
@@ -44,6 +45,8 @@ public enum WinogradTile {
         this.gDen = gDen;
         this.at = at;
         this.atDen = atDen;
+        gDouble = new double[alpha * 3];
+        for (int i = 0; i < alpha; i++) for (int j = 0; j < 3; j++) gDouble[i * 3 + j] = (double) g[i][j] / gDen;
     }
 
     /** Bᵀ[i][j] (α×α): input transform. */
@@ -70,22 +73,24 @@ public enum WinogradTile {
      * The weight transform {@code U = G g Gᵀ} of one 3×3 kernel {@code k[ky*3+kx]}, in double: α×α values, row-major.
      */
     public double[] transformKernel(float[] k, int offset) {
-        double[] gk = new double[alpha * 3];
-        for (int i = 0; i < alpha; i++) {
-            for (int kx = 0; kx < 3; kx++) {
-                double s = 0;
-                for (int ky = 0; ky < 3; ky++) s += g(i, ky) * k[offset + ky * 3 + kx];
-                gk[i * 3 + kx] = s;
-            }
-        }
         double[] u = new double[alpha * alpha];
-        for (int i = 0; i < alpha; i++) {
-            for (int j = 0; j < alpha; j++) {
-                double s = 0;
-                for (int kx = 0; kx < 3; kx++) s += gk[i * 3 + kx] * g(j, kx);
-                u[i * alpha + j] = s;
-            }
-        }
+        transformKernel(k, offset, new double[alpha * 3], u);
         return u;
+    }
+
+    /**
+     * {@link #transformKernel(float[], int)} into {@code u} (α² values), with {@code gk} (3α values) as scratch:
+     * nothing allocated, for the millions of kernels of a big layer's weights (512→512: 262,144 kernels).
+     */
+    public void transformKernel(float[] k, int offset, double[] gk, double[] u) {
+        double[] gm = gDouble;
+        for (int i = 0; i < alpha; i++) {
+            double g0 = gm[i * 3], g1 = gm[i * 3 + 1], g2 = gm[i * 3 + 2];
+            for (int kx = 0; kx < 3; kx++) gk[i * 3 + kx] = g0 * k[offset + kx] + g1 * k[offset + 3 + kx] + g2 * k[offset + 6 + kx];
+        }
+        for (int i = 0; i < alpha; i++) {
+            double a0 = gk[i * 3], a1 = gk[i * 3 + 1], a2 = gk[i * 3 + 2];
+            for (int j = 0; j < alpha; j++) u[i * alpha + j] = a0 * gm[j * 3] + a1 * gm[j * 3 + 1] + a2 * gm[j * 3 + 2];
+        }
     }
 }

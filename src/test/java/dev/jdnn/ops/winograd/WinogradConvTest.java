@@ -184,6 +184,20 @@ class WinogradConvTest {
     }
 
     /** The residual may be the output buffer itself (a plan's in-place sum): each tile reads before it writes. */
+    /** The α² planes of a block's V and M start in distinct L1 sets (64 sets of 64-byte lines, 4 KiB apart), whatever T and C. */
+    @Test
+    void planesOfABlockFallIntoDistinctCacheSets() {
+        for (int tiles : new int[] {1, 7, 8, 40, 48, 49, 64, 196}) {
+            for (int channels : new int[] {8, 32, 64, 128, 256, 512}) {
+                long plane = NativeWinograd.planeBytes(tiles, channels);
+                assertTrue(plane >= (long) tiles * channels * Float.BYTES && plane % 64 == 0, tiles + "x" + channels);
+                java.util.Set<Long> sets = new java.util.HashSet<>();
+                for (int xi = 0; xi < 36; xi++) sets.add(xi * plane / 64 % 64);
+                assertEquals(36, sets.size(), "planes of " + tiles + "x" + channels + " share L1 sets, plane " + plane + " B");
+            }
+        }
+    }
+
     @Test
     void residualInPlace() {
         Random r = new Random(11);
