@@ -117,10 +117,20 @@ public final class Model implements AutoCloseable {
      * heavy): inputs, weights and each node's outputs, in graph order.
      */
     public Map<String, long[]> tensorShapes(Map<String, long[]> inputShapes) {
+        return tensorShapes(inputShapes, false);
+    }
+
+    /**
+     * As {@link #tensorShapes(Map)}; with {@code beforeDataDependence}, a node whose output shape depends on
+     * values the model computes ends the listing instead of failing it: the tensors from it on, which a
+     * session computes in the plan's data-dependent tail, are left out.
+     */
+    public Map<String, long[]> tensorShapes(Map<String, long[]> inputShapes, boolean beforeDataDependence) {
         ensureOpen();
         Set<String> all = new java.util.LinkedHashSet<>();
         for (Node n : graph.nodes()) for (String out : n.outputs()) if (!out.isEmpty()) all.add(out);
-        try (Plan plan = new Plan(graph, inputShapes, all, new Op.Context(Backend.JAVA, opset))) {
+        try (Plan plan = new Plan(graph, inputShapes, Map.of(), all, new Op.Context(Backend.JAVA, opset), dev.jdnn.graph.Optimizations.none(),
+                Limits.DEFAULT, beforeDataDependence)) {
             return plan.shapes();
         }
     }

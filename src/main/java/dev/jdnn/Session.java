@@ -135,7 +135,7 @@ public final class Session implements AutoCloseable {
     }
 
     private static void runInto(Plan plan, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
-        if (plan.compiled()) {
+        if (plan.compiled() && !plan.hasTail()) {
             plan.runInto(inputs, outputs);
             return;
         }
@@ -303,10 +303,18 @@ public final class Session implements AutoCloseable {
         try {
             return plans.add(unbound, prepared(() -> new Plan(model.graph(), shapes, Map.of(), requested, context, options.optimizations(), options.limits())));
         } catch (DataDependentException e) {
-            if (specialised.values().isEmpty()) throw e;
-            // Copies of the small inputs, owned by the plan from here (it frees them when closed).
-            return plans.add(specialised, prepared(() -> new Plan(model.graph(), shapes, boundValues(inputs), requested, context, options.optimizations(),
-                    options.limits())));
+            if (!specialised.values().isEmpty()) {
+                try {
+                    // Copies of the small inputs, owned by the plan from here (it frees them when closed).
+                    return plans.add(specialised, prepared(() -> new Plan(model.graph(), shapes, boundValues(inputs), requested, context,
+                            options.optimizations(), options.limits())));
+                } catch (DataDependentException stillDependent) {
+                    // A shape that depends on data the model computes: fall through to a plan with a tail.
+                }
+            }
+            // The nodes before the first such shape are prepared (compiled) once; it and the rest run per run (Plan's tail).
+            return plans.add(unbound, prepared(() -> new Plan(model.graph(), shapes, Map.of(), requested, context, options.optimizations(),
+                    options.limits(), true)));
         }
     }
 

@@ -26,7 +26,15 @@ final class NamesCommand extends Subcommand {
     public Integer call() {
         existing(model, "model");
         try (Model m = Model.load(model)) {
-            Map<String, long[]> all = m.tensorShapes(inputShapes(m, inputShapes));
+            Map<String, long[]> given = inputShapes(m, inputShapes);
+            Map<String, long[]> all;
+            try {
+                all = m.tensorShapes(given);
+            } catch (dev.jdnn.graph.op.DataDependentException e) {
+                // Shapes from a data-dependent node on are only known when the model runs (a plan's tail).
+                all = m.tensorShapes(given, true);
+                out.println("# " + e.getMessage().replaceAll(":.*", "") + " and the tensors after it have shapes that depend on the data: not listed");
+            }
             Set<String> outputs = new HashSet<>(m.outputs());
             for (Map.Entry<String, long[]> e : all.entrySet()) {
                 String kind = m.inputs().containsKey(e.getKey()) ? "input" : outputs.contains(e.getKey()) ? "output" : "";

@@ -49,6 +49,12 @@ public final class Plan implements AutoCloseable {
     private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit)
     private int parts = 1;
     private volatile boolean closed;
+    // A data-dependent tail (constructed with tailAtDataDependence): the first node whose output shape depends on
+    // values computed at run time, and it and every needed node after it, run per run by a plan prepared then.
+    private Node tailStart;
+    private List<Node> tail = List.of();
+    private Set<String> headOutputs = Set.of();   // what the head hands the tail, plus the requested tensors it computes
+    private Op.Context tailContext;
 
     /** The simple node-by-node plan (no compilation). */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Op.Context context) {
@@ -79,6 +85,20 @@ public final class Plan implements AutoCloseable {
      */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Map<String, Value> bound, Set<String> requested, Op.Context context,
                 Optimizations optimizations, Limits limits) {
+        this(graph, inputShapes, bound, requested, context, optimizations, limits, false);
+    }
+
+    /**
+     * @param tailAtDataDependence when a node's output shape depends on values only known at run time (a
+     *                             {@link dev.jdnn.graph.op.DataDependentException}: NonZero of a score mask, TopK
+     *                             with a computed k, NonMaxSuppression of computed boxes), prepare the nodes before
+     *                             it as usual (the head: compiled, native) and run it and the nodes after it (the
+     *                             tail) on each run, on the Java reference, from the values the head computed
+     *                             (a plan prepared per run, every node of it computed while preparing); else
+     *                             such a node is an error
+     */
+    public Plan(Graph graph, Map<String, long[]> inputShapes, Map<String, Value> bound, Set<String> requested, Op.Context context,
+                Optimizations optimizations, Limits limits, boolean tailAtDataDependence) {
         this.limits = limits;
         this.bound = Map.copyOf(bound);
         Set<String> keep = new HashSet<>(requested);
@@ -91,11 +111,16 @@ public final class Plan implements AutoCloseable {
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
             limits.during(() -> {
                 long t0 = System.nanoTime();
-                prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context);
+                prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context, tailAtDataDependence);
+                tailContext = new Op.Context(dev.jdnn.Backend.JAVA, context.opset());
                 PrepareContext.current().stats().shapeNanos.addAndGet(System.nanoTime() - t0);
-                if (compile && optimizations.batchSplit() && bound.isEmpty()) splitBatch(graph, inputShapes, context, optimizations);
+                if (compile && optimizations.batchSplit() && bound.isEmpty() && tailStart == null) splitBatch(graph, inputShapes, context, optimizations);
                 if (compile && part == null) {
-                    program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, this.requested, context, optimizations);
+                    Set<String> computed = new HashSet<>();
+                    for (Node n : nodes) computed.addAll(n.outputs());
+                    Set<String> wanted = new HashSet<>(tailStart == null ? this.requested : headOutputs);
+                    if (tailStart != null) wanted.retainAll(computed);   // the head's constants and inputs are handed on directly
+                    program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, wanted, context, optimizations);
                 }
                 if (compile) {
                     steps.forEach(Op.Step::close);
@@ -149,7 +174,7 @@ public final class Plan implements AutoCloseable {
         }
     }
 
-    private void prepare(Map<String, long[]> inputShapes, Op.Context context) {
+    private void prepare(Map<String, long[]> inputShapes, Op.Context context, boolean tailAtDataDependence) {
         for (Map.Entry<String, long[]> declared : graph.inputs().entrySet()) {
             long[] given = inputShapes.get(declared.getKey());
             if (given == null) continue;
@@ -168,7 +193,11 @@ public final class Plan implements AutoCloseable {
                 throw new IllegalArgumentException("the model has no input named '" + name + "'; its inputs are " + graph.inputs().keySet());
             }
         }
-        bound.forEach(folded::put);
+        bound.forEach((name, value) -> {
+            folded.put(name, value);
+            shapes.putIfAbsent(name, value.shape());   // a tail's values from its head: no declared input gives their shape
+            types.putIfAbsent(name, value.type());
+        });
         givenNames = inputShapes.keySet().toArray(String[]::new);
         givenShapes = new long[givenNames.length][];
         givenTypes = new DataType[givenNames.length];
@@ -201,7 +230,9 @@ public final class Plan implements AutoCloseable {
             if (needed.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) stack.add(in);
         }
 
-        for (Node n : graph.nodes()) {
+        List<Node> all = graph.nodes();
+        for (int index = 0; index < all.size(); index++) {
+            Node n = all.get(index);
             if (!needed.contains(n)) continue;
             Op op = Registry.get(n.opType(), context.opset());
             if (op == null) {
@@ -215,6 +246,10 @@ public final class Plan implements AutoCloseable {
             Op.Step step;
             try {
                 step = op.prepare(n, inputs, context);
+            } catch (dev.jdnn.graph.op.DataDependentException e) {
+                if (!tailAtDataDependence || allConstant) throw e;
+                startTail(n, all.subList(index, all.size()).stream().filter(needed::contains).toList());
+                return;
             } catch (IllegalArgumentException e) {
                 throw e.getMessage() != null && e.getMessage().startsWith(n.opType()) ? e
                         : new IllegalArgumentException(n.opType() + " node " + n.label() + ": " + e.getMessage(), e);
@@ -252,8 +287,9 @@ public final class Plan implements AutoCloseable {
                 try (step) {
                     List<Value> outs = step.run(inputs.constants());
                     // Only the outputs the node declares (an op may compute more, e.g. optional ones the graph omits).
-                    for (int i = 0; i < Math.min(outs.size(), n.outputs().size()); i++) {
-                        if (!n.outputs().get(i).isEmpty()) folded.put(n.outputs().get(i), outs.get(i));
+                    for (int i = 0; i < outs.size(); i++) {
+                        if (i < n.outputs().size() && !n.outputs().get(i).isEmpty()) folded.put(n.outputs().get(i), outs.get(i));
+                        else OnnxValues.release(outs.get(i));   // computed but not declared (float ones hold native memory)
                     }
                 }
                 continue;
@@ -262,6 +298,24 @@ public final class Plan implements AutoCloseable {
             nodes.add(n);
             steps.add(step);
         }
+    }
+
+    /**
+     * Ends the head at {@code first}: the tail is it and the needed nodes after it; the head must hand the
+     * tail every tensor it reads from before it, and compute the requested tensors that are not the tail's.
+     */
+    private void startTail(Node first, List<Node> tailNodes) {
+        tailStart = first;
+        tail = tailNodes;
+        Set<String> producedByTail = new HashSet<>();
+        for (Node n : tailNodes) producedByTail.addAll(n.outputs());
+        Set<String> handed = new HashSet<>();
+        for (Node n : tailNodes) {
+            for (String in : n.inputs()) if (!in.isEmpty() && !producedByTail.contains(in) && !graph.constants().containsKey(in)) handed.add(in);
+        }
+        for (String r : requested) if (!producedByTail.contains(r)) handed.add(r);
+        headOutputs = Set.copyOf(handed);
+        for (String name : headOutputs) lastUse.put(name, Integer.MAX_VALUE);   // kept to the end of the head's run
     }
 
     private String inputsOfShapes(Node n) {
@@ -323,6 +377,10 @@ public final class Plan implements AutoCloseable {
         }
         if (program != null) lines.addAll(program.explain());
         else nodes.forEach(n -> lines.add("node    " + n.label() + ": " + n.opType()));
+        if (tailStart != null) {
+            lines.add("tail    from " + tailStart.opType() + " node " + tailStart.label() + " (its output shape depends on data computed here): "
+                    + tail.size() + " nodes run in Java on each run, prepared for the values the plan above computed");
+        }
         return lines;
     }
 
@@ -337,6 +395,11 @@ public final class Plan implements AutoCloseable {
         }
         if (program == null) throw new IllegalStateException("profiling needs a compiled native plan");
         return program.profile(inputs, runs);
+    }
+
+    /** Whether part of this plan runs per run in a data-dependent tail (its tensors' shapes are known only then). */
+    public boolean hasTail() {
+        return tailStart != null;
     }
 
     /** Whether this plan runs as a {@link CompiledPlan}. */
@@ -449,6 +512,10 @@ public final class Plan implements AutoCloseable {
     public void runInto(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         if (closed) throw new IllegalStateException("plan is closed");
         if (program == null && part == null) throw new IllegalStateException("runInto needs a compiled native plan");
+        if (tailStart != null) {
+            throw new IllegalStateException("the requested tensors' shapes depend on data computed by the model (" + tailStart.opType() + " node "
+                    + tailStart.label() + "): run it with Session.run(inputs, names), which returns them");
+        }
         checkInputs(inputs);
         if (part != null) {
             checkOutputs(outputs);
@@ -495,6 +562,7 @@ public final class Plan implements AutoCloseable {
             for (String name : requested) results.put(name, new Value.Floats(outputs.get(name)));
             return results;
         }
+        if (tailStart != null) return runWithTail(inputs);
         if (program != null) {
             checkInputs(inputs);
             Map<String, Tensor> computed = program.run(inputs, null);
@@ -505,6 +573,11 @@ public final class Plan implements AutoCloseable {
             }
             return results;
         }
+        return runNodes(inputs, requested);
+    }
+
+    /** Runs the steps node by node and returns the {@code names} tensors (computed, constants or inputs) as values owned by the caller. */
+    private Map<String, Value> runNodes(Map<String, Tensor> inputs, Set<String> names) {
         Map<String, Value> values = new HashMap<>();
         Set<String> borrowed = new HashSet<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
@@ -545,13 +618,13 @@ public final class Plan implements AutoCloseable {
                 }
                 for (String name : n.inputs()) {
                     Integer last = lastUse.get(name);
-                    if (last != null && last == s && !requested.contains(name) && !borrowed.contains(name)) {
+                    if (last != null && last == s && !names.contains(name) && !borrowed.contains(name)) {
                         Value dead = values.remove(name);
                         if (dead != null) OnnxValues.release(dead);
                     }
                 }
             }
-            for (String name : requested) {
+            for (String name : names) {
                 Value v = values.remove(name);
                 if (v == null || borrowed.contains(name)) {
                     Value source = v != null ? v : constant(name);
@@ -566,6 +639,51 @@ public final class Plan implements AutoCloseable {
             throw e;
         } finally {
             for (Map.Entry<String, Value> e : values.entrySet()) if (!borrowed.contains(e.getKey())) OnnxValues.release(e.getValue());
+        }
+    }
+
+    /**
+     * The head (compiled or node by node) computes what the tail reads; the tail is then prepared for those
+     * values, on the Java reference, which computes every one of its nodes (all inputs known), and its
+     * requested tensors join the head's.
+     */
+    private Map<String, Value> runWithTail(Map<String, Tensor> inputs) {
+        checkInputs(inputs);
+        Map<String, Value> head;
+        if (program != null) {
+            head = new HashMap<>();
+            Map<String, Tensor> computed = program.run(inputs, null);
+            for (String name : headOutputs) {
+                Tensor t = computed.remove(name);
+                Tensor given = inputs.get(name);
+                head.put(name, t != null ? (t.dtype().isFloat() ? new Value.Floats(t) : releasing(t))
+                        : given != null ? (given.dtype().isFloat() ? new Value.Floats(Tensor.copyOf(given)) : Value.of(given))
+                        : OnnxValues.copy(constant(name)));
+            }
+            computed.values().forEach(Tensor::close);
+        } else {
+            head = runNodes(inputs, headOutputs);
+        }
+        Map<String, Value> results = new LinkedHashMap<>();
+        try {
+            Set<String> fromTail = new HashSet<>(requested);
+            fromTail.removeAll(head.keySet());
+            // The tail owns (and frees) what it is given: copies of the tensors the caller gets too.
+            Map<String, Value> given = new HashMap<>();
+            head.forEach((name, v) -> given.put(name, requested.contains(name) ? OnnxValues.copy(v) : v));
+            for (String name : requested) if (head.containsKey(name)) results.put(name, head.get(name));
+            if (!fromTail.isEmpty()) {
+                Graph rest = new Graph(Map.of(), List.copyOf(fromTail), tail, graph.constants());
+                try (Plan tailPlan = new Plan(rest, Map.of(), given, fromTail, tailContext, Optimizations.none(), limits)) {
+                    results.putAll(tailPlan.run(Map.of()));
+                }
+            } else {
+                given.values().forEach(OnnxValues::release);
+            }
+            return results;
+        } catch (RuntimeException e) {
+            results.values().forEach(OnnxValues::release);
+            throw e;
         }
     }
 

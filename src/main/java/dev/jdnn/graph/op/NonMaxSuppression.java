@@ -21,9 +21,10 @@ import java.util.List;
  * of zero area, or one that does not overlap, never suppresses. A box with a NaN score is never selected.
  *
  * <p>S depends on the data, and jdnn fixes shapes when a plan is prepared, so boxes and scores must be
- * known then (an initializer, folded, or small graph inputs the session specialises the plan on:
- * {@link DataDependentException}); boxes computed by the model's own layers (a detector's head) stop the
- * plan with that error. The three scalars are constants or small inputs. Float32 boxes and scores; Java.
+ * known when this node is prepared ({@link DataDependentException} otherwise): initializers, folded, small
+ * graph inputs the session specialises the plan on, or, for boxes computed by the model's own layers (a
+ * detector's head), the values of the run, in the plan's data-dependent tail ({@code Plan}). The three
+ * scalars are constants or small inputs. Float32 boxes and scores; Java.
  */
 public final class NonMaxSuppression implements Op {
     static void register(Registry.Table t) {
@@ -62,7 +63,7 @@ public final class NonMaxSuppression implements Op {
         if (!in.isConstant(0) || !in.isConstant(1)) {
             throw new DataDependentException(node.opType() + " node " + node.label()
                     + ": its output shape (the number of selected boxes) depends on the values of boxes and scores, which must be known when the plan is prepared"
-                    + " (an initializer, computable from shapes, or small graph inputs); jdnn does not yet run a plan past a data-dependent shape computed by the model");
+                    + " (an initializer, computable from shapes, or small graph inputs)");
         }
         long[] selected = select(((Value.Floats) in.constant(0)).tensor().toArray(), boxes,
                 ((Value.Floats) in.constant(1)).tensor().toArray(), scores, settings);

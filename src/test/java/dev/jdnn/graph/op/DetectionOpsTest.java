@@ -207,18 +207,59 @@ class DetectionOpsTest {
         assertTrue(m.contains("nms7") && m.contains("center_point_box must be 0 or 1"), m);
     }
 
+    /**
+     * NMS over boxes and scores the model computes (Mul by 1 of inputs too large to specialise a plan on):
+     * the plan runs the Mul as usual and NonMaxSuppression in its data-dependent tail on each run. torchvision's
+     * 60 fixture boxes padded to 2000 with boxes scored below score_threshold; the kept indices must be
+     * torchvision's, on every configuration, and explain shows the tail.
+     */
     @Test
-    void nmsOnBoxesComputedByTheModelSaysTheShapeIsDataDependent(@TempDir Path dir) throws IOException {
-        // boxes = Relu(x) with x a graph input too large to specialise the plan on: the output count is unknown at prepare.
+    void nmsOnBoxesComputedByTheModelRunsInThePlansTail(@TempDir Path dir) throws IOException {
         int n = 2000;
-        GraphProto g = GraphProto.newBuilder().addInput(input("x", FLOAT, 1, n, 4)).addInitializer(floats("scores", new long[] {1, 1, n}, new float[n]))
-                .addNode(node("Relu", List.of("x"), List.of("boxes")))
-                .addNode(NodeProto.newBuilder().setOpType("NonMaxSuppression").setName("nms9").addAllInput(List.of("boxes", "scores")).addOutput("selected"))
+        GraphProto g = GraphProto.newBuilder().addInput(input("xb", FLOAT, 1, n, 4)).addInput(input("xs", FLOAT, 1, 1, n))
+                .addInitializer(floats("one", new long[0], 1f)).addInitializer(int64s("max", new long[] {1}, Long.MAX_VALUE))
+                .addInitializer(floats("iou", new long[] {1}, 0.5f)).addInitializer(floats("threshold", new long[] {1}, -0.5f))
+                .addNode(node("Mul", List.of("xb", "one"), List.of("boxes"))).addNode(node("Mul", List.of("xs", "one"), List.of("scores")))
+                .addNode(NodeProto.newBuilder().setOpType("NonMaxSuppression").setName("nms9")
+                        .addAllInput(List.of("boxes", "scores", "max", "iou", "threshold")).addOutput("selected"))
                 .addOutput(output("selected")).build();
         Path model = write(dir, "nms_runtime.onnx", 11, g);
-        try (Tensor x = Tensor.zeros(1, n, 4)) {
-            String m = prepareError(model, Map.of("x", x));
-            assertTrue(m.contains("nms9") && m.contains("depends on the values of boxes and scores"), m);
+        float[] boxes = new float[n * 4], scores = new float[n];
+        java.util.Arrays.fill(scores, -1f);
+        float[] fixtureBoxes = Fixtures.array(FIXTURES.resolve("nms_op11_boxes.npy")), fixtureScores = Fixtures.array(FIXTURES.resolve("nms_op11_scores.npy"));
+        System.arraycopy(fixtureBoxes, 0, boxes, 0, fixtureBoxes.length);
+        System.arraycopy(fixtureScores, 0, scores, 0, fixtureScores.length);
+        long[] want;
+        try (Tensor t = Fixtures.tensor(FIXTURES.resolve("nms_op11_out.npy"))) {
+            want = t.toLongArray();
+        }
+        for (Config c : Config.values()) {
+            try (Model m = Model.load(model); Session s = m.session(c.options()); Tensor xb = Tensor.of(boxes, 1, n, 4); Tensor xs = Tensor.of(scores, 1, 1, n)) {
+                for (int run = 0; run < 2; run++) {
+                    try (Result r = s.run(Map.of("xb", xb, "xs", xs), List.of("selected"))) {
+                        Tensor selected = r.get("selected");
+                        assertArrayEquals(new long[] {want.length, 3}, selected.shape(), c.toString());
+                        long[] rows = selected.toLongArray();
+                        for (int i = 0; i < want.length; i++) {
+                            assertArrayEquals(new long[] {0, 0, want[i]}, java.util.Arrays.copyOfRange(rows, 3 * i, 3 * i + 3), c + ": row " + i);
+                        }
+                    }
+                }
+                String explained = String.join("\n", s.explain(Map.of("xb", new long[] {1, n, 4}, "xs", new long[] {1, 1, n}), List.of("selected")));
+                assertTrue(explained.contains("tail    from NonMaxSuppression node nms9"), explained);
+                // A tensor of the head and one of the tail in one run; writing into caller tensors is refused (unknown shape).
+                try (Result r = s.run(Map.of("xb", xb, "xs", xs), List.of("boxes", "selected"))) {
+                    assertArrayEquals(boxes, r.get("boxes").toArray(), c + ": the head's tensor");
+                    assertEquals(want.length, r.get("selected").dim(0), c + ": the tail's tensor");
+                }
+                // Into caller tensors: filled when the caller's shape is the one the run produced, else a clear error.
+                try (Tensor into = Tensor.zeros(dev.jdnn.DataType.INT64, want.length, 3); Tensor wrong = Tensor.zeros(dev.jdnn.DataType.INT64, want.length + 1, 3)) {
+                    s.run(Map.of("xb", xb, "xs", xs), Map.of("selected", into));
+                    assertEquals(want[want.length - 1], into.getLongFlat(3L * want.length - 1), c + ": the last kept index, written into the caller's tensor");
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.run(Map.of("xb", xb, "xs", xs), Map.of("selected", wrong)));
+                    assertTrue(e.getMessage().contains("the result has [" + want.length + ", 3]"), c + ": " + e.getMessage());
+                }
+            }
         }
     }
 
