@@ -1,7 +1,9 @@
 package dev.jdnn;
 
+import static dev.jdnn.graph.op.TinyModels.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.jdnn.onnx.proto.OnnxProto.GraphProto;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,7 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Cleaner safety net: tensors, results and sessions that become unreachable without close() are
@@ -70,6 +73,26 @@ class LeakTest {
         leakTensor(); // a marker that the collector ran
         assertTrue(awaitLog("tensor [7, 11, 13]"));
         assertFalse(logged.stream().anyMatch(m -> m.contains("[5, 9, 17]")), "closed tensors were logged: " + logged);
+    }
+
+    /**
+     * Compiling Max(x, c₁, c₂) folds the constants into one operand of oneDNN's binary primitive; the folded
+     * tensor was never closed (found on SSDlite's box clamping), which the leak net then logged per plan.
+     */
+    @Test
+    void compilingMaxWithConstantsLeaksNothing(@TempDir Path dir) throws Exception {
+        GraphProto g = GraphProto.newBuilder().addInput(input("x", FLOAT, 2, 3)).addOutput(output("y"))
+                .addInitializer(floats("lo", new long[0], -1f)).addInitializer(floats("lo2", new long[] {3}, -2f, 0.5f, -3f))
+                .addNode(node("Max", List.of("x", "lo", "lo2"), List.of("y"))).build();
+        Path model = write(dir, "max.onnx", 13, g);
+        try (Model m = Model.load(model); Session s = m.session(Session.Options.defaults());
+             Tensor x = Tensor.of(new float[] {-5, 0, -0.5f, 2, -4, 7}, 2, 3); Result r = s.run(Map.of("x", x))) {
+            assertArrayEquals(new float[] {-1, 0.5f, -0.5f, 2, 0.5f, 7}, r.get("y").toArray());
+        }
+        leakTensor(); // a marker that the collector ran
+        assertTrue(awaitLog("tensor [7, 11, 13]"));
+        assertFalse(logged.stream().anyMatch(m -> m.contains("tensor [] was never closed") || m.contains("tensor [3] was never closed")),
+                "compiling leaked: " + logged);
     }
 
     static void leakResultAndSession(Model model, Tensor x) {

@@ -5,6 +5,7 @@ import static dev.jdnn.graph.op.Ops.*;
 
 import dev.jdnn.Backend;
 import dev.jdnn.DataType;
+import dev.jdnn.Tensor;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
@@ -145,7 +146,10 @@ public final class Variadic implements Op {
             if (!Arrays.equals(in.shape(x), out)) return null;
             Inputs folded = Inputs.ofValues(constants);
             Broadcast.Plan p = Broadcast.plan(node, folded.shapes(), false);
-            float[] c = ((Value.Floats) floats(node, p, constants)).tensor().toArray();
+            float[] c;
+            try (Tensor foldedConstant = ((Value.Floats) floats(node, p, constants)).tensor()) {   // only its values are kept
+                c = foldedConstant.toArray();
+            }
             for (float v : c) if (Float.isNaN(v)) return null;
             operands.add(new BinaryPrimitive.Operand(p.out(), c, -1, null));
             operands.add(new BinaryPrimitive.Operand(in.shape(x), null, 0, descs != null ? descs.get(0) : null));
