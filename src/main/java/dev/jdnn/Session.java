@@ -7,7 +7,6 @@ import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.Plan;
 import dev.jdnn.dnnl.BackgroundWork;
 import dev.jdnn.dnnl.ResidentMemory;
-import dev.jdnn.dnnl.ResidentMemory;
 import dev.jdnn.graph.PrepareContext;
 import dev.jdnn.graph.PrepareStats;
 import dev.jdnn.ops.conv.AutotuneCache;
@@ -324,7 +323,7 @@ public final class Session implements AutoCloseable {
      */
     private Plan prepared(java.util.function.Supplier<Plan> make) {
         // Autotune and Winograd decisions both go to the autotune cache, so another JVM here skips their timing.
-        boolean tune = (options.optimizations().autotune() || options.optimizations().winograd() != dev.jdnn.graph.Optimizations.Winograd.OFF)
+        boolean tune = (options.optimizations().autotune() || options.optimizations().winograd() != Optimizations.Winograd.OFF)
                 && options.backend() == Backend.NATIVE;
         PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
         long t0 = System.nanoTime();
