@@ -867,6 +867,11 @@ final class CompiledPlan implements AutoCloseable {
     }
 
     /** Bytes of one frame's planned activation memory (without scratchpad). */
+    /** Whether any instruction forks over the plan's threads (the others were judged too small to split). */
+    boolean forksAny() {
+        return threads > 1 && singleThreaded.size() < program.size();
+    }
+
     long frameBytes() {
         return frameBytes;
     }
