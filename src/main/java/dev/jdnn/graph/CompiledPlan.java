@@ -395,7 +395,8 @@ final class CompiledPlan implements AutoCloseable {
         // Described by its first named output (an LSTM whose Y is omitted names only Y_h).
         String shown = node.outputs().stream().filter(o -> !o.isEmpty()).findFirst().orElseThrow();
         explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(shown))
-                + (types.get(shown) == DataType.FLOAT ? "" : " " + types.get(shown).onnxName()));
+                + (types.get(shown) == DataType.FLOAT ? "" : " " + types.get(shown).onnxName())
+                + (step.description() == null ? "" : " (" + step.description() + ")"));
         program.add(new JavaInstr(node, step, args, outs));
         return true;
     }
