@@ -33,6 +33,7 @@ public final class Plan implements AutoCloseable {
     private final Map<String, Value> folded = new HashMap<>();   // computed at prepare time; owned by the plan
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Integer> foldedOps = new java.util.TreeMap<>();   // op type → nodes computed at prepare
+    private final List<String> inlined = new ArrayList<>();   // explain lines: If nodes replaced by their branch at prepare
     private final List<Op.Step> steps = new ArrayList<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final Set<String> requested;
@@ -326,10 +327,23 @@ public final class Plan implements AutoCloseable {
             if (needed.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) stack.add(in);
         }
 
-        List<Node> all = graph.nodes();
+        List<Node> all = new ArrayList<>(graph.nodes());
+        Set<String> names = null;   // every tensor name of the graph, once an If is inlined (its branch's names must not collide)
         for (int index = 0; index < all.size(); index++) {
             Node n = all.get(index);
             if (!needed.contains(n)) continue;
+            if (n.opType().equals("If") && Registry.get("If", context.opset()) != null && shapes.containsKey(n.input(0)) && constant(n.input(0)) != null) {
+                // A condition known now: the chosen branch's nodes take the If's place (prepared, folded, compiled as any others).
+                if (names == null) names = tensorNames(all);
+                List<Node> branch = dev.jdnn.graph.op.If.inline(n, constant(n.input(0)), names::contains);
+                for (Node b : branch) names.addAll(b.outputs());
+                all.addAll(index + 1, branch);
+                needed.addAll(branch);
+                inlined.add("if      If node " + n.label() + ": condition known at prepare (" + dev.jdnn.graph.op.If.condition(n, constant(n.input(0)))
+                        + "), its " + (dev.jdnn.graph.op.If.condition(n, constant(n.input(0))) ? "then_branch" : "else_branch") + " inlined ("
+                        + (branch.size() - n.outputs().size()) + " nodes)");
+                continue;
+            }
             Op op = Registry.get(n.opType(), context.opset());
             if (op == null) {
                 throw new IllegalArgumentException("unsupported ONNX operator " + n.opType() + " at opset " + context.opset() + " (node " + n.label() + ")"
@@ -394,6 +408,15 @@ public final class Plan implements AutoCloseable {
             nodes.add(n);
             steps.add(step);
         }
+    }
+
+    /** The graph's inputs, constants and every tensor its nodes (the ones in {@code all}) define. */
+    private Set<String> tensorNames(List<Node> all) {
+        Set<String> names = new HashSet<>(shapes.keySet());
+        names.addAll(graph.inputs().keySet());
+        names.addAll(graph.constants().keySet());
+        for (Node n : all) names.addAll(n.outputs());
+        return names;
     }
 
     /**
@@ -466,6 +489,7 @@ public final class Plan implements AutoCloseable {
             foldedOps.forEach((op, n) -> b.append(' ').append(op).append(n > 1 ? "×" + n : ""));
             lines.add(b.toString());
         }
+        lines.addAll(inlined);
         if (threadChoice != null) lines.add(threadChoice);
         if (part != null && parts > 1) {
             lines.add("split   the batch runs as " + parts + " parts of " + givenShapes[0][0] / parts
