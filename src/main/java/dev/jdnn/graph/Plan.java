@@ -529,6 +529,15 @@ public final class Plan implements AutoCloseable {
         return tailStart != null;
     }
 
+    /**
+     * A compiled plan allocates (and faults in) its first run's activation memory now; for the preparing thread
+     * while it waits for the background work. Nothing for a plan run node by node.
+     */
+    public void reserveFrameMemory() {
+        if (program != null) program.reserveFrameMemory();
+        if (part != null) part.reserveFrameMemory();
+    }
+
     /** Whether this plan runs as a {@link CompiledPlan}. */
     public boolean compiled() {
         return program != null || part != null;
