@@ -1,0 +1,223 @@
+package dev.jdnn.graph.op;
+
+import static dev.jdnn.graph.op.OpModels.*;
+import static dev.jdnn.graph.op.RecurrentOpsTest.string;
+import static dev.jdnn.graph.op.RecurrentOpsTest.strings;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.jdnn.Result;
+import dev.jdnn.Tensor;
+import dev.jdnn.onnx.proto.OnnxProto.AttributeProto;
+import dev.jdnn.onnx.proto.OnnxProto.GraphProto;
+import dev.jdnn.onnx.proto.OnnxProto.ModelProto;
+import dev.jdnn.onnx.proto.OnnxProto.TensorProto;
+import dev.jdnn.onnx.proto.OnnxProto.ValueInfoProto;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * LSTM, GRU and RNN on oneDNN ({@link Recurrent}'s lowering) against the Java reference and ONNX's node tests,
+ * with the plan's {@code explain} showing which path ran: a compiled plan runs an exact node whose weights are
+ * constants and whose Y alone is read as one native primitive ({@code native ... oneDNN lstm ...}); when Y_h or
+ * Y_c is read, as a step that still calls oneDNN ({@code java ... (... oneDNN ...)}); what oneDNN cannot express
+ * exactly (layout 1, clip, other activations, input_forget, shorter sequence_lens) runs the Java reference and
+ * {@code explain} says why.
+ *
+ * <p>Tolerance against the Java reference (double accumulation per step): 2e-5·max(1, |java|). oneDNN
+ * accumulates in float32 with its own exp/tanh; over 7 steps of random weights in [−0.5, 0.5] the largest
+ * difference seen was ~1e-6.
+ */
+class RecurrentOneDnnTest {
+    static final double TOLERANCE = 2e-5;
+
+    @TempDir
+    Path dir;
+
+    /**
+     * ONNX's node tests with every input but X made an initializer (how exported models carry weights): pass on
+     * every configuration within ONNX's tolerance, and the compiled plan runs oneDNN unless the test needs what
+     * oneDNN has not (layout 1: the batchwise tests).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_with_peepholes", "test_lstm_batchwise",
+            "test_gru_defaults", "test_gru_with_initial_bias", "test_gru_seq_length", "test_gru_batchwise",
+            "test_simple_rnn_defaults", "test_simple_rnn_with_initial_bias", "test_simple_rnn_batchwise", "test_rnn_seq_length"})
+    void onnxNodeTestsWithConstantWeights(String name) throws IOException {
+        Path test = NODE_TESTS.resolve(name);
+        Assumptions.assumeTrue(Files.isDirectory(test), test + " is absent: install Debian's libonnx-testdata (.ci/run does)");
+        ModelProto m;
+        try (InputStream in = Files.newInputStream(test.resolve("model.onnx"))) {
+            m = ModelProto.parseFrom(in);
+        }
+        GraphProto.Builder g = m.getGraph().toBuilder().clearInput();
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        List<ValueInfoProto> declared = m.getGraph().getInputList();
+        List<String> outputs = m.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList();
+        Map<String, Result> results;
+        try {
+            for (int i = 0; i < declared.size(); i++) {
+                TensorProto t = readProto(test.resolve("test_data_set_0/input_" + i + ".pb")).toBuilder().setName(declared.get(i).getName()).build();
+                if (i == 0) {
+                    g.addInput(declared.get(0));
+                    Tensor x = tensor(t);
+                    inputs.put(declared.get(0).getName(), x);
+                    shapes.put(declared.get(0).getName(), x.shape());
+                } else {
+                    g.addInitializer(t);
+                }
+            }
+            Path model = write(dir, name + ".onnx", (int) m.getOpsetImport(0).getVersion(), g.build());
+            results = runAll(model, inputs, outputs);
+            try {
+                for (Map.Entry<String, Result> r : results.entrySet()) {
+                    for (int i = 0; i < outputs.size(); i++) {
+                        try (Tensor want = tensor(readProto(test.resolve("test_data_set_0/output_" + i + ".pb")))) {
+                            assertOnnxClose(want.toArray(), r.getValue().get(outputs.get(i)).toArray(), name + " " + outputs.get(i) + " on " + r.getKey());
+                        }
+                    }
+                }
+            } finally {
+                results.values().forEach(Result::close);
+            }
+            String plan = explain(model, shapes, outputs);
+            boolean exact = !name.contains("batchwise");   // the seq_length tests' sequence_lens are all S: exact too
+            String op = plan.lines().filter(l -> l.contains("LSTM") || l.contains("GRU") || l.contains("RNN")).findFirst().orElseThrow();
+            if (exact) assertTrue(op.contains("oneDNN"), op);
+            else assertTrue(op.startsWith("java") && op.contains("Java reference: "), op);
+        } finally {
+            inputs.values().forEach(Tensor::close);
+        }
+    }
+
+    /**
+     * Random weights, biases, peepholes and initial states: oneDNN (native node by node and compiled) against the
+     * Java reference, forward, reverse and bidirectional, batch 1 and 3, hidden sizes not a multiple of 8, every
+     * output; initial_h / initial_c either initializers or runtime inputs.
+     */
+    @ParameterizedTest
+    @CsvSource({
+            "LSTM, forward, 1, 5, true, false", "LSTM, reverse, 3, 13, true, true", "LSTM, bidirectional, 3, 7, true, true",
+            "LSTM, bidirectional, 1, 5, false, false", "LSTMP, bidirectional, 3, 6, true, false", "LSTMP, forward, 2, 3, false, true",
+            "GRU, forward, 3, 5, true, false", "GRU, bidirectional, 3, 11, true, true", "GRU, reverse, 1, 9, false, false",
+            "GRULBR, forward, 1, 5, true, true", "GRULBR, bidirectional, 3, 13, true, false", "GRULBR, reverse, 3, 3, false, false",
+            "RNN, forward, 3, 5, true, false", "RNN, bidirectional, 3, 9, true, true", "RNNRELU, reverse, 1, 6, true, false",
+            "RNNRELU, bidirectional, 3, 5, false, false"})
+    void oneDnnMatchesJavaReference(String kind, String direction, int batch, int hidden, boolean initialStates, boolean runtimeStates) throws IOException {
+        String op = kind.startsWith("LSTM") ? "LSTM" : kind.startsWith("GRU") ? "GRU" : "RNN";
+        int gates = op.equals("LSTM") ? 4 : op.equals("GRU") ? 3 : 1, dirs = direction.equals("bidirectional") ? 2 : 1;
+        int steps = 7, input = 10;
+        Random random = new Random(kind.hashCode() * 31L + hidden);
+        GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x", 1, steps, batch, input));
+        List<String> in = new ArrayList<>(List.of("x", "W", "R", "B", ""));
+        g.addInitializer(floats("W", random(random, dirs * gates * hidden * input), dirs, (long) gates * hidden, input));
+        g.addInitializer(floats("R", random(random, dirs * gates * hidden * hidden), dirs, (long) gates * hidden, hidden));
+        g.addInitializer(floats("B", random(random, dirs * 2 * gates * hidden), dirs, 2L * gates * hidden));
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>(Map.of("x", new long[] {steps, batch, input}));
+        inputs.put("x", Tensor.of(random(random, steps * batch * input), steps, batch, input));
+        List<String> states = op.equals("LSTM") ? List.of("h0", "c0") : List.of("h0");
+        for (String s : states) {
+            if (!initialStates) {
+                in.add("");
+                continue;
+            }
+            in.add(s);
+            float[] v = random(random, dirs * batch * hidden);
+            if (runtimeStates) {
+                g.addInput(value(s, 1, dirs, batch, hidden));
+                inputs.put(s, Tensor.of(v, dirs, batch, hidden));
+                shapes.put(s, new long[] {dirs, batch, hidden});
+            } else {
+                g.addInitializer(floats(s, v, dirs, batch, hidden));
+            }
+        }
+        if (kind.equals("LSTMP")) {
+            in.add("P");
+            g.addInitializer(floats("P", random(random, dirs * 3 * hidden), dirs, 3L * hidden));
+        }
+        List<String> outs = op.equals("LSTM") ? List.of("y", "yh", "yc") : List.of("y", "yh");
+        List<AttributeProto> attrs = new ArrayList<>(List.of(attr("hidden_size", (long) hidden), string("direction", direction)));
+        if (kind.equals("GRULBR")) attrs.add(attr("linear_before_reset", 1L));
+        if (kind.equals("RNNRELU")) attrs.add(strings("activations", dirs == 2 ? new String[] {"Relu", "Relu"} : new String[] {"Relu"}));
+        g.addNode(node(op, in, outs, attrs.toArray(AttributeProto[]::new)));
+        for (String o : outs) g.addOutput(ValueInfoProto.newBuilder().setName(o));
+        Path model = write(dir, "model.onnx", 14, g.build());
+        try {
+            for (List<String> read : List.of(outs, List.of("y"))) {
+                Map<String, Result> results = runAll(model, inputs, read);
+                try (Result java = results.get("JAVA")) {
+                    for (String config : List.of("NATIVE node by node", "NATIVE compiled")) {
+                        try (Result r = results.get(config)) {
+                            for (String o : read) {
+                                float[] want = java.get(o).toArray(), got = r.get(o).toArray();
+                                double worst = 0;
+                                for (int i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i] - got[i]) / Math.max(1, Math.abs(want[i])));
+                                assertTrue(worst <= TOLERANCE, kind + " " + direction + " " + o + " on " + config + ": worst relative difference " + worst);
+                            }
+                        }
+                    }
+                }
+                String plan = explain(model, shapes, read);
+                String line = plan.lines().filter(l -> l.contains(op + " oneDNN") || l.contains(": " + op)).findFirst().orElseThrow();
+                // Y alone: one native primitive in the compiled plan; Y_h / Y_c read: a step calling oneDNN.
+                assertTrue(line.startsWith(read.size() == 1 ? "native" : "java") && line.contains("oneDNN"), plan);
+            }
+        } finally {
+            inputs.values().forEach(Tensor::close);
+        }
+    }
+
+    /** What oneDNN cannot compute exactly runs the Java reference, and explain says why. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "LSTM | clip=2.5 | Java reference: clip",
+            "LSTM | input_forget=1 | Java reference: input_forget",
+            "LSTM | activations=Sigmoid,Tanh,Relu | Java reference: activations [Sigmoid, Tanh, Relu]",
+            "GRU | activations=HardSigmoid,Tanh | Java reference: activations [HardSigmoid, Tanh]",
+            "RNN | activations=Softsign | Java reference: activations [Softsign]",
+            "RNN | layout=1 | Java reference: layout 1",
+    })
+    void inexactNodesRunTheJavaReference(String op, String attribute, String reason) throws IOException {
+        int gates = op.equals("LSTM") ? 4 : op.equals("GRU") ? 3 : 1, hidden = 5, input = 3;
+        String[] kv = attribute.split("=");
+        AttributeProto a = switch (kv[0]) {
+            case "activations" -> strings(kv[0], kv[1].split(","));
+            case "clip" -> attr(kv[0], Float.parseFloat(kv[1]));
+            default -> attr(kv[0], Long.parseLong(kv[1]));
+        };
+        Random random = new Random(1);
+        Path model = oneNode(dir, 14, op, new long[] {4, 2, input},
+                List.of(floats("W", random(random, gates * hidden * input), 1, (long) gates * hidden, input),
+                        floats("R", random(random, gates * hidden * hidden), 1, (long) gates * hidden, hidden)),
+                1, a, attr("hidden_size", (long) hidden));
+        String plan = explain(model, Map.of("x", new long[] {4, 2, input}), List.of("y0"));
+        assertTrue(plan.lines().anyMatch(l -> l.startsWith("java") && l.contains(reason)), plan);
+        try (Tensor x = Tensor.of(random(random, 24), 4, 2, input)) {
+            Map<String, Result> results = runAll(model, Map.of("x", x), List.of("y0"));
+            try (Result java = results.get("JAVA"); Result compiled = results.get("NATIVE compiled"); Result node = results.get("NATIVE node by node")) {
+                assertArrayEquals(java.get("y0").toArray(), compiled.get("y0").toArray());
+                assertArrayEquals(java.get("y0").toArray(), node.get("y0").toArray());
+            }
+        }
+    }
+
+    /** Uniform in [−0.5, 0.5]. */
+    private static float[] random(Random random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = random.nextFloat() - 0.5f;
+        return v;
+    }
+}
