@@ -39,9 +39,11 @@ public final class Reshape implements Op {
             case "Flatten" -> {
                 long a = node.attributes().getInt("axis", 1);
                 int axis = a == x.length || a == -0 && x.length == 0 ? x.length : axis(a, x.length, node);
-                long outer = 1;
-                for (int i = 0; i < axis; i++) outer *= x[i];
-                yield new long[] {outer, outer == 0 ? 0 : count(x) / outer};
+                // Each side's product of its own dims: 0×1×4 flattened at axis 1 is 0×4 (a count / outer would say 0×0).
+                long outer = 1, inner = 1;
+                for (int i = 0; i < axis; i++) outer = Math.multiplyExact(outer, x[i]);
+                for (int i = axis; i < x.length; i++) inner = Math.multiplyExact(inner, x[i]);
+                yield new long[] {outer, inner};
             }
             case "Squeeze" -> squeeze(node, x, ctx.opset() >= 13 ? in.constantLongs(1, node, "axes") : node.attributes().getInts("axes", null));
             default -> unsqueeze(node, x, ctx.opset() >= 13 ? in.constantLongs(1, node, "axes") : node.attributes().getInts("axes", null));
