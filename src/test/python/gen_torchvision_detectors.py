@@ -3,7 +3,7 @@
 
 Run from the repository root (torch 1.13, torchvision 0.14):
     /usr/bin/python3 src/test/python/gen_torchvision_detectors.py [--out target/detectors] [--archs a,b] [--opsets 11,13]
-                                                                  [--plain-batched-nms]
+                                                                  [--plain-batched-nms] [--score-thresh T]
 Writes, per architecture, OUT/<arch>/:
     input.npy                 one 3×320×320 image (uniform [0, 1), seeded), the model's only input "image"
     boxes.npy scores.npy labels.npy   PyTorch's eval-mode detections for it (float32 K×4, float32 K, int64 K)
@@ -69,9 +69,11 @@ def write_head_names(onnx_path, d, heads):
         f.write("\n".join(lines) + "\n")
 
 
-def export(arch, out, opsets, plain):
+def export(arch, out, opsets, plain, score_thresh=None):
     torch.manual_seed(zlib.crc32(arch.encode()))
     kwargs = {"score_thresh": 0.0} if plain and arch.startswith("retinanet") else {}
+    if score_thresh is not None:   # random-weight scores stay below the default 0.05: let some boxes through
+        kwargs = {("box_score_thresh" if "rcnn" in arch else "score_thresh"): score_thresh}
     model = getattr(tvd, arch)(weights=None, weights_backbone=None, **kwargs).eval()
     calibrate_batch_norm(model)
     d = os.path.join(out, arch)
@@ -109,11 +111,13 @@ def main():
     p.add_argument("--archs", default=",".join(ARCHS))
     p.add_argument("--opsets", default="11,13")
     p.add_argument("--plain-batched-nms", action="store_true")
+    p.add_argument("--score-thresh", type=float, default=None,
+                   help="the detectors' score threshold (box_score_thresh for Faster R-CNN) instead of torchvision's 0.05")
     a = p.parse_args()
     if a.plain_batched_nms:
         box_ops._batched_nms_coordinate_trick = plain_coordinate_trick
     for arch in a.archs.split(","):
-        export(arch, a.out, [int(o) for o in a.opsets.split(",")], a.plain_batched_nms)
+        export(arch, a.out, [int(o) for o in a.opsets.split(",")], a.plain_batched_nms, a.score_thresh)
 
 
 if __name__ == "__main__":

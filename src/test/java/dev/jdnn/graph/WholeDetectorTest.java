@@ -23,7 +23,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Whole torchvision 0.14 detectors as torch exports them by default (batched_nms's zero-box early return and
  * Faster R-CNN's RoI-pooler squeeze are ONNX If nodes), from the image to the final boxes, scores and labels,
- * against PyTorch's detections (gen_torchvision_detectors.py into the git-ignored {@code target/detectors};
+ * against PyTorch's detections (gen_torchvision_detectors.py into the git-ignored {@code target/detectors}, and
+ * with {@code --score-thresh 0} into {@code target/detectors-scored}, where the random-weight models detect boxes;
  * .ci/run makes SSDlite's and Faster R-CNN's). Native compiled: the backbone and heads run natively, the
  * post-processing in the plan's data-dependent tail with its Ifs inlined.
  *
@@ -35,21 +36,25 @@ import org.junit.jupiter.api.TestFactory;
  * {@value #SCORE_TOLERANCE} and every box coordinate within {@value #BOX_TOLERANCE} px.
  */
 class WholeDetectorTest {
-    static final Path ROOT = Path.of(System.getProperty("jdnn.wholeDetectors", "target/detectors"));
+    /** Default exports (torchvision's 0.05 score threshold) and ones with threshold 0 (--score-thresh 0), whose random weights then detect. */
+    static final List<Path> ROOTS = Arrays.stream(System.getProperty("jdnn.wholeDetectors", "target/detectors,target/detectors-scored").split(","))
+            .map(Path::of).toList();
     static final double SCORE_TOLERANCE = 1e-5, BOX_TOLERANCE = 0.01, MATCHED = 0.85;
-    static final String HOW = "no detector exports in " + ROOT.toAbsolutePath() + "; make them with /usr/bin/python3 "
-            + "src/test/python/gen_torchvision_detectors.py --out " + ROOT + " --archs ssdlite320_mobilenet_v3_large --opsets 11";
+    static final String HOW = "no detector exports in " + ROOTS + "; make them with /usr/bin/python3 "
+            + "src/test/python/gen_torchvision_detectors.py --out target/detectors --archs ssdlite320_mobilenet_v3_large --opsets 11 (see .ci/run)";
 
     @TestFactory
     Stream<DynamicTest> detectionsMatchPyTorch() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
-        if (Files.isDirectory(ROOT)) {
-            try (Stream<Path> dirs = Files.list(ROOT).sorted()) {
+        for (Path root : ROOTS) {
+            if (!Files.isDirectory(root)) continue;
+            try (Stream<Path> dirs = Files.list(root).sorted()) {
                 for (Path dir : (Iterable<Path>) dirs::iterator) {
                     if (!Files.isRegularFile(dir.resolve("boxes.npy"))) continue;
                     try (Stream<Path> files = Files.list(dir).sorted()) {
                         for (Path model : files.filter(f -> f.getFileName().toString().matches("opset\\d+\\.onnx")).toList()) {
-                            tests.add(DynamicTest.dynamicTest(dir.getFileName() + "/" + model.getFileName() + " on NATIVE compiled", () -> check(dir, model)));
+                            tests.add(DynamicTest.dynamicTest(root.getFileName() + "/" + dir.getFileName() + "/" + model.getFileName() + " on NATIVE compiled",
+                                    () -> check(dir, model)));
                         }
                     }
                 }
@@ -65,7 +70,7 @@ class WholeDetectorTest {
         try (Tensor t = Fixtures.tensor(dir.resolve("labels.npy"))) {
             wantLabels = t.toLongArray();
         }
-        String what = dir.getFileName() + " " + model.getFileName();
+        String what = dir.getParent().getFileName() + "/" + dir.getFileName() + " " + model.getFileName();
         try (Model m = Model.load(model); Session s = m.session(Session.Options.defaults());
              Tensor image = Fixtures.tensor(dir.resolve("input.npy"));
              Result r = s.run(Map.of(m.inputs().keySet().iterator().next(), image), List.of("boxes", "scores", "labels"))) {
