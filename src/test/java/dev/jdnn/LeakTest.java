@@ -95,6 +95,33 @@ class LeakTest {
                 "compiling leaked: " + logged);
     }
 
+    @Test
+    void runningIfBranchesLeaksNothing() throws Exception {
+        // torchvision's batched_nms with its If (fixtures/detection): the branches run inlined in the tail, with and
+        // without boxes left, on the three configurations.
+        Path dir = dev.jdnn.testing.Fixtures.ROOT.resolve("detection");
+        for (String name : List.of("batched_nms_if_op11", "batched_nms_if_empty_op11")) {
+            for (Session.Options options : List.of(Session.Options.defaults(),
+                    Session.Options.defaults().withOptimizations(dev.jdnn.graph.Optimizations.none()),
+                    Session.Options.defaults().withBackend(Backend.JAVA).withOptimizations(dev.jdnn.graph.Optimizations.none()))) {
+                Map<String, Tensor> inputs = new java.util.LinkedHashMap<>();
+                for (String in : List.of("boxes", "scores", "classes")) inputs.put(in, dev.jdnn.testing.Fixtures.tensor(dir.resolve(name + "_" + in + ".npy")));
+                try (Model m = Model.load(dir.resolve(name + ".onnx")); Session s = m.session(options)) {
+                    for (int run = 0; run < 3; run++) {
+                        try (Result r = s.run(inputs, m.outputs())) {
+                            assertEquals(1, r.get(m.outputs().get(0)).rank());
+                        }
+                    }
+                } finally {
+                    inputs.values().forEach(Tensor::close);
+                }
+            }
+        }
+        leakTensor(); // a marker that the collector ran
+        assertTrue(awaitLog("tensor [7, 11, 13]"));
+        assertEquals(List.of(), logged.stream().filter(m -> m.contains("never closed") && !m.contains("[7, 11, 13]")).toList(), "If branches leaked");
+    }
+
     static void leakResultAndSession(Model model, Tensor x) {
         Session s = model.session(Session.Options.defaults());
         s.run(Map.of("input", x)); // result and session never closed

@@ -499,8 +499,10 @@ public final class Plan implements AutoCloseable {
         if (program != null) lines.addAll(program.explain());
         else nodes.forEach(n -> lines.add("node    " + n.label() + ": " + n.opType()));
         if (tailStart != null) {
+            long ifs = tail.stream().filter(n -> n.opType().equals("If")).count();
             lines.add("tail    from " + tailStart.opType() + " node " + tailStart.label() + " (its output shape depends on data computed here): "
-                    + tail.size() + " nodes run in Java on each run, prepared for the values the plan above computed");
+                    + tail.size() + " nodes run in Java on each run, prepared for the values the plan above computed"
+                    + (ifs == 0 ? "" : "; " + ifs + " If node" + (ifs > 1 ? "s" : "") + " among them, each replaced there by the branch its condition (known then) picks"));
         }
         return lines;
     }
