@@ -117,6 +117,7 @@ public final class Registry {
         NonMaxSuppression.register(t);
         RoiAlign.register(t);
         If.register(t);
+        Loop.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
