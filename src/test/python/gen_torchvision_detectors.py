@@ -7,6 +7,7 @@ Run from the repository root (torch 1.13, torchvision 0.14):
 Writes, per architecture, OUT/<arch>/:
     input.npy                 one 3×320×320 image (uniform [0, 1), seeded), the model's only input "image"
     boxes.npy scores.npy labels.npy   PyTorch's eval-mode detections for it (float32 K×4, float32 K, int64 K)
+    masks.npy                 Mask R-CNN's (maskrcnn_resnet50_fpn, not in the default --archs): float32 K×1×H×W
     opset<K>.onnx             torch.onnx.export of the model called on [image] (outputs "boxes", "scores", "labels")
 With --plain-batched-nms, also, for the single-stage detectors (SSDlite, RetinaNet: their model.head):
     heads.txt                 one line per head output: <ONNX tensor name> <npy file>
@@ -90,6 +91,8 @@ def export(arch, out, opsets, plain, score_thresh=None):
     np.save(os.path.join(d, "boxes.npy"), det["boxes"].numpy().astype(np.float32))
     np.save(os.path.join(d, "scores.npy"), det["scores"].numpy().astype(np.float32))
     np.save(os.path.join(d, "labels.npy"), det["labels"].numpy().astype(np.int64))
+    if "masks" in det:   # Mask R-CNN: K×1×H×W soft masks pasted into the image
+        np.save(os.path.join(d, "masks.npy"), det["masks"].numpy().astype(np.float32))
     print(f"{arch}: {len(det['scores'])} detections", flush=True)
     for opset in opsets:
         path = os.path.join(d, f"opset{opset}.onnx")

@@ -33,13 +33,14 @@ import org.junit.jupiter.api.TestFactory;
  * NMS decisions between near-equal boxes. Detections are therefore compared as sets: the count must be
  * PyTorch's, the scores sorted must agree within {@value #SCORE_TOLERANCE}, and at least {@value #MATCHED}
  * of PyTorch's detections must have a jdnn detection with the same label, a score within
- * {@value #SCORE_TOLERANCE} and every box coordinate within {@value #BOX_TOLERANCE} px.
+ * {@value #SCORE_TOLERANCE} and every box coordinate within {@value #BOX_TOLERANCE} px. Mask R-CNN's masks (when
+ * masks.npy is there) are compared for the detections at the same place in both lists, within {@value #MASK_TOLERANCE}.
  */
 class WholeDetectorTest {
     /** Default exports (torchvision's 0.05 score threshold) and ones with threshold 0 (--score-thresh 0), whose random weights then detect. */
     static final List<Path> ROOTS = Arrays.stream(System.getProperty("jdnn.wholeDetectors", "target/detectors,target/detectors-scored").split(","))
             .map(Path::of).toList();
-    static final double SCORE_TOLERANCE = 1e-5, BOX_TOLERANCE = 0.01, MATCHED = 0.85;
+    static final double SCORE_TOLERANCE = 1e-5, BOX_TOLERANCE = 0.01, MATCHED = 0.85, MASK_TOLERANCE = 1e-3;
     static final String HOW = "no detector exports in " + ROOTS + "; make them with /usr/bin/python3 "
             + "src/test/python/gen_torchvision_detectors.py --out target/detectors --archs ssdlite320_mobilenet_v3_large --opsets 11 (see .ci/run)";
 
@@ -73,7 +74,7 @@ class WholeDetectorTest {
         String what = dir.getParent().getFileName() + "/" + dir.getFileName() + " " + model.getFileName();
         try (Model m = Model.load(model); Session s = m.session(Session.Options.defaults());
              Tensor image = Fixtures.tensor(dir.resolve("input.npy"));
-             Result r = s.run(Map.of(m.inputs().keySet().iterator().next(), image), List.of("boxes", "scores", "labels"))) {
+             Result r = s.run(Map.of(m.inputs().keySet().iterator().next(), image), m.outputs())) {
             float[] boxes = r.get("boxes").toArray(), scores = r.get("scores").toArray();
             long[] labels = r.get("labels").toLongArray();
             int n = wantScores.length;
@@ -98,6 +99,23 @@ class WholeDetectorTest {
                 }
             }
             assertTrue(n == 0 || matched >= MATCHED * n, what + ": " + matched + " of PyTorch's " + n + " detections found (label, score, box)");
+            if (Files.isRegularFile(dir.resolve("masks.npy"))) {
+                // Mask R-CNN: each mask of a detection at the same place in both lists (ties may swap the others).
+                float[] wantMasks = Fixtures.array(dir.resolve("masks.npy")), masks = r.get("masks").toArray();
+                assertEquals(wantMasks.length, masks.length, what + ": masks");
+                int per = n == 0 ? 0 : masks.length / n, compared = 0;
+                double worst = 0;
+                for (int i = 0; i < n; i++) {
+                    boolean same = labels[i] == wantLabels[i] && Math.abs(scores[i] - wantScores[i]) <= SCORE_TOLERANCE;
+                    for (int k = 0; k < 4 && same; k++) same = Math.abs(boxes[4 * i + k] - wantBoxes[4 * i + k]) <= BOX_TOLERANCE;
+                    if (!same) continue;
+                    compared++;
+                    for (int p = i * per; p < (i + 1) * per; p++) worst = Math.max(worst, Math.abs(masks[p] - wantMasks[p]));
+                }
+                assertTrue(n == 0 || compared >= MATCHED * n, what + ": only " + compared + " of " + n + " detections in PyTorch's order");
+                assertTrue(worst <= MASK_TOLERANCE, what + ": masks differ by " + worst + " > " + MASK_TOLERANCE);
+                System.out.println(what + ": " + compared + " masks compared, max|jdnn − torch| = " + worst);
+            }
             System.out.println(what + ": " + matched + " of " + n + " detections match PyTorch's");
         }
     }
