@@ -467,7 +467,8 @@ public final class Recurrent implements Op {
      *   weights    1×D×I×G×H, 1×D×H×G×H (ldigo, packed as the primitive chooses)   from W, R with gates reordered
      *   bias       1×D×G×H (ldgo; LBR GRU G+1)                                     Wb + Rb
      *   peephole   1×D×3×H (ldgo, gates i,f,o)                                     P (ONNX order i,o,f)
-     *   dst_layer  S×B×(D·H) (tnc)      = Y [S, D, B, H] when D = 1; bidirectional: S×B×2×H reordered to S×2×B×H
+     *   dst_layer  S×B×(D·H) (tnc)      = Y [S, D, B, H] when D = 1; bidirectional: S×B×2×H, reordered to S×2×B×H
+     *                                    by the step, a strided S×2×B×H for the compiled plan
      *   dst_iter   1×D×B×H (ldnc)       = Y_h (and dst_iter_c = Y_c), only when {@code states}
      * </pre>
      * ONNX's gate rows are LSTM i,o,f,c and GRU z,r,h; oneDNN's LSTM i,f,c̃,o and GRU u,r,o (u = z: both
@@ -489,7 +490,7 @@ public final class Recurrent implements Op {
         final long stateBytes, yBufferBytes, primitiveScratchpad;
         final MemorySegment xDesc, stateDesc, yLayerDesc, layerDesc, iterDesc, biasDesc, peepholeDesc;
         final Primitive primitive;
-        final NativeReorder toOnnxY;   // bidirectional: S×B×2×H → S×2×B×H; null otherwise
+        final NativeReorder toOnnxY;   // bidirectional with states (the step): S×B×2×H → S×2×B×H; null otherwise
         final MemorySegment zeros;     // an absent initial state
         Weights constants;             // set by packConstants
         MemorySegment constantH0, constantC0;
@@ -511,7 +512,7 @@ public final class Recurrent implements Op {
             stateDims = new long[] {1, d, n, h};
             yLayerDims = new long[] {t, n, (long) d * h};
             stateBytes = (long) d * n * h * Float.BYTES;
-            yBufferBytes = d == 2 ? t * n * d * h * Float.BYTES : 0;
+            yBufferBytes = d == 2 && states ? t * n * d * h * Float.BYTES : 0;
             String kind = switch (cell) {
                 case LSTM -> "lstm";
                 case GRU -> c.linearBeforeReset() ? "lbr_gru" : "gru";
@@ -548,7 +549,7 @@ public final class Recurrent implements Op {
                 peepholeDesc = peep;
                 primitiveScratchpad = MemoryDescs.size(primitive.queryDesc(dnnl_query_scratchpad_md(), 0));
                 description = base + " [" + primitive.implementation() + "]";
-                toOnnxY = d == 2 ? new NativeReorder(
+                toOnnxY = yBufferBytes > 0 ? new NativeReorder(
                         MemoryDescs.strided(arena, new long[] {t, n, 2, h}, new long[] {2 * n * h, 2L * h, h, 1}),
                         MemoryDescs.strided(arena, new long[] {t, n, 2, h}, new long[] {2 * n * h, h, n * h, 1}), "Y of " + base) : null;
                 zeros = initialStates ? arena.allocate(stateBytes, 64) : MemorySegment.NULL;   // allocate() zero-fills
@@ -634,14 +635,17 @@ public final class Recurrent implements Op {
 
         /**
          * One run's argument lists over these buffers (all native, sizes checked by {@link Execution#set}):
-         * X, initial states (NULL: zeros), weights, Y (ONNX's layout), Y_h and Y_c (NULL when not {@code states}),
-         * and a scratchpad of {@link #scratchpadBytes()}.
+         * X, initial states (NULL: zeros), weights, Y, Y_h and Y_c (NULL when not {@code states}), and a scratchpad
+         * of {@link #scratchpadBytes()}. Y in ONNX's plain layout when {@code states} (the step's outputs), else
+         * (bidirectional) in oneDNN's, S×2×B×H with strides (2BH, H, 2H, 1): no reorder when the next op reads it so.
          */
-        NativeOp.Bound bind(MemorySegment x, MemorySegment h0, MemorySegment c0, Weights w, MemorySegment y, MemorySegment yh, MemorySegment yc, MemorySegment scratchpad) {
+        NativeOp.Bound bind(MemorySegment x, MemorySegment h0, MemorySegment c0, Weights w, MemorySegment y, MemorySegment yh, MemorySegment yc,
+                            MemorySegment scratchpad) {
             Execution e = new Execution(primitive, 12);
             Execution reorder = null;
             try {
-                MemorySegment yLayer = toOnnxY == null ? y : scratchpad.asSlice(align(primitiveScratchpad), yBufferBytes);
+                boolean reorderY = toOnnxY != null;
+                MemorySegment yLayer = reorderY ? scratchpad.asSlice(align(primitiveScratchpad), yBufferBytes) : y;
                 e.arg(DNNL_ARG_SRC_LAYER(), xDesc).set(DNNL_ARG_SRC_LAYER(), x);
                 if (initialStates) {
                     e.arg(DNNL_ARG_SRC_ITER(), stateDesc).set(DNNL_ARG_SRC_ITER(), h0.equals(MemorySegment.NULL) ? zeros : h0);
@@ -659,7 +663,7 @@ public final class Recurrent implements Op {
                 if (primitiveScratchpad > 0) {
                     e.arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0)).set(DNNL_ARG_SCRATCHPAD(), scratchpad);
                 }
-                if (toOnnxY != null) reorder = toOnnxY.bind(yLayer, y);
+                if (reorderY) reorder = toOnnxY.bind(yLayer, y);
             } catch (RuntimeException ex) {
                 e.close();
                 throw ex;
@@ -691,7 +695,7 @@ public final class Recurrent implements Op {
 
     /**
      * The compiled plan's form: runtime inputs X [S, B, I] and any non-constant initial_h / initial_c
-     * [D, B, H], plain; output Y [S, D, B, H], plain; weights packed once.
+     * [D, B, H], plain; output Y [S, D, B, H] in oneDNN's layout; weights packed once.
      */
     private static final class OneDnnOp implements NativeOp {
         final OneDnn rnn;
@@ -705,12 +709,16 @@ public final class Recurrent implements Op {
             inputDescs = new MemorySegment[runtime.length];
             for (int i = 0; i < runtime.length; i++) inputDescs[i] = MemoryDescs.plain(rnn.arena, in.shape(runtime[i]));
             Config c = rnn.c;
-            outputDesc = MemoryDescs.plain(rnn.arena, outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), false).get(0));
+            long t = c.steps(), n = c.batch(), h = c.hidden();
+            // Y [S, D, B, H] as oneDNN writes it (S×B×D×H): plain when D = 1; bidirectional, strided, so that the plan
+            // reorders it only for a reader that needs it plain (PyTorch's export transposes it to S×B×2×H anyway).
+            outputDesc = c.directions() == 1 ? MemoryDescs.plain(rnn.arena, new long[] {t, 1, n, h})
+                    : MemoryDescs.strided(rnn.arena, new long[] {t, 2, n, h}, new long[] {2 * n * h, h, 2 * h, 1});
         }
 
         @Override public MemorySegment inputDesc(int i) { return inputDescs[i]; }
         @Override public MemorySegment outputDesc() { return outputDesc; }
-        @Override public long scratchpadBytes() { return rnn.scratchpadBytes(); }
+        @Override public long scratchpadBytes() { return rnn.primitiveScratchpad; }
         @Override public long weightBytes() { return rnn.constants.layer().byteSize() + rnn.constants.iter().byteSize() + rnn.constants.bias().byteSize(); }
         @Override public String description() { return rnn.description; }
 

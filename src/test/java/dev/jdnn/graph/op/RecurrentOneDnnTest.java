@@ -214,6 +214,37 @@ class RecurrentOneDnnTest {
         }
     }
 
+    /**
+     * The CRNN fixture's compiled plan (its LSTM one oneDNN primitive) runs into a caller tensor with 0 bytes
+     * allocated per steady-state run on the calling thread (best of 3 windows of 200 runs after 200 to settle, as
+     * TorchvisionModelsTest measures it), and its output matches the Java reference.
+     */
+    @org.junit.jupiter.api.Test
+    void compiledCrnnRunAllocatesNothing() {
+        Path model = RecurrentOpsTest.FIX.resolve("crnn_opset14.onnx");
+        var threadBean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Random random = new Random(7);
+        try (dev.jdnn.Model m = dev.jdnn.Model.load(model);
+             dev.jdnn.Session compiled = m.session(CONFIGS.get("NATIVE compiled"));
+             dev.jdnn.Session java = m.session(CONFIGS.get("JAVA"));
+             Tensor x = Tensor.of(random(random, 32 * 96), 1, 1, 32, 96);
+             Tensor out = Tensor.zeros(24, 1, 37)) {
+            Map<String, Tensor> inputs = Map.of("image", x);
+            Map<String, Tensor> outputs = Map.of("logprobs", out);
+            for (int i = 0; i < 200; i++) compiled.run(inputs, outputs);
+            long perRun = Long.MAX_VALUE;
+            for (int window = 0; window < 3 && perRun > 0; window++) {
+                long before = threadBean.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 200; i++) compiled.run(inputs, outputs);
+                perRun = Math.min(perRun, (threadBean.getCurrentThreadAllocatedBytes() - before) / 200);
+            }
+            assertEquals(0, perRun, "bytes allocated per steady-state run");
+            try (Result want = java.run(inputs, List.of("logprobs"))) {
+                dev.jdnn.testing.Fixtures.assertClose(want.get("logprobs").toArray(), out.toArray(), 1e-4, "CRNN logprobs");
+            }
+        }
+    }
+
     /** Uniform in [−0.5, 0.5]. */
     private static float[] random(Random random, int n) {
         float[] v = new float[n];
