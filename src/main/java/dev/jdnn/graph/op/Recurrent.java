@@ -43,9 +43,9 @@ import java.util.Locale;
  * (PyTorch exports "tanh", tf2onnx "Tanh"), one list per direction, or one list (with its alphas and betas)
  * shared by both directions; alphas and betas are taken in order by the functions that use them.
  *
- * <p>Java only: plain loops with double accumulation per time step; a compiled plan runs it as a Java step
- * ({@code explain} prints it as {@code java}). oneDNN has LSTM, GRU and vanilla RNN primitives, but the
- * jextract bindings do not include them yet.
+ * <p>The Java reference ({@link #run}) is plain loops with double accumulation per time step. On the native
+ * backend a node whose result oneDNN's cells compute exactly ({@link #whyJava}) runs oneDNN's RNN primitive
+ * ({@link OneDnn}): in a compiled plan as one native op ({@link #lower}), otherwise as a step calling it.
  */
 public final class Recurrent implements Op {
 
@@ -776,11 +776,7 @@ public final class Recurrent implements Op {
             List<long[]> all = Recurrent.outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), false);
             Tensor y = Tensor.zeros(all.get(0)), yh = Tensor.zeros(all.get(1)), yc = Tensor.zeros(all.get(2));
             try (Arena run = Arena.ofConfined()) {
-                OneDnn.Weights w;
-                synchronized (this) {
-                    if (constantWeights && rnn.constants == null) rnn.constants = rnn.pack(rnn.arena, optional(inputs, 1, node), optional(inputs, 2, node), optional(inputs, 3, node), optional(inputs, 7, node));
-                    w = constantWeights ? rnn.constants : rnn.pack(run, optional(inputs, 1, node), optional(inputs, 2, node), optional(inputs, 3, node), optional(inputs, 7, node));
-                }
+                OneDnn.Weights w = constantWeights ? constants(inputs) : weights(run, inputs);
                 MemorySegment h0 = inputs.size() > 5 && inputs.get(5) != null ? floats(inputs, 5, node).segment() : MemorySegment.NULL;
                 MemorySegment c0 = inputs.size() > 6 && inputs.get(6) != null ? floats(inputs, 6, node).segment() : MemorySegment.NULL;
                 MemorySegment scratch = run.allocate(Math.max(64, rnn.scratchpadBytes()), 64);
@@ -796,6 +792,16 @@ public final class Recurrent implements Op {
             List<Value> out = new ArrayList<>(List.of(new Value.Floats(y), new Value.Floats(yh), new Value.Floats(yc)));
             while (out.size() > shapes.size()) ((Value.Floats) out.removeLast()).tensor().close();
             return out;
+        }
+
+        /** The constant weights, packed on the first run (into the primitive's arena) and kept. */
+        private synchronized OneDnn.Weights constants(List<Value> inputs) {
+            if (rnn.constants == null) rnn.constants = weights(rnn.arena, inputs);
+            return rnn.constants;
+        }
+
+        private OneDnn.Weights weights(Arena into, List<Value> inputs) {
+            return rnn.pack(into, optional(inputs, 1, node), optional(inputs, 2, node), optional(inputs, 3, node), optional(inputs, 7, node));
         }
 
         @Override public void close() {
