@@ -34,7 +34,7 @@ import torchvision.ops.boxes as box_ops
 
 warnings.filterwarnings("ignore")
 
-ARCHS = ["ssdlite320_mobilenet_v3_large", "retinanet_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]
+ARCHS = ["ssdlite320_mobilenet_v3_large", "retinanet_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn", "fcos_resnet50_fpn"]
 
 
 def plain_coordinate_trick(boxes, scores, idxs, iou_threshold):

@@ -334,6 +334,7 @@ public final class Session implements AutoCloseable {
             // Kernels and weights still being made in the background: the plan is ready when they are, and fails here if they failed.
             long t1 = System.nanoTime();
             try {
+                plan.reserveFrameMemory();   // faulting the first run's activation pages in costs this thread nothing while it waits
                 background.await();
             } catch (RuntimeException | Error e) {
                 plan.close();

@@ -173,6 +173,16 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
+     * The raw bytes ({@code elementCount() * dtype().bytes()}, native order) where they are, without making a lazy
+     * tensor's copy: for a {@link #lazy} tensor not yet read, a read-only view of its bytes in the mapped file
+     * (any alignment: check it before handing them to native code that needs aligned floats), else {@link #segment()}.
+     */
+    public MemorySegment bytesInPlace() {
+        ensureOpen();
+        return data != null || lazySource == null ? data() : lazySource.asReadOnly();
+    }
+
+    /**
      * If this tensor's bytes are pages of a mapped file, drops them from the process's resident set (they stay
      * in the page cache and come back on the next read): for a loader's weights once a plan holds its own copy.
      */

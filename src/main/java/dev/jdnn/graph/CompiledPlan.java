@@ -132,6 +132,7 @@ final class CompiledPlan implements AutoCloseable {
     private Slot[] inputSlots, resultSlots;
     private final ArrayDeque<Frame> idle = new ArrayDeque<>();
     private final List<Frame> frames = new ArrayList<>();
+    private FrameMemory reserved;   // the first frame's memory, allocated ahead of its first run; guarded by idle
     private final List<String> explain = new ArrayList<>();
     private final Map<Integer, Integer> concatAxis = new HashMap<>(); // program index of a native Concat → its axis
     private final Set<Integer> inPlace = new HashSet<>();            // Concats whose inputs already sit in their output
@@ -603,17 +604,46 @@ final class CompiledPlan implements AutoCloseable {
         return (bytes + 63) & ~63L;
     }
 
+    /**
+     * A frame's native memory: its activations ({@code frameBytes}) and scratchpad, zeroed when allocated, so
+     * their pages are faulted in then (on this VM ~11 µs a 4 KB page: DenseNet-121's 7.3 MB cost 20–40 ms).
+     */
+    private record FrameMemory(Arena arena, MemorySegment activations, MemorySegment scratchpad) {
+        static FrameMemory allocate(long frameBytes, long scratchpadBytes) {
+            Arena arena = Arena.ofShared();
+            try {
+                return new FrameMemory(arena, arena.allocate(Math.max(64, frameBytes), 64), arena.allocate(scratchpadBytes, 64));
+            } catch (RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Allocates the first frame's memory now, unless a frame or its memory exists already: for the preparing
+     * thread to do while it would otherwise only wait for the background work, so the first run does not fault
+     * those pages in itself. The first run binds its primitives to this memory.
+     */
+    void reserveFrameMemory() {
+        synchronized (idle) {
+            if (closed || reserved != null || !frames.isEmpty()) return;
+            reserved = FrameMemory.allocate(frameBytes, scratchpadBytes);
+        }
+    }
+
     /** One set of buffers and bound argument lists; used by one run at a time. */
     private final class Frame implements AutoCloseable {
-        final Arena memory = Arena.ofShared();
+        final Arena memory;
         final MemorySegment[] segments = new MemorySegment[slots.size()];
         final Value[] values = new Value[slots.size()];   // non-float slots: their current value
         final NativeOp.Bound[] bound = new NativeOp.Bound[program.size()];
 
-        Frame() {
+        Frame(FrameMemory m) {
+            memory = m.arena();
             try {
-                MemorySegment base = memory.allocate(Math.max(64, frameBytes), 64);
-                MemorySegment scratch = memory.allocate(scratchpadBytes, 64);
+                MemorySegment base = m.activations();
+                MemorySegment scratch = m.scratchpad();
                 for (Slot s : slots) segments[s.index] = base.asSlice(s.offset, s.bytes);
                 for (int i = 0; i < program.size(); i++) {
                     bound[i] = inPlace.contains(i) ? () -> {} : bind(program.get(i), scratch);
@@ -717,14 +747,17 @@ final class CompiledPlan implements AutoCloseable {
     }
 
     private Frame acquire() {
+        FrameMemory memory;
         synchronized (idle) {
             if (closed) throw new IllegalStateException("plan is closed");
             active++;
             Frame f = idle.pollFirst();
             if (f != null) return f;
+            memory = reserved;
+            reserved = null;
         }
         try {
-            Frame f = new Frame();
+            Frame f = new Frame(memory != null ? memory : FrameMemory.allocate(frameBytes, scratchpadBytes));
             synchronized (idle) {
                 frames.add(f);
             }
@@ -868,6 +901,11 @@ final class CompiledPlan implements AutoCloseable {
     }
 
     /** Bytes of one frame's planned activation memory (without scratchpad). */
+    /** Whether any instruction forks over the plan's threads (the others were judged too small to split). */
+    boolean forksAny() {
+        return threads > 1 && singleThreaded.size() < program.size();
+    }
+
     long frameBytes() {
         return frameBytes;
     }
@@ -914,6 +952,8 @@ final class CompiledPlan implements AutoCloseable {
         frames.forEach(Frame::close);
         frames.clear();
         idle.clear();
+        if (reserved != null) reserved.arena().close();
+        reserved = null;
         for (Instr i : program) {
             switch (i) {
                 case NativeInstr n -> n.op().close();
