@@ -752,7 +752,7 @@ public final class Recurrent implements Op {
         final OneDnn rnn;
         final List<long[]> shapes;
         final Step java;
-        final boolean constantWeights;
+        final boolean constantWeights, runtimeLengths;
 
         OneDnnStep(Node node, Config c, OneDnn rnn, Inputs in, List<long[]> shapes, Step java) {
             this.node = node;
@@ -763,11 +763,14 @@ public final class Recurrent implements Op {
             boolean constant = true;
             for (int k : new int[] {1, 2, 3, 7}) constant &= !in.has(k) || in.isConstant(k);
             constantWeights = constant;
+            runtimeLengths = in.has(4) && !in.isConstant(4);
         }
 
         @Override public List<long[]> outputShapes() { return shapes; }
         @Override public List<DataType> outputTypes() { return java.outputTypes(); }
-        @Override public String description() { return rnn.description; }
+        @Override public String description() {
+            return rnn.description + (runtimeLengths ? "; the Java reference for a run whose sequence_lens are not all " + c.steps() : "");
+        }
 
         @Override public List<Value> run(List<Value> inputs) {
             if (inputs.size() > 4 && inputs.get(4) != null) {

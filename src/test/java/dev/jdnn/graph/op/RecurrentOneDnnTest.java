@@ -180,6 +180,38 @@ class RecurrentOneDnnTest {
         }
     }
 
+    /**
+     * sequence_lens as a runtime input: a run whose lengths are all S goes through oneDNN, one with shorter lengths
+     * through the Java reference (checked per run); both match the Java backend, and explain says so.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"7,7,7", "7,3,0"})
+    void runtimeSequenceLengthsAreCheckedPerRun(String lengths) throws IOException {
+        int steps = 7, batch = 3, input = 4, hidden = 5, gates = 3;
+        Random random = new Random(3);
+        GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x", 1, steps, batch, input)).addInput(value("lens", 6, batch))
+                .addInitializer(floats("W", random(random, 2 * gates * hidden * input), 2, (long) gates * hidden, input))
+                .addInitializer(floats("R", random(random, 2 * gates * hidden * hidden), 2, (long) gates * hidden, hidden))
+                .addInitializer(floats("B", random(random, 2 * 2 * gates * hidden), 2, 2L * gates * hidden))
+                .addNode(node("GRU", List.of("x", "W", "R", "B", "lens"), List.of("y", "yh"),
+                        attr("hidden_size", (long) hidden), string("direction", "bidirectional"), attr("linear_before_reset", 1L)))
+                .addOutput(ValueInfoProto.newBuilder().setName("y")).addOutput(ValueInfoProto.newBuilder().setName("yh"));
+        Path model = write(dir, "model.onnx", 14, g.build());
+        long[] lens = java.util.Arrays.stream(lengths.split(",")).mapToLong(Long::parseLong).toArray();
+        try (Tensor x = Tensor.of(random(random, steps * batch * input), steps, batch, input);
+             Tensor l = Tensor.ofLongs(lens, dev.jdnn.DataType.INT32, batch)) {
+            Map<String, Result> results = runAll(model, Map.of("x", x, "lens", l), List.of("y", "yh"));
+            try (Result java = results.get("JAVA"); Result node = results.get("NATIVE node by node"); Result compiled = results.get("NATIVE compiled")) {
+                for (String o : List.of("y", "yh")) {
+                    dev.jdnn.testing.Fixtures.assertClose(java.get(o).toArray(), node.get(o).toArray(), TOLERANCE, o + " node by node");
+                    dev.jdnn.testing.Fixtures.assertClose(java.get(o).toArray(), compiled.get(o).toArray(), TOLERANCE, o + " compiled");
+                }
+            }
+        }
+        String plan = explain(model, Map.of("x", new long[] {steps, batch, input}, "lens", new long[] {batch}), List.of("y", "yh"));
+        assertTrue(plan.contains("oneDNN lbr_gru bidirectional_concat") && plan.contains("the Java reference for a run whose sequence_lens are not all 7"), plan);
+    }
+
     /** What oneDNN cannot compute exactly runs the Java reference, and explain says why. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
