@@ -266,10 +266,9 @@ public final class Recurrent implements Op {
      * Why oneDNN's primitive would not compute exactly ONNX's result for this node, or null when it does.
      * oneDNN's cells have fixed functions (LSTM and GRU: sigmoid gates, tanh candidate and output; RNN one
      * eltwise function for both directions), no clip, no coupled input/forget gate, every sequence running all
-     * S steps, time-major data, and no zero-sized dimension.
+     * S steps, and no zero-sized dimension. (layout 1 is oneDNN's ntc data with strided states.)
      */
     String whyJava(Node node, Config c, Inputs in) {
-        if (c.batchFirst()) return "layout 1 (batch-major)";
         if (c.clip() != Double.POSITIVE_INFINITY) return "clip";
         if (c.inputForget()) return "input_forget";
         if (c.steps() == 0 || c.batch() == 0) return "an empty sequence or batch";
@@ -462,7 +461,7 @@ public final class Recurrent implements Op {
      * {@code dnnl_lbr_gru_forward} for linear_before_reset 0 / 1, {@code dnnl_vanilla_rnn_forward}), f32
      * inference, user scratchpad. oneDNN's shapes (L = 1 layer, D directions, G gates):
      * <pre>
-     *   src_layer  S×B×I (tnc)          = X
+     *   src_layer  S×B×I (tnc)          = X (layout 1: ntc, and Y too; states strided B×D×H)
      *   src_iter   1×D×B×H (ldnc)       = initial_h (and src_iter_c = initial_c); zeros when absent
      *   weights    1×D×I×G×H, 1×D×H×G×H (ldigo, packed as the primitive chooses)   from W, R with gates reordered
      *   bias       1×D×G×H (ldgo; LBR GRU G+1)                                     Wb + Rb
@@ -512,7 +511,7 @@ public final class Recurrent implements Op {
             stateDims = new long[] {1, d, n, h};
             yLayerDims = new long[] {t, n, (long) d * h};
             stateBytes = (long) d * n * h * Float.BYTES;
-            yBufferBytes = d == 2 && states ? t * n * d * h * Float.BYTES : 0;
+            yBufferBytes = d == 2 && states && !c.batchFirst() ? t * n * d * h * Float.BYTES : 0;
             String kind = switch (cell) {
                 case LSTM -> "lstm";
                 case GRU -> c.linearBeforeReset() ? "lbr_gru" : "gru";
@@ -521,9 +520,10 @@ public final class Recurrent implements Op {
             String dir = d == 2 ? "bidirectional_concat" : c.reverse()[0] ? "right2left" : "left2right";
             String base = node.label() + ": " + cell + " oneDNN " + kind + " " + dir + " X " + MemoryDescs.dims(new long[] {t, n, i}) + " hidden " + h;
             try {
-                xDesc = MemoryDescs.plain(arena, new long[] {t, n, i});
-                stateDesc = MemoryDescs.plain(arena, stateDims);
-                yLayerDesc = MemoryDescs.plain(arena, yLayerDims);
+                // layout 1: X B×S×I and Y B×S×(D·H) are oneDNN's ntc; states B×D×H are ldnc with strides (D·B·H, H, D·H, 1).
+                xDesc = c.batchFirst() ? MemoryDescs.create(arena, new long[] {t, n, i}, dnnl_ntc()) : MemoryDescs.plain(arena, new long[] {t, n, i});
+                stateDesc = c.batchFirst() ? MemoryDescs.strided(arena, stateDims, new long[] {d * n * h, h, (long) d * h, 1}) : MemoryDescs.plain(arena, stateDims);
+                yLayerDesc = c.batchFirst() ? MemoryDescs.create(arena, yLayerDims, dnnl_ntc()) : MemoryDescs.plain(arena, yLayerDims);
                 MemorySegment src = initialStates ? stateDesc : MemorySegment.NULL, dst = states ? stateDesc : MemorySegment.NULL;
                 MemorySegment anyLayer = MemoryDescs.any(arena, layerDims), anyIter = MemoryDescs.any(arena, iterDims);
                 MemorySegment bias = MemoryDescs.plain(arena, biasDims);
@@ -712,7 +712,7 @@ public final class Recurrent implements Op {
             long t = c.steps(), n = c.batch(), h = c.hidden();
             // Y [S, D, B, H] as oneDNN writes it (S×B×D×H): plain when D = 1; bidirectional, strided, so that the plan
             // reorders it only for a reader that needs it plain (PyTorch's export transposes it to S×B×2×H anyway).
-            outputDesc = c.directions() == 1 ? MemoryDescs.plain(rnn.arena, new long[] {t, 1, n, h})
+            outputDesc = c.directions() == 1 || c.batchFirst() ? MemoryDescs.plain(rnn.arena, outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), c.batchFirst()).get(0))
                     : MemoryDescs.strided(rnn.arena, new long[] {t, 2, n, h}, new long[] {2 * n * h, h, 2 * h, 1});
         }
 
@@ -776,7 +776,7 @@ public final class Recurrent implements Op {
             if (inputs.size() > 4 && inputs.get(4) != null) {
                 for (long len : longs(inputs, 4, node)) if (len != c.steps()) return java.run(inputs);
             }
-            List<long[]> all = Recurrent.outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), false);
+            List<long[]> all = Recurrent.outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), c.batchFirst());
             Tensor y = Tensor.zeros(all.get(0)), yh = Tensor.zeros(all.get(1)), yc = Tensor.zeros(all.get(2));
             try (Arena run = Arena.ofConfined()) {
                 OneDnn.Weights w = constantWeights ? constants(inputs) : weights(run, inputs);

@@ -47,8 +47,7 @@ class RecurrentOneDnnTest {
 
     /**
      * ONNX's node tests with every input but X made an initializer (how exported models carry weights): pass on
-     * every configuration within ONNX's tolerance, and the compiled plan runs oneDNN unless the test needs what
-     * oneDNN has not (layout 1: the batchwise tests).
+     * every configuration within ONNX's tolerance, and the compiled plan runs oneDNN for all of them.
      */
     @ParameterizedTest
     @ValueSource(strings = {"test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_with_peepholes", "test_lstm_batchwise",
@@ -93,10 +92,9 @@ class RecurrentOneDnnTest {
                 results.values().forEach(Result::close);
             }
             String plan = explain(model, shapes, outputs);
-            boolean exact = !name.contains("batchwise");   // the seq_length tests' sequence_lens are all S: exact too
+            // All exact: the batchwise tests are layout 1 (ntc), the seq_length tests' sequence_lens are all S.
             String op = plan.lines().filter(l -> l.contains("LSTM") || l.contains("GRU") || l.contains("RNN")).findFirst().orElseThrow();
-            if (exact) assertTrue(op.contains("oneDNN"), op);
-            else assertTrue(op.startsWith("java") && op.contains("Java reference: "), op);
+            assertTrue(op.contains("oneDNN"), op);
         } finally {
             inputs.values().forEach(Tensor::close);
         }
@@ -105,29 +103,35 @@ class RecurrentOneDnnTest {
     /**
      * Random weights, biases, peepholes and initial states: oneDNN (native node by node and compiled) against the
      * Java reference, forward, reverse and bidirectional, batch 1 and 3, hidden sizes not a multiple of 8, every
-     * output; initial_h / initial_c either initializers or runtime inputs.
+     * output; initial_h / initial_c either initializers or runtime inputs; layout 0 and (last column) 1.
      */
     @ParameterizedTest
     @CsvSource({
-            "LSTM, forward, 1, 5, true, false", "LSTM, reverse, 3, 13, true, true", "LSTM, bidirectional, 3, 7, true, true",
-            "LSTM, bidirectional, 1, 5, false, false", "LSTMP, bidirectional, 3, 6, true, false", "LSTMP, forward, 2, 3, false, true",
-            "GRU, forward, 3, 5, true, false", "GRU, bidirectional, 3, 11, true, true", "GRU, reverse, 1, 9, false, false",
-            "GRULBR, forward, 1, 5, true, true", "GRULBR, bidirectional, 3, 13, true, false", "GRULBR, reverse, 3, 3, false, false",
-            "RNN, forward, 3, 5, true, false", "RNN, bidirectional, 3, 9, true, true", "RNNRELU, reverse, 1, 6, true, false",
-            "RNNRELU, bidirectional, 3, 5, false, false"})
-    void oneDnnMatchesJavaReference(String kind, String direction, int batch, int hidden, boolean initialStates, boolean runtimeStates) throws IOException {
+            "LSTM, forward, 1, 5, true, false, 0", "LSTM, reverse, 3, 13, true, true, 0", "LSTM, bidirectional, 3, 7, true, true, 0",
+            "LSTM, bidirectional, 1, 5, false, false, 0", "LSTMP, bidirectional, 3, 6, true, false, 0", "LSTMP, forward, 2, 3, false, true, 0",
+            "GRU, forward, 3, 5, true, false, 0", "GRU, bidirectional, 3, 11, true, true, 0", "GRU, reverse, 1, 9, false, false, 0",
+            "GRULBR, forward, 1, 5, true, true, 0", "GRULBR, bidirectional, 3, 13, true, false, 0", "GRULBR, reverse, 3, 3, false, false, 0",
+            "RNN, forward, 3, 5, true, false, 0", "RNN, bidirectional, 3, 9, true, true, 0", "RNNRELU, reverse, 1, 6, true, false, 0",
+            "RNNRELU, bidirectional, 3, 5, false, false, 0",
+            "LSTM, bidirectional, 3, 7, true, true, 1", "LSTMP, reverse, 2, 5, true, false, 1", "GRULBR, bidirectional, 3, 9, true, true, 1",
+            "GRU, forward, 1, 6, false, false, 1", "RNN, bidirectional, 2, 5, true, false, 1"})
+    void oneDnnMatchesJavaReference(String kind, String direction, int batch, int hidden, boolean initialStates, boolean runtimeStates,
+                                    int layout) throws IOException {
+        boolean batchFirst = layout == 1;
         String op = kind.startsWith("LSTM") ? "LSTM" : kind.startsWith("GRU") ? "GRU" : "RNN";
         int gates = op.equals("LSTM") ? 4 : op.equals("GRU") ? 3 : 1, dirs = direction.equals("bidirectional") ? 2 : 1;
         int steps = 7, input = 10;
         Random random = new Random(kind.hashCode() * 31L + hidden);
-        GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x", 1, steps, batch, input));
+        long[] xShape = batchFirst ? new long[] {batch, steps, input} : new long[] {steps, batch, input};
+        long[] stateShape = batchFirst ? new long[] {batch, dirs, hidden} : new long[] {dirs, batch, hidden};
+        GraphProto.Builder g = GraphProto.newBuilder().addInput(value("x", 1, xShape));
         List<String> in = new ArrayList<>(List.of("x", "W", "R", "B", ""));
         g.addInitializer(floats("W", random(random, dirs * gates * hidden * input), dirs, (long) gates * hidden, input));
         g.addInitializer(floats("R", random(random, dirs * gates * hidden * hidden), dirs, (long) gates * hidden, hidden));
         g.addInitializer(floats("B", random(random, dirs * 2 * gates * hidden), dirs, 2L * gates * hidden));
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        Map<String, long[]> shapes = new LinkedHashMap<>(Map.of("x", new long[] {steps, batch, input}));
-        inputs.put("x", Tensor.of(random(random, steps * batch * input), steps, batch, input));
+        Map<String, long[]> shapes = new LinkedHashMap<>(Map.of("x", xShape));
+        inputs.put("x", Tensor.of(random(random, steps * batch * input), xShape));
         List<String> states = op.equals("LSTM") ? List.of("h0", "c0") : List.of("h0");
         for (String s : states) {
             if (!initialStates) {
@@ -137,11 +141,11 @@ class RecurrentOneDnnTest {
             in.add(s);
             float[] v = random(random, dirs * batch * hidden);
             if (runtimeStates) {
-                g.addInput(value(s, 1, dirs, batch, hidden));
-                inputs.put(s, Tensor.of(v, dirs, batch, hidden));
-                shapes.put(s, new long[] {dirs, batch, hidden});
+                g.addInput(value(s, 1, stateShape));
+                inputs.put(s, Tensor.of(v, stateShape));
+                shapes.put(s, stateShape);
             } else {
-                g.addInitializer(floats(s, v, dirs, batch, hidden));
+                g.addInitializer(floats(s, v, stateShape));
             }
         }
         if (kind.equals("LSTMP")) {
@@ -150,6 +154,7 @@ class RecurrentOneDnnTest {
         }
         List<String> outs = op.equals("LSTM") ? List.of("y", "yh", "yc") : List.of("y", "yh");
         List<AttributeProto> attrs = new ArrayList<>(List.of(attr("hidden_size", (long) hidden), string("direction", direction)));
+        if (batchFirst) attrs.add(attr("layout", 1L));
         if (kind.equals("GRULBR")) attrs.add(attr("linear_before_reset", 1L));
         if (kind.equals("RNNRELU")) attrs.add(strings("activations", dirs == 2 ? new String[] {"Relu", "Relu"} : new String[] {"Relu"}));
         g.addNode(node(op, in, outs, attrs.toArray(AttributeProto[]::new)));
@@ -220,7 +225,7 @@ class RecurrentOneDnnTest {
             "LSTM | activations=Sigmoid,Tanh,Relu | Java reference: activations [Sigmoid, Tanh, Relu]",
             "GRU | activations=HardSigmoid,Tanh | Java reference: activations [HardSigmoid, Tanh]",
             "RNN | activations=Softsign | Java reference: activations [Softsign]",
-            "RNN | layout=1 | Java reference: layout 1",
+            "GRU | clip=1 | Java reference: clip",
     })
     void inexactNodesRunTheJavaReference(String op, String attribute, String reason) throws IOException {
         int gates = op.equals("LSTM") ? 4 : op.equals("GRU") ? 3 : 1, hidden = 5, input = 3;
