@@ -43,9 +43,9 @@ import java.util.Locale;
  * (PyTorch exports "tanh", tf2onnx "Tanh"), one list per direction, or one list (with its alphas and betas)
  * shared by both directions; alphas and betas are taken in order by the functions that use them.
  *
- * <p>Java only: plain loops with double accumulation per time step; a compiled plan runs it as a Java step
- * ({@code explain} prints it as {@code java}). oneDNN has LSTM, GRU and vanilla RNN primitives, but the
- * jextract bindings do not include them yet.
+ * <p>The Java reference ({@link #run}) is plain loops with double accumulation per time step. On the native
+ * backend a node whose result oneDNN's cells compute exactly ({@link #whyJava}) runs oneDNN's RNN primitive
+ * ({@link OneDnn}): in a compiled plan as one native op ({@link #lower}), otherwise as a step calling it.
  */
 public final class Recurrent implements Op {
 
@@ -266,10 +266,9 @@ public final class Recurrent implements Op {
      * Why oneDNN's primitive would not compute exactly ONNX's result for this node, or null when it does.
      * oneDNN's cells have fixed functions (LSTM and GRU: sigmoid gates, tanh candidate and output; RNN one
      * eltwise function for both directions), no clip, no coupled input/forget gate, every sequence running all
-     * S steps, time-major data, and no zero-sized dimension.
+     * S steps, and no zero-sized dimension. (layout 1 is oneDNN's ntc data with strided states.)
      */
     String whyJava(Node node, Config c, Inputs in) {
-        if (c.batchFirst()) return "layout 1 (batch-major)";
         if (c.clip() != Double.POSITIVE_INFINITY) return "clip";
         if (c.inputForget()) return "input_forget";
         if (c.steps() == 0 || c.batch() == 0) return "an empty sequence or batch";
@@ -462,12 +461,13 @@ public final class Recurrent implements Op {
      * {@code dnnl_lbr_gru_forward} for linear_before_reset 0 / 1, {@code dnnl_vanilla_rnn_forward}), f32
      * inference, user scratchpad. oneDNN's shapes (L = 1 layer, D directions, G gates):
      * <pre>
-     *   src_layer  S×B×I (tnc)          = X
+     *   src_layer  S×B×I (tnc)          = X (layout 1: ntc, and Y too; states strided B×D×H)
      *   src_iter   1×D×B×H (ldnc)       = initial_h (and src_iter_c = initial_c); zeros when absent
      *   weights    1×D×I×G×H, 1×D×H×G×H (ldigo, packed as the primitive chooses)   from W, R with gates reordered
      *   bias       1×D×G×H (ldgo; LBR GRU G+1)                                     Wb + Rb
      *   peephole   1×D×3×H (ldgo, gates i,f,o)                                     P (ONNX order i,o,f)
-     *   dst_layer  S×B×(D·H) (tnc)      = Y [S, D, B, H] when D = 1; bidirectional: S×B×2×H reordered to S×2×B×H
+     *   dst_layer  S×B×(D·H) (tnc)      = Y [S, D, B, H] when D = 1; bidirectional: S×B×2×H, reordered to S×2×B×H
+     *                                    by the step, a strided S×2×B×H for the compiled plan
      *   dst_iter   1×D×B×H (ldnc)       = Y_h (and dst_iter_c = Y_c), only when {@code states}
      * </pre>
      * ONNX's gate rows are LSTM i,o,f,c and GRU z,r,h; oneDNN's LSTM i,f,c̃,o and GRU u,r,o (u = z: both
@@ -489,7 +489,7 @@ public final class Recurrent implements Op {
         final long stateBytes, yBufferBytes, primitiveScratchpad;
         final MemorySegment xDesc, stateDesc, yLayerDesc, layerDesc, iterDesc, biasDesc, peepholeDesc;
         final Primitive primitive;
-        final NativeReorder toOnnxY;   // bidirectional: S×B×2×H → S×2×B×H; null otherwise
+        final NativeReorder toOnnxY;   // bidirectional with states (the step): S×B×2×H → S×2×B×H; null otherwise
         final MemorySegment zeros;     // an absent initial state
         Weights constants;             // set by packConstants
         MemorySegment constantH0, constantC0;
@@ -511,7 +511,7 @@ public final class Recurrent implements Op {
             stateDims = new long[] {1, d, n, h};
             yLayerDims = new long[] {t, n, (long) d * h};
             stateBytes = (long) d * n * h * Float.BYTES;
-            yBufferBytes = d == 2 ? t * n * d * h * Float.BYTES : 0;
+            yBufferBytes = d == 2 && states && !c.batchFirst() ? t * n * d * h * Float.BYTES : 0;
             String kind = switch (cell) {
                 case LSTM -> "lstm";
                 case GRU -> c.linearBeforeReset() ? "lbr_gru" : "gru";
@@ -520,9 +520,10 @@ public final class Recurrent implements Op {
             String dir = d == 2 ? "bidirectional_concat" : c.reverse()[0] ? "right2left" : "left2right";
             String base = node.label() + ": " + cell + " oneDNN " + kind + " " + dir + " X " + MemoryDescs.dims(new long[] {t, n, i}) + " hidden " + h;
             try {
-                xDesc = MemoryDescs.plain(arena, new long[] {t, n, i});
-                stateDesc = MemoryDescs.plain(arena, stateDims);
-                yLayerDesc = MemoryDescs.plain(arena, yLayerDims);
+                // layout 1: X B×S×I and Y B×S×(D·H) are oneDNN's ntc; states B×D×H are ldnc with strides (D·B·H, H, D·H, 1).
+                xDesc = c.batchFirst() ? MemoryDescs.create(arena, new long[] {t, n, i}, dnnl_ntc()) : MemoryDescs.plain(arena, new long[] {t, n, i});
+                stateDesc = c.batchFirst() ? MemoryDescs.strided(arena, stateDims, new long[] {d * n * h, h, (long) d * h, 1}) : MemoryDescs.plain(arena, stateDims);
+                yLayerDesc = c.batchFirst() ? MemoryDescs.create(arena, yLayerDims, dnnl_ntc()) : MemoryDescs.plain(arena, yLayerDims);
                 MemorySegment src = initialStates ? stateDesc : MemorySegment.NULL, dst = states ? stateDesc : MemorySegment.NULL;
                 MemorySegment anyLayer = MemoryDescs.any(arena, layerDims), anyIter = MemoryDescs.any(arena, iterDims);
                 MemorySegment bias = MemoryDescs.plain(arena, biasDims);
@@ -548,7 +549,7 @@ public final class Recurrent implements Op {
                 peepholeDesc = peep;
                 primitiveScratchpad = MemoryDescs.size(primitive.queryDesc(dnnl_query_scratchpad_md(), 0));
                 description = base + " [" + primitive.implementation() + "]";
-                toOnnxY = d == 2 ? new NativeReorder(
+                toOnnxY = yBufferBytes > 0 ? new NativeReorder(
                         MemoryDescs.strided(arena, new long[] {t, n, 2, h}, new long[] {2 * n * h, 2L * h, h, 1}),
                         MemoryDescs.strided(arena, new long[] {t, n, 2, h}, new long[] {2 * n * h, h, n * h, 1}), "Y of " + base) : null;
                 zeros = initialStates ? arena.allocate(stateBytes, 64) : MemorySegment.NULL;   // allocate() zero-fills
@@ -634,14 +635,17 @@ public final class Recurrent implements Op {
 
         /**
          * One run's argument lists over these buffers (all native, sizes checked by {@link Execution#set}):
-         * X, initial states (NULL: zeros), weights, Y (ONNX's layout), Y_h and Y_c (NULL when not {@code states}),
-         * and a scratchpad of {@link #scratchpadBytes()}.
+         * X, initial states (NULL: zeros), weights, Y, Y_h and Y_c (NULL when not {@code states}), and a scratchpad
+         * of {@link #scratchpadBytes()}. Y in ONNX's plain layout when {@code states} (the step's outputs), else
+         * (bidirectional) in oneDNN's, S×2×B×H with strides (2BH, H, 2H, 1): no reorder when the next op reads it so.
          */
-        NativeOp.Bound bind(MemorySegment x, MemorySegment h0, MemorySegment c0, Weights w, MemorySegment y, MemorySegment yh, MemorySegment yc, MemorySegment scratchpad) {
+        NativeOp.Bound bind(MemorySegment x, MemorySegment h0, MemorySegment c0, Weights w, MemorySegment y, MemorySegment yh, MemorySegment yc,
+                            MemorySegment scratchpad) {
             Execution e = new Execution(primitive, 12);
             Execution reorder = null;
             try {
-                MemorySegment yLayer = toOnnxY == null ? y : scratchpad.asSlice(align(primitiveScratchpad), yBufferBytes);
+                boolean reorderY = toOnnxY != null;
+                MemorySegment yLayer = reorderY ? scratchpad.asSlice(align(primitiveScratchpad), yBufferBytes) : y;
                 e.arg(DNNL_ARG_SRC_LAYER(), xDesc).set(DNNL_ARG_SRC_LAYER(), x);
                 if (initialStates) {
                     e.arg(DNNL_ARG_SRC_ITER(), stateDesc).set(DNNL_ARG_SRC_ITER(), h0.equals(MemorySegment.NULL) ? zeros : h0);
@@ -659,7 +663,7 @@ public final class Recurrent implements Op {
                 if (primitiveScratchpad > 0) {
                     e.arg(DNNL_ARG_SCRATCHPAD(), primitive.queryDesc(dnnl_query_scratchpad_md(), 0)).set(DNNL_ARG_SCRATCHPAD(), scratchpad);
                 }
-                if (toOnnxY != null) reorder = toOnnxY.bind(yLayer, y);
+                if (reorderY) reorder = toOnnxY.bind(yLayer, y);
             } catch (RuntimeException ex) {
                 e.close();
                 throw ex;
@@ -691,7 +695,7 @@ public final class Recurrent implements Op {
 
     /**
      * The compiled plan's form: runtime inputs X [S, B, I] and any non-constant initial_h / initial_c
-     * [D, B, H], plain; output Y [S, D, B, H], plain; weights packed once.
+     * [D, B, H], plain; output Y [S, D, B, H] in oneDNN's layout; weights packed once.
      */
     private static final class OneDnnOp implements NativeOp {
         final OneDnn rnn;
@@ -705,12 +709,16 @@ public final class Recurrent implements Op {
             inputDescs = new MemorySegment[runtime.length];
             for (int i = 0; i < runtime.length; i++) inputDescs[i] = MemoryDescs.plain(rnn.arena, in.shape(runtime[i]));
             Config c = rnn.c;
-            outputDesc = MemoryDescs.plain(rnn.arena, outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), false).get(0));
+            long t = c.steps(), n = c.batch(), h = c.hidden();
+            // Y [S, D, B, H] as oneDNN writes it (S×B×D×H): plain when D = 1; bidirectional, strided, so that the plan
+            // reorders it only for a reader that needs it plain (PyTorch's export transposes it to S×B×2×H anyway).
+            outputDesc = c.directions() == 1 || c.batchFirst() ? MemoryDescs.plain(rnn.arena, outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), c.batchFirst()).get(0))
+                    : MemoryDescs.strided(rnn.arena, new long[] {t, 2, n, h}, new long[] {2 * n * h, h, 2 * h, 1});
         }
 
         @Override public MemorySegment inputDesc(int i) { return inputDescs[i]; }
         @Override public MemorySegment outputDesc() { return outputDesc; }
-        @Override public long scratchpadBytes() { return rnn.scratchpadBytes(); }
+        @Override public long scratchpadBytes() { return rnn.primitiveScratchpad; }
         @Override public long weightBytes() { return rnn.constants.layer().byteSize() + rnn.constants.iter().byteSize() + rnn.constants.bias().byteSize(); }
         @Override public String description() { return rnn.description; }
 
@@ -744,7 +752,7 @@ public final class Recurrent implements Op {
         final OneDnn rnn;
         final List<long[]> shapes;
         final Step java;
-        final boolean constantWeights;
+        final boolean constantWeights, runtimeLengths;
 
         OneDnnStep(Node node, Config c, OneDnn rnn, Inputs in, List<long[]> shapes, Step java) {
             this.node = node;
@@ -755,24 +763,23 @@ public final class Recurrent implements Op {
             boolean constant = true;
             for (int k : new int[] {1, 2, 3, 7}) constant &= !in.has(k) || in.isConstant(k);
             constantWeights = constant;
+            runtimeLengths = in.has(4) && !in.isConstant(4);
         }
 
         @Override public List<long[]> outputShapes() { return shapes; }
         @Override public List<DataType> outputTypes() { return java.outputTypes(); }
-        @Override public String description() { return rnn.description; }
+        @Override public String description() {
+            return rnn.description + (runtimeLengths ? "; the Java reference for a run whose sequence_lens are not all " + c.steps() : "");
+        }
 
         @Override public List<Value> run(List<Value> inputs) {
             if (inputs.size() > 4 && inputs.get(4) != null) {
                 for (long len : longs(inputs, 4, node)) if (len != c.steps()) return java.run(inputs);
             }
-            List<long[]> all = Recurrent.outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), false);
+            List<long[]> all = Recurrent.outputShapes(c.steps(), c.batch(), c.directions(), c.hidden(), c.batchFirst());
             Tensor y = Tensor.zeros(all.get(0)), yh = Tensor.zeros(all.get(1)), yc = Tensor.zeros(all.get(2));
             try (Arena run = Arena.ofConfined()) {
-                OneDnn.Weights w;
-                synchronized (this) {
-                    if (constantWeights && rnn.constants == null) rnn.constants = rnn.pack(rnn.arena, optional(inputs, 1, node), optional(inputs, 2, node), optional(inputs, 3, node), optional(inputs, 7, node));
-                    w = constantWeights ? rnn.constants : rnn.pack(run, optional(inputs, 1, node), optional(inputs, 2, node), optional(inputs, 3, node), optional(inputs, 7, node));
-                }
+                OneDnn.Weights w = constantWeights ? constants(inputs) : weights(run, inputs);
                 MemorySegment h0 = inputs.size() > 5 && inputs.get(5) != null ? floats(inputs, 5, node).segment() : MemorySegment.NULL;
                 MemorySegment c0 = inputs.size() > 6 && inputs.get(6) != null ? floats(inputs, 6, node).segment() : MemorySegment.NULL;
                 MemorySegment scratch = run.allocate(Math.max(64, rnn.scratchpadBytes()), 64);
@@ -788,6 +795,16 @@ public final class Recurrent implements Op {
             List<Value> out = new ArrayList<>(List.of(new Value.Floats(y), new Value.Floats(yh), new Value.Floats(yc)));
             while (out.size() > shapes.size()) ((Value.Floats) out.removeLast()).tensor().close();
             return out;
+        }
+
+        /** The constant weights, packed on the first run (into the primitive's arena) and kept. */
+        private synchronized OneDnn.Weights constants(List<Value> inputs) {
+            if (rnn.constants == null) rnn.constants = weights(rnn.arena, inputs);
+            return rnn.constants;
+        }
+
+        private OneDnn.Weights weights(Arena into, List<Value> inputs) {
+            return rnn.pack(into, optional(inputs, 1, node), optional(inputs, 2, node), optional(inputs, 3, node), optional(inputs, 7, node));
         }
 
         @Override public void close() {
