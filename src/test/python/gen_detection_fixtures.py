@@ -13,6 +13,9 @@ Cases:
                                scores on a 0.05 grid so many tie (NMS must visit equal scores by box index)
   batched_nms_op11             torchvision.ops.batched_nms (the coordinate trick torchvision exports:
                                boxes offset per class, one NonMaxSuppression) with 4 classes
+  batched_nms_if_op11          scores > 0.5, then batched_nms: torch keeps batched_nms's zero-box early return
+                               as an If whose branches return different shapes (then: none, else: the kept ones)
+  batched_nms_if_empty_op11    the same with every score below 0.5: no box, the If's then_branch
   roi_align_*_op11             roi_align(aligned=False) as torchvision's detectors use it (sampling_ratio 2
                                and adaptive 0, spatial_scale 0.25, rois spilling over the border)
   roi_align_aligned_op16       aligned=True at opset 16: torchvision 0.14 writes no coordinate_transformation_mode,
@@ -43,6 +46,15 @@ class Nms(torch.nn.Module):
 class BatchedNms(torch.nn.Module):
     def forward(self, boxes, scores, classes):
         return torchvision.ops.batched_nms(boxes, scores, classes, 0.5)
+
+
+class FilteredBatchedNms(torch.nn.Module):
+    """A score threshold, then batched_nms: the box count depends on the data, so torch keeps batched_nms's
+    early return on zero boxes as an ONNX If (then_branch: no boxes, else_branch: the coordinate trick),
+    whose branches read outer-scope tensors and return different shapes."""
+    def forward(self, boxes, scores, classes):
+        keep = torch.where(scores > 0.5)[0]
+        return keep[torchvision.ops.batched_nms(boxes[keep], scores[keep], classes[keep], 0.5)]
 
 
 class RoiAlign(torch.nn.Module):
@@ -109,6 +121,10 @@ def main():
     lines.append(export("roi_align_aligned_op16", RoiAlign((3, 3), 0.25, 2, True), [x, rois], ["x", "rois"], 16))
     lines.append(export("roi_align_unaligned_op16", RoiAlign((7, 7), 0.25, 0, False), [x, rois], ["x", "rois"], 16,
                         patch=set_output_half_pixel))
+    # Last, so the cases above keep their random draws: some boxes pass the threshold, then none do.
+    lines.append(export("batched_nms_if_op11", FilteredBatchedNms(), [boxes, scores, classes], ["boxes", "scores", "classes"], 11))
+    lines.append(export("batched_nms_if_empty_op11", FilteredBatchedNms(), [boxes, scores * 0.4, classes],
+                        ["boxes", "scores", "classes"], 11))
     with open(os.path.join(OUT, "cases.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

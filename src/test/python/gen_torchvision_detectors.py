@@ -34,7 +34,7 @@ import torchvision.ops.boxes as box_ops
 
 warnings.filterwarnings("ignore")
 
-ARCHS = ["ssdlite320_mobilenet_v3_large", "retinanet_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]
+ARCHS = ["ssdlite320_mobilenet_v3_large", "retinanet_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn", "fcos_resnet50_fpn"]
 
 
 def plain_coordinate_trick(boxes, scores, idxs, iou_threshold):
@@ -93,7 +93,7 @@ def export(arch, out, opsets, plain):
         path = os.path.join(d, f"opset{opset}.onnx")
         try:
             torch.onnx.export(model, ([image],), path, opset_version=opset, input_names=["image"],
-                              output_names=["boxes", "scores", "labels"])
+                              output_names=list(det.keys()))   # Faster R-CNN returns boxes, labels, scores; the others boxes, scores, labels
             print(f"  opset {opset}: {os.path.getsize(path) // 1024} KiB", flush=True)
             if heads:
                 write_head_names(path, d, heads)

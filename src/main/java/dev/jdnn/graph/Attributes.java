@@ -7,7 +7,7 @@ import java.util.Map;
 public final class Attributes {
     private final Map<String, Object> values;
 
-    /** Values are Long, Float, String, long[], float[], String[], or {@link Value} (tensor attributes). */
+    /** Values are Long, Float, String, long[], float[], String[], {@link Value} (tensor attributes) or {@link Subgraph} (graph attributes). */
     public Attributes(Map<String, Object> values) {
         this.values = Map.copyOf(values);
     }
@@ -68,11 +68,33 @@ public final class Attributes {
         throw new IllegalArgumentException("attribute " + name + " is not a tensor: " + describe(v));
     }
 
+    /** Whether attribute {@code name} is a graph (a control-flow node's branch or body). */
+    public boolean isGraph(String name) {
+        return values.get(name) instanceof Subgraph;
+    }
+
+    /** A graph attribute (If's then_branch), or null when absent. */
+    public Subgraph getGraph(String name) {
+        Object v = values.get(name);
+        if (v == null) return null;
+        if (v instanceof Subgraph g) return g;
+        throw new IllegalArgumentException("attribute " + name + " is not a graph: " + describe(v));
+    }
+
+    /**
+     * The graph attributes, by attribute name: the order in which the importer appends their outer-scope
+     * references to the node's inputs ({@link Subgraph#implicitInputs}).
+     */
+    public java.util.List<Subgraph> graphs() {
+        return values.keySet().stream().sorted().filter(this::isGraph).map(this::getGraph).toList();
+    }
+
     public java.util.Set<String> names() {
         return values.keySet();
     }
 
     private static String describe(Object v) {
+        if (v instanceof Subgraph g) return "graph " + g.name() + " (" + g.nodes().size() + " nodes)";
         if (v instanceof long[] a) return Arrays.toString(a);
         if (v instanceof float[] a) return Arrays.toString(a);
         if (v instanceof String[] a) return Arrays.toString(a);

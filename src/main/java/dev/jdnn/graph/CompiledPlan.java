@@ -396,7 +396,8 @@ final class CompiledPlan implements AutoCloseable {
         // Described by its first named output (an LSTM whose Y is omitted names only Y_h).
         String shown = node.outputs().stream().filter(o -> !o.isEmpty()).findFirst().orElseThrow();
         explain.add("java    " + node.label() + ": " + node.opType() + " " + Tensor.format(shapes.get(shown))
-                + (types.get(shown) == DataType.FLOAT ? "" : " " + types.get(shown).onnxName()));
+                + (types.get(shown) == DataType.FLOAT ? "" : " " + types.get(shown).onnxName())
+                + (step.description() == null ? "" : " (" + step.description() + ")"));
         program.add(new JavaInstr(node, step, args, outs));
         return true;
     }
@@ -900,6 +901,11 @@ final class CompiledPlan implements AutoCloseable {
     }
 
     /** Bytes of one frame's planned activation memory (without scratchpad). */
+    /** Whether any instruction forks over the plan's threads (the others were judged too small to split). */
+    boolean forksAny() {
+        return threads > 1 && singleThreaded.size() < program.size();
+    }
+
     long frameBytes() {
         return frameBytes;
     }

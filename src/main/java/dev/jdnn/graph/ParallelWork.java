@@ -20,6 +20,30 @@ final class ParallelWork {
     /** Primitives estimated to take less than this many microseconds on one thread run on one thread. */
     static final double MIN_MICROS = Double.parseDouble(System.getProperty("jdnn.parallel.minMicros", "20"));
 
+    /**
+     * A compiled plan that forks some primitives and whose estimated single-thread time is below this many
+     * microseconds is also prepared on one thread, both are timed at prepare, and the faster is kept
+     * ({@code Plan}): for networks made of small primitives the forks and joins, and the data crossing between
+     * the cores' caches, can cost more than the second thread gains, and only a measurement tells on a given
+     * machine. Larger plans always fork (their primitives split well), and timing them would cost more than it
+     * could win. 0 disables the timing.
+     */
+    static final double TIMED_PLAN_MAX_MICROS = Double.parseDouble(System.getProperty("jdnn.parallel.timePlansBelowMicros", "20000"));
+
+    /** How {@code Plan} picks between forking and one thread for such a plan: timed (default), or forced by {@code -Djdnn.parallel.planThreads}. */
+    enum PlanThreads { TIMED, FORKED, ONE }
+
+    /** {@code -Djdnn.parallel.planThreads=timed|forked|one}, read at each prepare. */
+    static PlanThreads planThreads() {
+        String v = System.getProperty("jdnn.parallel.planThreads", "timed");
+        return switch (v) {
+            case "timed" -> PlanThreads.TIMED;
+            case "forked" -> PlanThreads.FORKED;
+            case "one" -> PlanThreads.ONE;
+            default -> throw new IllegalArgumentException("-Djdnn.parallel.planThreads must be timed, forked or one, got '" + v + "'");
+        };
+    }
+
     // One core of the AVX2/AVX-512 machines jdnn is measured on sustains ~60 GFLOP/s in small convs and
     // copies ~20 GB/s between L2-resident buffers: flops/ns and bytes/ns.
     private static final double FLOPS_PER_NANO = 60;

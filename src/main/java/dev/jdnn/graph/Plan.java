@@ -33,6 +33,7 @@ public final class Plan implements AutoCloseable {
     private final Map<String, Value> folded = new HashMap<>();   // computed at prepare time; owned by the plan
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Integer> foldedOps = new java.util.TreeMap<>();   // op type → nodes computed at prepare
+    private final List<String> inlined = new ArrayList<>();   // explain lines: If nodes replaced by their branch at prepare
     private final List<Op.Step> steps = new ArrayList<>();
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final Set<String> requested;
@@ -46,8 +47,9 @@ public final class Plan implements AutoCloseable {
     private final Limits limits;
     private long totalBytes;        // every node output's bytes, before sharing
     private long activationBytes;   // what one run needs: the compiled frame (all parts for a split batch), else totalBytes
-    private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit)
-    private int parts = 1;
+    private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit);
+    private int parts = 1;          // with parts == 1, the whole plan prepared for one thread, measured faster (chooseThreads)
+    private String threadChoice;    // what chooseThreads measured, for explain
     private volatile boolean closed;
     // A data-dependent tail (constructed with tailAtDataDependence): the first node whose output shape depends on
     // values computed at run time, and it and every needed node after it, run per run by a plan prepared then.
@@ -121,6 +123,7 @@ public final class Plan implements AutoCloseable {
                     Set<String> wanted = new HashSet<>(tailStart == null ? this.requested : headOutputs);
                     if (tailStart != null) wanted.retainAll(computed);   // the head's constants and inputs are handed on directly
                     program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, wanted, context, optimizations);
+                    if (tailStart == null && bound.isEmpty()) chooseThreads(graph, inputShapes, context, optimizations);
                 }
                 if (compile) {
                     steps.forEach(Op.Step::close);
@@ -171,6 +174,100 @@ public final class Plan implements AutoCloseable {
         } finally {
             dev.jdnn.dnnl.Dnnl.setThreads(threads);
             if (candidate != null) candidate.close();
+        }
+    }
+
+    /**
+     * With several oneDNN threads, a plan that forks some of its primitives and is small enough
+     * ({@link ParallelWork#TIMED_PLAN_MAX_MICROS}, estimated on one thread) is prepared a second time for one
+     * thread, and both are timed here on a fixed input: alternating runs after two warm-up runs each, medians
+     * of five. The one-thread plan replaces the forking one only when it is at least 3 % faster. Networks of
+     * many small primitives (ShuffleNet, batch 1) run faster on one core than forking over two; others
+     * (MobileNetV3, EfficientNet) gain from the second thread; which one wins depends on the machine, so it is
+     * measured rather than guessed. Only plans whose inputs and requested outputs are all float are timed.
+     */
+    private void chooseThreads(Graph original, Map<String, long[]> inputShapes, Op.Context context, Optimizations optimizations) {
+        int threads = dev.jdnn.dnnl.Dnnl.threads();
+        ParallelWork.PlanThreads how = ParallelWork.planThreads();
+        if (threads < 2 || how == ParallelWork.PlanThreads.FORKED || ParallelWork.TIMED_PLAN_MAX_MICROS <= 0 || !program.forksAny()) return;
+        double estimatedNanos = 0;
+        for (Node n : nodes) estimatedNanos += ParallelWork.estimatedNanos(n, shapes);
+        if (estimatedNanos > ParallelWork.TIMED_PLAN_MAX_MICROS * 1000) return;
+        for (DataType t : givenTypes) if (t != DataType.FLOAT) return;
+        for (String name : requestedNames) if (types.get(name) != DataType.FLOAT) return;
+        Plan alone = preparedOnOneThread(original, inputShapes, context, optimizations);
+        if (alone == null) return;
+        boolean chosen = false;
+        Map<String, Tensor> in = new HashMap<>(), out = new HashMap<>();
+        try {
+            if (alone.program == null) return;   // (closed in finally)
+            for (int i = 0; i < givenNames.length; i++) {
+                Tensor x = Tensor.zeros(givenShapes[i]);
+                in.put(givenNames[i], x);
+                for (long k = 0; k < x.elementCount(); k++) x.setFlat(k, (float) Math.sin(k * 0.37));
+            }
+            for (String name : requestedNames) out.put(name, Tensor.zeros(shapes.get(name)));
+            Plan forking = this;
+            Runnable forked = () -> forking.program.runInto(in, out);
+            Runnable single = () -> runOnOneThread(alone, in, out);
+            long[] forkedNanos = new long[5], singleNanos = new long[5];
+            for (int i = 0; i < 2; i++) {
+                forked.run();
+                single.run();
+            }
+            for (int i = 0; i < forkedNanos.length; i++) {
+                forkedNanos[i] = nanos(forked);
+                singleNanos[i] = nanos(single);
+            }
+            Arrays.sort(forkedNanos);
+            Arrays.sort(singleNanos);
+            double f = forkedNanos[2] / 1e6, o = singleNanos[2] / 1e6;
+            if (how == ParallelWork.PlanThreads.ONE || o < 0.97 * f) {
+                program.close();
+                program = null;
+                part = alone;
+                chosen = true;
+                threadChoice = String.format(java.util.Locale.ROOT, "threads the whole plan runs on one thread: timed at prepare, %.3f ms a run against"
+                        + " %.3f ms forking its larger primitives over %d threads (median of 5)%s", o, f, threads,
+                        how == ParallelWork.PlanThreads.ONE ? "; forced by -Djdnn.parallel.planThreads=one" : "");
+            } else {
+                threadChoice = String.format(java.util.Locale.ROOT, "threads larger primitives fork over %d threads: timed at prepare, %.3f ms a run"
+                        + " against %.3f ms with the plan on one thread (median of 5)", threads, f, o);
+            }
+        } finally {
+            in.values().forEach(Tensor::close);
+            out.values().forEach(Tensor::close);
+            if (!chosen) alone.close();
+        }
+    }
+
+    /** The plan prepared again with its primitives created for one thread; null if that fails (the forking one stays). */
+    private Plan preparedOnOneThread(Graph original, Map<String, long[]> inputShapes, Op.Context context, Optimizations optimizations) {
+        int threads = dev.jdnn.dnnl.Dnnl.threads();
+        dev.jdnn.dnnl.Dnnl.setThreads(1);
+        try {
+            return new Plan(original, inputShapes, Map.of(), requested, context, optimizations.withBatchSplit(false), limits);
+        } catch (RuntimeException e) {
+            return null;
+        } finally {
+            dev.jdnn.dnnl.Dnnl.setThreads(threads);
+        }
+    }
+
+    private static long nanos(Runnable run) {
+        long t0 = System.nanoTime();
+        run.run();
+        return System.nanoTime() - t0;
+    }
+
+    /** Runs a plan prepared for one thread with the calling thread's oneDNN threads set to 1, then back. */
+    private static void runOnOneThread(Plan plan, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        int threads = dev.jdnn.dnnl.Dnnl.threads();
+        if (threads != 1) dev.jdnn.dnnl.Dnnl.setThreads(1);
+        try {
+            plan.runInto(inputs, outputs);
+        } finally {
+            if (threads != 1) dev.jdnn.dnnl.Dnnl.setThreads(threads);
         }
     }
 
@@ -230,10 +327,23 @@ public final class Plan implements AutoCloseable {
             if (needed.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) stack.add(in);
         }
 
-        List<Node> all = graph.nodes();
+        List<Node> all = new ArrayList<>(graph.nodes());
+        Set<String> names = null;   // every tensor name of the graph, once an If is inlined (its branch's names must not collide)
         for (int index = 0; index < all.size(); index++) {
             Node n = all.get(index);
             if (!needed.contains(n)) continue;
+            if (n.opType().equals("If") && Registry.get("If", context.opset()) != null && shapes.containsKey(n.input(0)) && constant(n.input(0)) != null) {
+                // A condition known now: the chosen branch's nodes take the If's place (prepared, folded, compiled as any others).
+                if (names == null) names = tensorNames(all);
+                List<Node> branch = dev.jdnn.graph.op.If.inline(n, constant(n.input(0)), names::contains);
+                for (Node b : branch) names.addAll(b.outputs());
+                all.addAll(index + 1, branch);
+                needed.addAll(branch);
+                inlined.add("if      If node " + n.label() + ": condition known at prepare (" + dev.jdnn.graph.op.If.condition(n, constant(n.input(0)))
+                        + "), its " + (dev.jdnn.graph.op.If.condition(n, constant(n.input(0))) ? "then_branch" : "else_branch") + " inlined ("
+                        + (branch.size() - n.outputs().size()) + " nodes)");
+                continue;
+            }
             Op op = Registry.get(n.opType(), context.opset());
             if (op == null) {
                 throw new IllegalArgumentException("unsupported ONNX operator " + n.opType() + " at opset " + context.opset() + " (node " + n.label() + ")"
@@ -298,6 +408,15 @@ public final class Plan implements AutoCloseable {
             nodes.add(n);
             steps.add(step);
         }
+    }
+
+    /** The graph's inputs, constants and every tensor its nodes (the ones in {@code all}) define. */
+    private Set<String> tensorNames(List<Node> all) {
+        Set<String> names = new HashSet<>(shapes.keySet());
+        names.addAll(graph.inputs().keySet());
+        names.addAll(graph.constants().keySet());
+        for (Node n : all) names.addAll(n.outputs());
+        return names;
     }
 
     /**
@@ -370,11 +489,13 @@ public final class Plan implements AutoCloseable {
             foldedOps.forEach((op, n) -> b.append(' ').append(op).append(n > 1 ? "×" + n : ""));
             lines.add(b.toString());
         }
-        if (part != null) {
+        lines.addAll(inlined);
+        if (threadChoice != null) lines.add(threadChoice);
+        if (part != null && parts > 1) {
             lines.add("split   the batch runs as " + parts + " parts of " + givenShapes[0][0] / parts
                     + " side by side, each on one thread (every op treats samples independently); each part:");
-            part.explain().stream().filter(l -> !l.startsWith("const ")).forEach(lines::add);
         }
+        if (part != null) part.explain().stream().filter(l -> !l.startsWith("const ")).forEach(lines::add);
         if (program != null) lines.addAll(program.explain());
         else nodes.forEach(n -> lines.add("node    " + n.label() + ": " + n.opType()));
         if (tailStart != null) {
@@ -391,7 +512,13 @@ public final class Plan implements AutoCloseable {
             // One part on the calling thread: its instructions are what every part runs.
             Map<String, Tensor> slice = new LinkedHashMap<>();
             inputs.forEach((name, t) -> slice.put(name, t.sliceBatch(0, t.dim(0) / parts)));
-            return part.profile(slice, runs);
+            int threads = dev.jdnn.dnnl.Dnnl.threads();
+            dev.jdnn.dnnl.Dnnl.setThreads(1);   // as it runs (prepared for one thread)
+            try {
+                return part.profile(slice, runs);
+            } finally {
+                dev.jdnn.dnnl.Dnnl.setThreads(threads);
+            }
         }
         if (program == null) throw new IllegalStateException("profiling needs a compiled native plan");
         return program.profile(inputs, runs);
@@ -528,10 +655,18 @@ public final class Plan implements AutoCloseable {
         checkInputs(inputs);
         if (part != null) {
             checkOutputs(outputs);
-            BatchSplit.run(part, parts, inputs, outputs);
+            if (parts == 1) runOnOneThread(part, inputs, outputs);
+            else BatchSplit.run(part, parts, inputs, outputs);
         } else {
             program.runInto(inputs, outputs);
         }
+    }
+
+    /** Whether {@code t} has shape {@code shape}, without copying its shape (runs allocate nothing). */
+    private static boolean hasShape(Tensor t, long[] shape) {
+        if (t.rank() != shape.length) return false;
+        for (int i = 0; i < shape.length; i++) if (t.dim(i) != shape[i]) return false;
+        return true;
     }
 
     /** The caller's tensors for a split run: exactly the requested names, each with the whole plan's shape. */
@@ -539,7 +674,7 @@ public final class Plan implements AutoCloseable {
         for (String name : requestedNames) {
             Tensor t = outputs.get(name);
             if (t == null) throw new IllegalArgumentException("no output tensor given for '" + name + "'");
-            if (t.dtype() != DataType.FLOAT || !Arrays.equals(t.shape(), shapes.get(name))) {
+            if (t.dtype() != DataType.FLOAT || !hasShape(t, shapes.get(name))) {
                 throw new IllegalArgumentException("output tensor for '" + name + "' is " + t.dtype().onnxName() + " " + Tensor.format(t.shape())
                         + ", the result is float " + Tensor.format(shapes.get(name)));
             }
@@ -562,7 +697,8 @@ public final class Plan implements AutoCloseable {
             Map<String, Tensor> outputs = new LinkedHashMap<>();
             try {
                 for (String name : requestedNames) outputs.put(name, Tensor.zeros(shapes.get(name)));
-                BatchSplit.run(part, parts, inputs, outputs);
+                if (parts == 1) runOnOneThread(part, inputs, outputs);
+                else BatchSplit.run(part, parts, inputs, outputs);
             } catch (RuntimeException e) {
                 outputs.values().forEach(Tensor::close);
                 throw e;

@@ -146,13 +146,8 @@ public final class OnnxLoader {
             }
             List<String> outputs = g.getOutputList().stream().map(ValueInfoProto::getName).toList();
             List<Node> nodes = new ArrayList<>();
-            for (NodeProto n : g.getNodeList()) {
-                if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
-                    throw new OnnxFormatException(where + ": node " + n.getName() + " (" + n.getOpType() + ") is in domain "
-                            + n.getDomain() + "; jdnn runs the default ONNX domain only");
-                }
-                nodes.add(new Node(n.getName(), n.getOpType(), n.getInputList(), n.getOutputList(), attributes(n, baseDir, where, source)));
-            }
+            // Subgraphs (If's branches) are read there, and their outer-scope references become the node's trailing inputs.
+            for (NodeProto n : g.getNodeList()) nodes.add(Subgraphs.node(n, baseDir, where, source, 0));
             Graph graph = new Graph(inputs, outputs, topologicalOrder(nodes, inputs.keySet(), constants.keySet(), where), constants, inputTypes);
             return new Loaded(graph, opset, model.getProducerName() + " " + model.getProducerVersion(), source.store());
         } catch (RuntimeException e) {
@@ -205,7 +200,8 @@ public final class OnnxLoader {
         return ordered;
     }
 
-    static Attributes attributes(NodeProto n, Path baseDir, String where, RawData source) {
+    /** {@code depth}: how many graphs enclose {@code n}'s (0 for the model's graph). */
+    static Attributes attributes(NodeProto n, Path baseDir, String where, RawData source, int depth) {
         Map<String, Object> values = new HashMap<>();
         for (AttributeProto a : n.getAttributeList()) {
             Object v = switch (a.getType()) {
@@ -216,7 +212,8 @@ public final class OnnxLoader {
                 case INTS -> a.getIntsList().stream().mapToLong(Long::longValue).toArray();
                 case STRINGS -> a.getStringsList().stream().map(com.google.protobuf.ByteString::toStringUtf8).toArray(String[]::new);
                 case TENSOR -> tensor(a.getT(), baseDir, where, source);
-                default -> null; // graphs, sparse tensors...: kept out; ops that need them are unsupported
+                case GRAPH -> Subgraphs.parse(a.getG(), a.getName(), baseDir, where, source, depth + 1);
+                default -> null; // lists of graphs, sparse tensors...: kept out; ops that need them are unsupported
             };
             if (v != null) values.put(a.getName(), v);
         }
@@ -234,7 +231,7 @@ public final class OnnxLoader {
         return tensor(t, baseDir, where, RawData.IN_MESSAGE);
     }
 
-    private static Value tensor(TensorProto t, Path baseDir, String where, RawData source) {
+    static Value tensor(TensorProto t, Path baseDir, String where, RawData source) {
         long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
         long count = 1;
         for (long d : shape) {

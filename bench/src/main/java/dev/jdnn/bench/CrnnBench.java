@@ -20,8 +20,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * The CRNN line recogniser of RecurrentOpsTest (src/test/resources/fixtures/recurrent/crnn_opset14.onnx: three
  * conv/ReLU/max-pool stages on a 1×32×W grey line, a bidirectional LSTM over the W/4 columns, Linear, LogSoftmax;
- * random weights) on one line of width {@code width}: jdnn compiled native (the convolutions on oneDNN, the LSTM
- * a Java step) against ONNX Runtime Java, one thread each. Run from the repository root (the fixture path is relative):
+ * random weights) on one line of width {@code width}: jdnn compiled native (the convolutions and, since session 10,
+ * the LSTM on oneDNN) against ONNX Runtime Java, one thread each. Run from the repository root (the fixture path is relative):
  * {@code bench/interleaved.sh target/crnn.json CrnnBench width=96,320}.
  */
 @BenchmarkMode(Mode.SampleTime)

@@ -8,7 +8,8 @@ import java.util.Map;
  * The fewest and most inputs and the most outputs of each ONNX operator (over all its opset versions up to
  * 22; -1 = variadic), input 0 never omitted. Generated from the ONNX 1.12 schemas (opset 17), then
  * updated by hand for opset 18's changes: the Reduce ops take axes as input 1, Pad takes axes as input 3.
- * Operators not listed (GroupNormalization, newer ops) are left to their op's own checks. Checked for every node before its op prepares, so no op or
+ * Operators not listed (GroupNormalization, newer ops) are left to their op's own checks. If and Loop take any
+ * number of inputs here: the importer appends the outer-scope tensors their subgraphs read (their ops check the count). Checked for every node before its op prepares, so no op or
  * lowering ever indexes past what it expects: a Sub with three inputs or a Softplus with two outputs is
  * refused naming the node. Trailing omitted (empty) inputs and outputs do not count.
  */
@@ -25,7 +26,7 @@ public final class Arity {
             + "EyeLike:1:1:1 Flatten:1:1:1 Floor:1:1:1 GRU:3:6:2 Gather:2:2:1 GatherElements:2:2:1 GatherND:2:2:1 Gemm:2:3:1 "
             + "GlobalAveragePool:1:1:1 GlobalLpPool:1:1:1 GlobalMaxPool:1:1:1 Greater:2:2:1 GreaterOrEqual:2:2:1 "
             + "GridSample:2:2:1 HammingWindow:1:1:1 HannWindow:1:1:1 HardSigmoid:1:1:1 HardSwish:1:1:1 Hardmax:1:1:1 "
-            + "Identity:1:1:1 If:1:1:-1 InstanceNormalization:3:3:1 IsInf:1:1:1 IsNaN:1:1:1 LRN:1:1:1 LSTM:3:8:3 "
+            + "Identity:1:1:1 If:1:-1:-1 InstanceNormalization:3:3:1 IsInf:1:1:1 IsNaN:1:1:1 LRN:1:1:1 LSTM:3:8:3 "
             + "LayerNormalization:2:3:3 LeakyRelu:1:1:1 Less:2:2:1 LessOrEqual:2:2:1 Log:1:1:1 LogSoftmax:1:1:1 Loop:2:-1:-1 "
             + "LpNormalization:1:1:1 LpPool:1:1:1 MatMul:2:2:1 MatMulInteger:2:4:1 Max:1:-1:1 MaxPool:1:1:2 MaxRoiPool:2:2:1 "
             + "MaxUnpool:2:3:1 Mean:1:-1:1 MeanVarianceNormalization:1:1:1 MelWeightMatrix:5:5:1 Min:1:-1:1 Mod:2:2:1 "

@@ -80,6 +80,11 @@ public interface Op {
         /** Computes the outputs (new values, owned by the caller) from the inputs (null for omitted ones). */
         List<Value> run(List<Value> inputs);
 
+        /** How this step computes, for {@code explain} (e.g. which kernel, or why the Java reference), or null. */
+        default String description() {
+            return null;
+        }
+
         @Override
         default void close() {}
     }

@@ -116,6 +116,7 @@ public final class Registry {
         Recurrent.register(t);
         NonMaxSuppression.register(t);
         RoiAlign.register(t);
+        If.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */

@@ -77,7 +77,8 @@ class BatchSplitTest {
         }
     }
 
-    private static void assertClose(float[] want, float[] got, String what) {
+    /** Asserts {@code got} within 1e-5 · max(1, |want|) of {@code want}, element by element. */
+    static void assertClose(float[] want, float[] got, String what) {
         assertEquals(want.length, got.length, what + ": length");
         for (int i = 0; i < want.length; i++) {
             assertTrue(Math.abs(want[i] - got[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])),

@@ -50,6 +50,17 @@ class ThreadSplitTest {
 
     @Test
     void smallPrimitivesRunOnOneThreadLargeOnesOnAll() throws IOException {
+        // The plan's per-primitive split, not the whole-plan choice timed at prepare (PlanThreadsTest), which could
+        // pick one thread for all of this small plan.
+        System.setProperty("jdnn.parallel.planThreads", "forked");
+        try {
+            perPrimitiveSplit();
+        } finally {
+            System.clearProperty("jdnn.parallel.planThreads");
+        }
+    }
+
+    private void perPrimitiveSplit() throws IOException {
         Path file = model();
         Map<String, long[]> shapes = Map.of("x", new long[] {1, 16, 64, 64}, "z", new long[] {1, 8, 8, 8});
         List<String> outputs = List.of("y", "v");
