@@ -41,7 +41,6 @@ final class Warmup {
             "dnnl_convolution_forward_primitive_desc_create", "dnnl_pooling_forward_primitive_desc_create",
             "dnnl_eltwise_forward_primitive_desc_create", "dnnl_inner_product_forward_primitive_desc_create",
             "dnnl_concat_primitive_desc_create", "dnnl_reorder_primitive_desc_create",
-            "dnnl_binary_primitive_desc_create", "dnnl_post_ops_append_binary",   // batch norm as scale-shift (DenseNet)
             "dnnl_primitive_desc_query", "dnnl_primitive_desc_query_md", "dnnl_primitive_desc_destroy",
             "dnnl_primitive_create", "dnnl_primitive_destroy", "dnnl_primitive_execute",
             "dnnl_memory_create", "dnnl_memory_set_data_handle", "dnnl_memory_destroy",
