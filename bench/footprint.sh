@@ -5,7 +5,9 @@
 # jdnn's autotune (off by default) is measured on ResNet-50 with a cold cache (an empty jdnn.cache.dir, which also
 # holds the extracted oneDNN) and a warm one.
 #   bench/footprint.sh [REPS=3]       env: MODELS (resnet50 densenet121 googlenet), BATCHES (1 8), THREADS (1),
-#                                     STEADY (10), JAVA_OPTS (extra JVM flags, the same for both runtimes)
+#                                     STEADY (10), JAVA_OPTS (extra JVM flags, the same for both runtimes),
+#                                     AOT=1 (each runtime with its own JDK 25 AOT cache, -XX:AOTCache, made by one
+#                                     training run of the same measurement per model and batch beforehand)
 # Models: /usr/bin/python3 bench/python/gen_bench_models.py resnet50 densenet121 googlenet  (into models/)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,8 +25,15 @@ warm_cache="$tmp/warm-cache"
 # measure NAME RUNTIME MODEL BATCH [JVM flags...]: appends "name load first steady rss_mb" to $tmp/rows
 measure() {
   local name="$1" runtime="$2" model="$3" batch="$4"; shift 4
-  local log="$tmp/run.log"
-  /usr/bin/time -v "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${JAVA_OPTS:-} "$@" -cp "$jar" \
+  local log="$tmp/run.log" aot=()
+  if [ "${AOT:-}" = 1 ]; then
+    local cache="$tmp/$runtime-$model-$batch.aot"
+    [ -f "$cache" ] || "$JAVA_HOME/bin/java" -XX:AOTCacheOutput="$cache" --enable-native-access=ALL-UNNAMED ${JAVA_OPTS:-} "$@" -cp "$jar" \
+        dev.jdnn.bench.FootprintRun "$runtime" "$here/../models/$model.onnx" "$batch" 224 "$threads" "$steady" > "$log" 2>&1 \
+        || { cat "$log" >&2; exit 1; }
+    aot=(-XX:AOTCache="$cache")
+  fi
+  /usr/bin/time -v "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${JAVA_OPTS:-} "${aot[@]}" "$@" -cp "$jar" \
       dev.jdnn.bench.FootprintRun "$runtime" "$here/../models/$model.onnx" "$batch" 224 "$threads" "$steady" > "$log" 2>&1 \
       || { cat "$log" >&2; exit 1; }
   local rss; rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
@@ -49,7 +58,7 @@ for r in $(seq "$reps"); do
   fi
 done
 
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cpus; threads $threads; $reps fresh-JVM runs each, medians; JAVA_OPTS='${JAVA_OPTS:-}'"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cpus; threads $threads; $reps fresh-JVM runs each, medians; JAVA_OPTS='${JAVA_OPTS:-}'; AOT='${AOT:-}'; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$tmp/rows" <<'PY'
 import sys, statistics
 rows = {}

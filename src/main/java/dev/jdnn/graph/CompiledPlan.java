@@ -915,10 +915,10 @@ final class CompiledPlan implements AutoCloseable {
         return scratchpadBytes;
     }
 
-    /** Frames allocated so far (one per concurrent run). */
+    /** Frames allocated so far (one per concurrent run), the memory reserved for the first one included. */
     int frameCount() {
         synchronized (idle) {
-            return frames.size();
+            return frames.size() + (reserved != null ? 1 : 0);
         }
     }
 
