@@ -60,7 +60,7 @@ public final class Model implements AutoCloseable {
         Warmup.start();   // oneDNN and the op classes load on another thread while this one parses the file
         OnnxLoader.Loaded loaded = OnnxLoader.load(file);
         Map<String, List<String>> unsupported = new TreeMap<>();
-        for (Node n : loaded.graph().nodes()) {
+        for (Node n : withSubgraphs(loaded.graph().nodes())) {
             if (Registry.get(n.opType(), loaded.opset()) == null) {
                 String key = Registry.knows(n.opType()) ? n.opType() + " at opset " + loaded.opset() + " (jdnn runs it at opsets " + Registry.opsets(n.opType()) + ")"
                         : n.opType();
@@ -238,5 +238,15 @@ public final class Model implements AutoCloseable {
     @Override
     public String toString() {
         return "Model(" + source + ", opset " + opset + ")";
+    }
+
+    /** {@code nodes} and, recursively, the nodes of their subgraphs (If's branches, Loop's body): what load-time checks see. */
+    private static List<Node> withSubgraphs(List<Node> nodes) {
+        List<Node> all = new ArrayList<>();
+        for (Node n : nodes) {
+            all.add(n);
+            for (dev.jdnn.graph.Subgraph g : n.attributes().graphs()) all.addAll(withSubgraphs(g.nodes()));
+        }
+        return all;
     }
 }
