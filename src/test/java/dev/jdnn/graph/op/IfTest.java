@@ -142,7 +142,6 @@ class IfTest {
             @Override public void flush() {}
             @Override public void close() {}
         };
-        System.gc();
         dev.jdnn.LeakLog.logNextLeaks();   // else, late in a full test run, the marker's line is not logged
         jul.addHandler(capture);
         try {
