@@ -2,7 +2,6 @@ package dev.jdnn.graph;
 
 import dev.jdnn.DataType;
 import dev.jdnn.Tensor;
-import dev.jdnn.dnnl.Dnnl;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -250,13 +249,7 @@ final class BatchSplit {
         Map<String, Tensor> in = new java.util.HashMap<>(), out = new java.util.HashMap<>();
         inputs.forEach((name, t) -> in.put(name, slice(t, parts, index)));
         outputs.forEach((name, t) -> out.put(name, slice(t, parts, index)));
-        int threads = Dnnl.threads();
-        if (threads != 1) Dnnl.setThreads(1);
-        try {
-            part.runInto(in, out);
-        } finally {
-            if (threads != 1) Dnnl.setThreads(threads);
-        }
+        Plan.runOnOneThread(part, in, out);
     }
 
     private static Tensor slice(Tensor t, int parts, int index) {

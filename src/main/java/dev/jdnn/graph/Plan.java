@@ -160,20 +160,15 @@ public final class Plan implements AutoCloseable {
             slice[0] /= p;
             partShapes.put(name, slice);
         });
-        dev.jdnn.dnnl.Dnnl.setThreads(1);   // its primitives are created for, and run on, one thread
-        Plan candidate = null;
-        try {
-            candidate = new Plan(original, partShapes, Map.of(), requested, context, optimizations.withBatchSplit(false), limits);
-            if (candidate.compiled() && BatchSplit.shapesAgree(nodes, shapes, candidate.shapes, p)) {
-                part = candidate;
-                parts = p;
-                candidate = null;
-            }
-        } catch (RuntimeException e) {
-            // The whole batch prepared, a slice did not (an op that needs the full batch): run it whole.
-        } finally {
-            dev.jdnn.dnnl.Dnnl.setThreads(threads);
-            if (candidate != null) candidate.close();
+        // Its primitives are created for, and run on, one thread. Null: the whole batch prepared, a slice did not (an
+        // op that needs the full batch): run it whole.
+        Plan candidate = preparedOnOneThread(original, partShapes, context, optimizations);
+        if (candidate == null) return;
+        if (candidate.compiled() && BatchSplit.shapesAgree(nodes, shapes, candidate.shapes, p)) {
+            part = candidate;
+            parts = p;
+        } else {
+            candidate.close();
         }
     }
 
@@ -241,7 +236,7 @@ public final class Plan implements AutoCloseable {
         }
     }
 
-    /** The plan prepared again with its primitives created for one thread; null if that fails (the forking one stays). */
+    /** This plan prepared again for {@code inputShapes}, with its primitives created for one thread; null if that fails. */
     private Plan preparedOnOneThread(Graph original, Map<String, long[]> inputShapes, Op.Context context, Optimizations optimizations) {
         int threads = dev.jdnn.dnnl.Dnnl.threads();
         dev.jdnn.dnnl.Dnnl.setThreads(1);
@@ -261,7 +256,7 @@ public final class Plan implements AutoCloseable {
     }
 
     /** Runs a plan prepared for one thread with the calling thread's oneDNN threads set to 1, then back. */
-    private static void runOnOneThread(Plan plan, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+    static void runOnOneThread(Plan plan, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         int threads = dev.jdnn.dnnl.Dnnl.threads();
         if (threads != 1) dev.jdnn.dnnl.Dnnl.setThreads(1);
         try {
@@ -339,8 +334,9 @@ public final class Plan implements AutoCloseable {
                 for (Node b : branch) names.addAll(b.outputs());
                 all.addAll(index + 1, branch);
                 needed.addAll(branch);
-                inlined.add("if      If node " + n.label() + ": condition known at prepare (" + dev.jdnn.graph.op.If.condition(n, constant(n.input(0)))
-                        + "), its " + (dev.jdnn.graph.op.If.condition(n, constant(n.input(0))) ? "then_branch" : "else_branch") + " inlined ("
+                boolean condition = dev.jdnn.graph.op.If.condition(n, constant(n.input(0)));
+                inlined.add("if      If node " + n.label() + ": condition known at prepare (" + condition
+                        + "), its " + (condition ? "then_branch" : "else_branch") + " inlined ("
                         + (branch.size() - n.outputs().size()) + " nodes)");
                 continue;
             }
