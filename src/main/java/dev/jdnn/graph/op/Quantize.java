@@ -35,9 +35,11 @@ public final class Quantize implements Op {
         this.quantize = quantize;
     }
 
+    static final Quantize QUANTIZE = new Quantize(true), DEQUANTIZE = new Quantize(false);
+
     static void register(Registry.Table t) {
-        t.add("QuantizeLinear", 10, new Quantize(true));
-        t.add("DequantizeLinear", 10, new Quantize(false));
+        t.add("QuantizeLinear", 10, QUANTIZE);
+        t.add("DequantizeLinear", 10, DEQUANTIZE);
     }
 
     /**

@@ -118,8 +118,9 @@ public final class Registry {
         RoiAlign.register(t);
         If.register(t);
         Loop.register(t);
-        // quantization: QuantizeLinear/DequantizeLinear, DynamicQuantizeLinear, ConvInteger/QLinearConv, MatMulInteger/QLinearMatMul
+        // quantization: QuantizeLinear/DequantizeLinear (+ jdnn.FakeQuantize, the pair), DynamicQuantizeLinear, ConvInteger/QLinearConv, MatMulInteger/QLinearMatMul
         Quantize.register(t);
+        FakeQuantize.register(t);
         DynamicQuantizeLinear.register(t);
         IntegerConv.register(t);
         IntegerMatMul.register(t);
