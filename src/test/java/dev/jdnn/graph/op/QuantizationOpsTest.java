@@ -171,6 +171,15 @@ class QuantizationOpsTest {
             long zp = type == UINT8 ? 131 : -7;
             float[] x = new float[n];
             for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian() * 2;
+            // Values next to rounding boundaries where x / scale and x · (1 / scale) round to different integers.
+            int near = 0;
+            for (int k = -60; k < 60 && near < 128; k++) {
+                float y = (k + 0.5f) * scale;
+                for (int step = 0; step < 4; step++, y = Math.nextUp(y)) {
+                    if (near < 128 && Math.rint(y / scale) != Math.rint(y * (1f / scale))) x[near++] = y;
+                }
+            }
+            assertTrue(near > 10, "boundary values found: " + near);
             GraphProto g = graph("x", FLOAT, shape, "y").addInitializer(floats("s", SCALAR, scale)).addInitializer(quantized("z", type, SCALAR, zp))
                     .addInitializer(floats("s2", SCALAR, 0.02f)).addInitializer(quantized("z2", type, SCALAR, zp + 1))
                     .addNode(node("QuantizeLinear", List.of("x", "s", "z"), List.of("q")))
