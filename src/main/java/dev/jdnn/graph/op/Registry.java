@@ -118,6 +118,10 @@ public final class Registry {
         RoiAlign.register(t);
         If.register(t);
         Loop.register(t);
+        CumSum.register(t);
+        GridSample.register(t);
+        MaxUnpool.register(t);
+        MeanVarianceNormalization.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
