@@ -124,6 +124,10 @@ public final class Registry {
         DynamicQuantizeLinear.register(t);
         IntegerConv.register(t);
         IntegerMatMul.register(t);
+        CumSum.register(t);
+        GridSample.register(t);
+        MaxUnpool.register(t);
+        MeanVarianceNormalization.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
