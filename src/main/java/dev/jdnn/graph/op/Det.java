@@ -8,7 +8,7 @@ import java.util.Arrays;
 /**
  * Det (11+): the determinant of each square matrix of X {@code [*, M, M]} (float32) → {@code [*]} (a scalar
  * for one matrix). LU factorisation with partial pivoting, in double, rounded once to float32; an exactly
- * singular matrix gives 0 (signed as its elimination leaves it), a 0×0 matrix 1, NaN or ∞ in a matrix
+ * singular matrix gives 0, a 0×0 matrix 1, NaN or ∞ in a matrix
  * propagates. Java only.
  */
 public final class Det implements Op {
@@ -47,7 +47,7 @@ public final class Det implements Op {
                 if (c > Math.abs(a[pivot * m + k]) || Double.isNaN(c)) pivot = i; // a NaN pivot propagates
             }
             double p = a[pivot * m + k];
-            if (p == 0) return Double.isNaN(det) ? det : Math.copySign(0.0, det); // singular: the column is zero from the diagonal down
+            if (p == 0) return Double.isNaN(det) ? det : 0; // singular: the column is zero from the diagonal down
             if (pivot != k) {
                 for (int j = 0; j < m; j++) {
                     double t = a[k * m + j];

@@ -82,6 +82,238 @@ class LongTailOpsTest {
         }
     }
 
+    // ------------------------------------------------------------------ OneHot
+
+    /** indices [4] int64 (graph input), depth 5, values [off, on] = [-1, 7] as initializers. */
+    static GraphProto oneHot(long axis) {
+        return oneNode("OneHot", List.of(input("i", INT64, 4)),
+                List.of(int64s("depth", new long[0], 5), floats("values", new long[] {2}, -1f, 7f)), List.of("y"), intAttr("axis", axis));
+    }
+
+    @Test
+    void oneHotWrapsNegativeIndicesFromOpset11AndNotBefore(@TempDir Path dir) throws IOException {
+        long[] idx = {-1, 4, -5, 5}; // -1 → 4 and -5 → 0 (opset 11); 5 out of range
+        float[] rowsOf11 = {-1, -1, -1, -1, 7, /**/ -1, -1, -1, -1, 7, /**/ 7, -1, -1, -1, -1, /**/ -1, -1, -1, -1, -1};
+        float[] rowsOf10 = {-1, -1, -1, -1, -1, /**/ -1, -1, -1, -1, 7, /**/ -1, -1, -1, -1, -1, /**/ -1, -1, -1, -1, -1};
+        for (int opset : new int[] {10, 11}) {
+            Out y = runAll(dir, opset, oneHot(-1), () -> List.of(Tensor.ofLongs(idx, DataType.INT64, 4)), "y").get(0);
+            assertArrayEquals(new long[] {4, 5}, y.shape());
+            assertArrayEquals(opset == 11 ? rowsOf11 : rowsOf10, y.floats(), "opset " + opset);
+        }
+    }
+
+    @Test
+    void oneHotAxisZeroAndNegativeAxisInsertDepthThere(@TempDir Path dir) throws IOException {
+        long[] idx = {0, 2, 4, 1};
+        for (long axis : new long[] {0, -2}) {
+            Out y = runAll(dir, 11, oneHot(axis), () -> List.of(Tensor.ofLongs(idx, DataType.INT64, 4)), "y").get(0);
+            assertArrayEquals(new long[] {5, 4}, y.shape(), "axis " + axis);
+            for (int d = 0; d < 5; d++) for (int j = 0; j < 4; j++) assertEquals(idx[j] == d ? 7f : -1f, y.floats()[d * 4 + j], "axis " + axis + " [" + d + "," + j + "]");
+        }
+    }
+
+    @Test
+    void oneHotTakesFloatIndicesAndDepthFromAGraphInput(@TempDir Path dir) throws IOException {
+        // Float indices truncate toward zero (2.9 → 2, -0.5 → 0); depth is a graph input: the plan is made for its value.
+        GraphProto g = oneNode("OneHot", List.of(input("i", FLOAT, 3), input("depth", FLOAT), input("values", INT32, 2)), List.of(), List.of("y"));
+        Out y = runAll(dir, 11, g, () -> List.of(Tensor.of(new float[] {2.9f, -0.5f, Float.NaN}, 3), Tensor.of(new float[] {3f}),
+                Tensor.ofLongs(new long[] {0, 1}, DataType.INT32, 2)), "y").get(0);
+        assertEquals(DataType.INT32, y.type());
+        assertArrayEquals(new long[] {0, 0, 1, 1, 0, 0, 0, 0, 0}, y.longs());
+    }
+
+    @Test
+    void oneHotRefusesBadDepthValuesAndAxisNamingTheNode(@TempDir Path dir) throws IOException {
+        Map<String, long[]> shapes = Map.of("i", new long[] {4});
+        assertMentions(failure(dir, 11, oneNode("OneHot", List.of(input("i", INT64, 4)), List.of(int64s("depth", new long[0], 0),
+                floats("values", new long[] {2}, 0, 1)), List.of("y")), shapes, "y"), "OneHot node y", "depth must be positive, got 0");
+        assertMentions(failure(dir, 11, oneNode("OneHot", List.of(input("i", INT64, 4)), List.of(int64s("depth", new long[0], 3),
+                floats("values", new long[] {3}, 0, 1, 2)), List.of("y")), shapes, "y"), "OneHot node y", "values must be a 1-D tensor [off_value, on_value]", "[3]");
+        assertMentions(failure(dir, 11, oneHot(2), shapes, "y"), "OneHot node y", "axis 2 is out of range for rank 2");
+    }
+
+    // ------------------------------------------------------------------ Compress
+
+    @Test
+    void compressAlongAnAxisWithAShortOrLongCondition(@TempDir Path dir) throws IOException {
+        long[] x = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}; // int32 [3, 4]
+        // axis -1 (= 1) with condition [1, 0, 1]: column 3 is past the condition's end, not kept.
+        GraphProto g = oneNode("Compress", List.of(input("x", INT32, 3, 4)), List.of(bools("c", new long[] {3}, 1, 0, 1)), List.of("y"), intAttr("axis", -1));
+        Out y = runAll(dir, 11, g, () -> List.of(Tensor.ofLongs(x, DataType.INT32, 3, 4)), "y").get(0);
+        assertArrayEquals(new long[] {3, 2}, y.shape());
+        assertArrayEquals(new long[] {0, 2, 4, 6, 8, 10}, y.longs());
+        // axis 0 with a condition longer than the axis: entries past it ignored.
+        g = oneNode("Compress", List.of(input("x", INT32, 3, 4)), List.of(bools("c", new long[] {5}, 0, 1, 1, 1, 1)), List.of("y"), intAttr("axis", 0));
+        y = runAll(dir, 11, g, () -> List.of(Tensor.ofLongs(x, DataType.INT32, 3, 4)), "y").get(0);
+        assertArrayEquals(new long[] {2, 4}, y.shape());
+        assertArrayEquals(Arrays.copyOfRange(x, 4, 12), y.longs());
+    }
+
+    @Test
+    void compressSelectingNothingGivesAnEmptyTensor(@TempDir Path dir) throws IOException {
+        GraphProto g = oneNode("Compress", List.of(input("x", FLOAT, 2, 3)), List.of(bools("c", new long[] {3}, 0, 0, 0)), List.of("y"), intAttr("axis", 1));
+        Out y = runAll(dir, 11, g, () -> List.of(Tensor.of(new float[6], 2, 3)), "y").get(0);
+        assertArrayEquals(new long[] {2, 0}, y.shape());
+    }
+
+    /** x → Greater(x, 0) → Compress(x, mask) (flattened): the condition is computed from the data, like a score mask. */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void compressOfAComputedConditionRunsPerValue(Config config, @TempDir Path dir) throws IOException {
+        for (int n : new int[] {6, 5000}) { // 5000 elements: above what a session binds, so the tail runs it
+            GraphProto g = GraphProto.newBuilder().addInput(input("x", FLOAT, 2, n / 2)).addInitializer(floats("zero", new long[0], 0f))
+                    .addNode(node("Greater", List.of("x", "zero"), List.of("mask")))
+                    .addNode(node("Reshape", List.of("mask", "flat"), List.of("m1")))
+                    .addInitializer(int64s("flat", new long[] {1}, -1))
+                    .addNode(node("Compress", List.of("x", "m1"), List.of("y"))).addOutput(output("y")).build();
+            for (int seed = 0; seed < 2; seed++) {
+                float[] x = new float[n];
+                java.util.Random rnd = new java.util.Random(seed);
+                for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
+                float[] want = new float[n];
+                int k = 0;
+                for (float v : x) if (v > 0) want[k++] = v;
+                Out y = run(dir, 11, g, config, List.of(Tensor.of(x, 2, n / 2)), "y").get(0);
+                assertArrayEquals(new long[] {k}, y.shape(), n + " elements, seed " + seed);
+                assertArrayEquals(Arrays.copyOf(want, k), y.floats());
+            }
+        }
+    }
+
+    @Test
+    void compressRefusesANonBoolConditionAndABadAxis(@TempDir Path dir) throws IOException {
+        Map<String, long[]> shapes = Map.of("x", new long[] {2, 3});
+        assertMentions(failure(dir, 11, oneNode("Compress", List.of(input("x", FLOAT, 2, 3)), List.of(int64s("c", new long[] {2}, 1, 0)), List.of("y")), shapes, "y"),
+                "Compress node y", "condition must be bool, got int64");
+        assertMentions(failure(dir, 11, oneNode("Compress", List.of(input("x", FLOAT, 2, 3)), List.of(bools("c", new long[] {2}, 1, 0)), List.of("y"), intAttr("axis", -3)), shapes, "y"),
+                "Compress node y", "axis -3 is out of range for rank 2");
+    }
+
+    // ------------------------------------------------------------------ Unique
+
+    @Test
+    void uniqueTreatsNaNsAsOneValueAfterInfinityAndMinusZeroAsZero(@TempDir Path dir) throws IOException {
+        float nan = Float.NaN, inf = Float.POSITIVE_INFINITY;
+        float[] x = {nan, 1f, -0f, inf, nan, 0f, -inf, 1f};
+        // numpy.unique(x, return_index, return_inverse, return_counts) (numpy ≥ 1.21 collapses NaNs)
+        GraphProto g = oneNode("Unique", List.of(input("x", FLOAT, 8)), List.of(), List.of("y", "first", "inverse", "counts"));
+        List<Out> r = runAll(dir, 11, g, () -> List.of(Tensor.of(x, 8)), "y", "first", "inverse", "counts");
+        assertArrayEquals(new float[] {-inf, -0f, 1f, inf, nan}, r.get(0).floats());
+        assertArrayEquals(new long[] {6, 2, 1, 3, 0}, r.get(1).longs());
+        assertArrayEquals(new long[] {4, 2, 1, 3, 4, 1, 0, 2}, r.get(2).longs());
+        assertArrayEquals(new long[] {1, 2, 2, 1, 2}, r.get(3).longs());
+    }
+
+    @Test
+    void uniqueUnsortedKeepsFirstOccurrenceOrderOnIntegers(@TempDir Path dir) throws IOException {
+        long[] x = {5, -2, 5, 7, -2, 0};
+        GraphProto g = oneNode("Unique", List.of(input("x", INT8, 6)), List.of(), List.of("y", "first", "inverse", "counts"), intAttr("sorted", 0));
+        List<Out> r = runAll(dir, 11, g, () -> List.of(Tensor.ofLongs(x, DataType.INT8, 6)), "y", "first", "inverse", "counts");
+        assertEquals(DataType.INT8, r.get(0).type());
+        assertArrayEquals(new long[] {5, -2, 7, 0}, r.get(0).longs());
+        assertArrayEquals(new long[] {0, 1, 3, 5}, r.get(1).longs());
+        assertArrayEquals(new long[] {0, 1, 0, 2, 1, 3}, r.get(2).longs());
+        assertArrayEquals(new long[] {2, 2, 1, 1}, r.get(3).longs());
+    }
+
+    @Test
+    void uniqueAlongANegativeAxisComparesWholeSlices(@TempDir Path dir) throws IOException {
+        // [2, 4] columns: (1,5) (0,9) (1,5) (0,2) → sorted unique columns (0,2) (0,9) (1,5)
+        long[] x = {1, 0, 1, 0, 5, 9, 5, 2};
+        GraphProto g = oneNode("Unique", List.of(input("x", INT64, 2, 4)), List.of(), List.of("y", "first", "inverse", "counts"), intAttr("axis", -1));
+        List<Out> r = runAll(dir, 11, g, () -> List.of(Tensor.ofLongs(x, DataType.INT64, 2, 4)), "y", "first", "inverse", "counts");
+        assertArrayEquals(new long[] {2, 3}, r.get(0).shape());
+        assertArrayEquals(new long[] {0, 0, 1, 2, 9, 5}, r.get(0).longs());
+        assertArrayEquals(new long[] {3, 1, 0}, r.get(1).longs());
+        assertArrayEquals(new long[] {2, 1, 2, 0}, r.get(2).longs());
+        assertArrayEquals(new long[] {1, 1, 2}, r.get(3).longs());
+    }
+
+    @Test
+    void uniqueOfAnEmptyTensorIsEmpty(@TempDir Path dir) throws IOException {
+        GraphProto g = oneNode("Unique", List.of(input("x", FLOAT, 0, 3)), List.of(), List.of("y", "first", "inverse", "counts"));
+        List<Out> r = runAll(dir, 11, g, () -> List.of(Tensor.of(new float[0], 0, 3)), "y", "first", "inverse", "counts");
+        assertArrayEquals(new long[] {0}, r.get(0).shape());
+        assertArrayEquals(new long[] {0}, r.get(2).shape());
+    }
+
+    @Test
+    void uniqueRefusesBadAttributes(@TempDir Path dir) throws IOException {
+        Map<String, long[]> shapes = Map.of("x", new long[] {4});
+        assertMentions(failure(dir, 11, oneNode("Unique", List.of(input("x", FLOAT, 4)), List.of(), List.of("y"), intAttr("sorted", 2)), shapes, "y"),
+                "Unique node y", "sorted=2 must be 0 or 1");
+        assertMentions(failure(dir, 11, oneNode("Unique", List.of(input("x", FLOAT, 4)), List.of(), List.of("y"), intAttr("axis", 1)), shapes, "y"),
+                "Unique node y", "axis 1 is out of range for rank 1");
+    }
+
+    // ------------------------------------------------------------------ EyeLike, ReverseSequence, Det
+
+    @Test
+    void eyeLikeOffsetsTypesAndDiagonalsPastTheMatrix(@TempDir Path dir) throws IOException {
+        for (long k : new long[] {-2, 0, 3, 4, -3, Long.MIN_VALUE}) {
+            GraphProto g = oneNode("EyeLike", List.of(input("x", FLOAT, 3, 4)), List.of(), List.of("y"), intAttr("k", k), intAttr("dtype", INT32));
+            Out y = runAll(dir, 9, g, () -> List.of(Tensor.of(new float[12], 3, 4)), "y").get(0);
+            assertEquals(DataType.INT32, y.type());
+            for (int i = 0; i < 3; i++) for (int j = 0; j < 4; j++) assertEquals(j - i == k ? 1 : 0, y.longs()[i * 4 + j], "k=" + k + " [" + i + "," + j + "]");
+        }
+        Map<String, long[]> shapes = Map.of("x", new long[] {2, 2, 2});
+        assertMentions(failure(dir, 9, oneNode("EyeLike", List.of(input("x", FLOAT, 2, 2, 2)), List.of(), List.of("y")), shapes, "y"),
+                "EyeLike node y", "must be 2-D", "[2, 2, 2]");
+        assertMentions(failure(dir, 9, oneNode("EyeLike", List.of(input("x", FLOAT, 2, 2)), List.of(), List.of("y"), intAttr("dtype", 10)), Map.of("x", new long[] {2, 2}), "y"),
+                "EyeLike node y", "dtype 10 (float16) is not supported");
+    }
+
+    @Test
+    void reverseSequenceReversesEachBatchEntrysPrefixWithTrailingAxes(@TempDir Path dir) throws IOException {
+        // x [batch 2, time 3, 2] (batch_axis 0, time_axis 1), lengths [3, 2] fed at run time
+        float[] x = {0, 1, 2, 3, 4, 5, /**/ 10, 11, 12, 13, 14, 15};
+        GraphProto g = oneNode("ReverseSequence", List.of(input("x", FLOAT, 2, 3, 2), input("lens", INT64, 2)), List.of(), List.of("y"),
+                intAttr("batch_axis", 0), intAttr("time_axis", 1));
+        Out y = runAll(dir, 10, g, () -> List.of(Tensor.of(x, 2, 3, 2), Tensor.ofLongs(new long[] {3, 2}, DataType.INT64, 2)), "y").get(0);
+        assertArrayEquals(new float[] {4, 5, 2, 3, 0, 1, /**/ 12, 13, 10, 11, 14, 15}, y.floats());
+        // A length beyond the time axis fails when it is read, naming it.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> run(dir, 10, g, Config.JAVA, List.of(Tensor.of(x, 2, 3, 2), Tensor.ofLongs(new long[] {4, 0}, DataType.INT64, 2)), "y"));
+        assertMentions(e.getMessage(), "ReverseSequence node y", "sequence_lens[0] = 4 is outside [0, 3]");
+        assertMentions(failure(dir, 10, oneNode("ReverseSequence", List.of(input("x", FLOAT, 2, 3), input("lens", INT64, 3)), List.of(), List.of("y"),
+                intAttr("batch_axis", 1), intAttr("time_axis", 1)), Map.of("x", new long[] {2, 3}, "lens", new long[] {3}), "y"), "batch_axis=1 and time_axis=1");
+    }
+
+    @Test
+    void detOfSingularTriangularPermutedEmptyAndNaNMatrices(@TempDir Path dir) throws IOException {
+        float nan = Float.NaN;
+        float[] x = {1, 2, 2, 4, /**/ 2, 7, 0, 3, /**/ 0, 1, 1, 0, /**/ 0, 0, nan, 1};
+        GraphProto g = oneNode("Det", List.of(input("x", FLOAT, 4, 2, 2)), List.of(), List.of("y"));
+        Out y = runAll(dir, 11, g, () -> List.of(Tensor.of(x, 4, 2, 2)), "y").get(0);
+        assertEquals(0f, y.floats()[0]);
+        assertEquals(6f, y.floats()[1]);
+        assertEquals(-1f, y.floats()[2]);
+        assertTrue(Float.isNaN(y.floats()[3]), "NaN propagates: " + y.floats()[3]);
+        // 0×0 matrices have determinant 1.
+        g = oneNode("Det", List.of(input("x", FLOAT, 2, 0, 0)), List.of(), List.of("y"));
+        y = runAll(dir, 11, g, () -> List.of(Tensor.of(new float[0], 2, 0, 0)), "y").get(0);
+        assertArrayEquals(new float[] {1, 1}, y.floats());
+        assertMentions(failure(dir, 11, oneNode("Det", List.of(input("x", FLOAT, 2, 3)), List.of(), List.of("y")), Map.of("x", new long[] {2, 3}), "y"),
+                "Det node y", "square matrices", "[2, 3]");
+    }
+
+    // ------------------------------------------------------------------ IsInf, IsNaN, Shrink, trig: checks
+
+    @Test
+    void elementwiseOpsRefuseBadAttributesAndTypes(@TempDir Path dir) throws IOException {
+        Map<String, long[]> shapes = Map.of("x", new long[] {3});
+        assertMentions(failure(dir, 10, oneNode("IsInf", List.of(input("x", FLOAT, 3)), List.of(), List.of("y"), intAttr("detect_negative", 2)), shapes, "y"),
+                "IsInf node y", "detect_negative=2 must be 0 or 1");
+        assertMentions(failure(dir, 13, oneNode("IsNaN", List.of(input("x", INT32, 3)), List.of(), List.of("y")), shapes, "y"),
+                "IsNaN node y", "int32 is not supported");
+        assertMentions(failure(dir, 9, oneNode("Shrink", List.of(input("x", FLOAT, 3)), List.of(), List.of("y"), attr("lambd", Float.NaN)), shapes, "y"),
+                "Shrink node y", "lambd=NaN");
+        assertMentions(failure(dir, 9, oneNode("Acosh", List.of(input("x", INT64, 3)), List.of(), List.of("y")), shapes, "y"),
+                "Acosh node y", "int64 is not supported");
+        assertMentions(failure(dir, 11, oneNode("Det", List.of(input("x", INT64, 2, 2)), List.of(), List.of("y")), Map.of("x", new long[] {2, 2}), "y"),
+                "Det node y", "int64 is not supported");
+    }
+
     // ------------------------------------------------------------------ helpers
 
     static AttributeProto intAttr(String name, long v) {
