@@ -111,6 +111,13 @@ public final class Registry {
         Variadic.register(t);
         Compare.register(t);
         Logical.register(t);
+        IsNaNInf.register(t);
+        OneHot.register(t);
+        Compress.register(t);
+        EyeLike.register(t);
+        ReverseSequence.register(t);
+        Unique.register(t);
+        Det.register(t);
         Mod.register(t);
         Where.register(t);
         Recurrent.register(t);
