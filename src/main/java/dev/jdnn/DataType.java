@@ -2,8 +2,10 @@ package dev.jdnn;
 
 /**
  * Element types a {@link Tensor} can hold: float32 for activations and weights, and the integer and
- * boolean types that shape arithmetic, indices, masks and ArgMax results use. Anything else ONNX has
- * (float16, bfloat16, double, strings, complex) is refused with a message naming the type.
+ * boolean types that shape arithmetic, indices, masks and ArgMax results use. Float16 (IEEE half) is a
+ * storage type only: float16 model inputs, outputs and weights are held as float16 at the boundary and
+ * computed as float32 inside a graph ({@link #computed()}). Anything else ONNX has (bfloat16, double,
+ * strings, complex) is refused with a message naming the type.
  */
 public enum DataType {
     FLOAT(1, 4, "<f4"),
@@ -11,7 +13,9 @@ public enum DataType {
     INT8(3, 1, "|i1"),
     INT32(6, 4, "<i4"),
     INT64(7, 8, "<i8"),
-    BOOL(9, 1, "|b1");
+    BOOL(9, 1, "|b1"),
+    /** IEEE 754 binary16; read and written through {@link Float#float16ToFloat}/{@link Float#floatToFloat16} (ties to even). */
+    FLOAT16(10, 2, "<f2");
 
     private final int onnx;
     private final int bytes;
@@ -38,8 +42,24 @@ public enum DataType {
         return npy;
     }
 
+    /** Float32 (the type ops compute floats in); see {@link #isFloatingPoint()} for float16 too. */
     public boolean isFloat() {
         return this == FLOAT;
+    }
+
+    /** Float32 or float16: read with {@link Tensor#toArray()} as floats. */
+    public boolean isFloatingPoint() {
+        return this == FLOAT || this == FLOAT16;
+    }
+
+    /** The type values of this type are computed in inside a graph: float32 for float16, else the type itself. */
+    public DataType computed() {
+        return this == FLOAT16 ? FLOAT : this;
+    }
+
+    /** {@code x} rounded to the nearest float16 value (ties to even), as float32: what storing it as float16 keeps. */
+    public static float roundToFloat16(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
     }
 
     /** The type with ONNX code {@code code}, or null if jdnn does not hold that type. */
@@ -69,7 +89,7 @@ public enum DataType {
             case INT8 -> (byte) v;
             case UINT8 -> v & 0xFF;
             case BOOL -> v != 0 ? 1 : 0;
-            case FLOAT -> throw new IllegalStateException("float is not an integer type");
+            case FLOAT, FLOAT16 -> throw new IllegalStateException(onnxName() + " is not an integer type");
         };
     }
 

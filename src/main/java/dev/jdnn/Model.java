@@ -39,10 +39,14 @@ public final class Model implements AutoCloseable {
     private final WeightStore weights;                          // the mapped file(s) and copied weights
     private final SharedWeights reordered = new SharedWeights(); // weights in kernel layouts, shared by every session's plans
     private final long loadNanos;
+    private final Set<String> float16Inputs;    // declared float16: float16 tensors are widened on entry (float32 ones taken as they are)
+    private final Set<String> float16Outputs;   // declared float16: narrowed from the float32 the graph computes
     private volatile boolean closed;
 
-    private Model(Graph graph, int opset, String source, WeightStore weights, long loadNanos) {
+    private Model(Graph graph, int opset, String source, WeightStore weights, long loadNanos, Set<String> float16Inputs, Set<String> float16Outputs) {
         this.graph = graph;
+        this.float16Inputs = float16Inputs;
+        this.float16Outputs = float16Outputs;
         this.opset = opset;
         this.source = source;
         this.weights = weights;
@@ -78,7 +82,8 @@ public final class Model implements AutoCloseable {
         }
         // Copying the unaligned weights touched their pages: hand them back to the page cache until something reads them.
         loaded.weights().unloadMapped();
-        return new Model(loaded.graph(), loaded.opset(), file.toString(), loaded.weights(), System.nanoTime() - t0);
+        return new Model(loaded.graph(), loaded.opset(), file.toString(), loaded.weights(), System.nanoTime() - t0,
+                loaded.float16Inputs(), loaded.float16Outputs());
     }
 
     /** Opens a session (a per-use configuration: backend, threads) on this model. */
@@ -95,12 +100,25 @@ public final class Model implements AutoCloseable {
         return copy;
     }
 
-    /** The element type of each graph input (float32 for image models; int64, int32, int8, uint8 or bool otherwise). */
+    /**
+     * The element type of each graph input as the model declares it (float32 for image models; float16, int64,
+     * int32, int8, uint8 or bool otherwise). A float16 input also accepts a float32 tensor, taken as it is.
+     */
     public Map<String, DataType> inputTypes() {
         ensureOpen();
         Map<String, DataType> types = new LinkedHashMap<>();
-        graph.inputs().keySet().forEach(k -> types.put(k, graph.inputType(k)));
+        graph.inputs().keySet().forEach(k -> types.put(k, float16Inputs.contains(k) ? DataType.FLOAT16 : graph.inputType(k)));
         return types;
+    }
+
+    /** The declared outputs whose element type is float16 (the graph computes them as float32; runs return them as float16). */
+    Set<String> float16Outputs() {
+        return float16Outputs;
+    }
+
+    /** The graph inputs declared float16. */
+    Set<String> float16Inputs() {
+        return float16Inputs;
     }
 
     /** The declared outputs. */

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 /**
  * Reads and writes NumPy {@code .npy} files holding little-endian float32 in C order, the format
- * {@code numpy.save} writes for a {@code float32} array. Any other dtype, Fortran order or a
+ * {@code numpy.save} writes for a {@code float32} array (and float16, int64, int32, int8, uint8, bool). Any other dtype, Fortran order or a
  * malformed header is an {@link NpyFormatException} that says what the file holds.
  */
 public final class Npy {
@@ -74,8 +74,8 @@ public final class Npy {
     }
 
     /**
-     * Reads a C-order array into a new tensor (owned by the caller): little-endian float32, int64, int32,
-     * int8, uint8 or bool.
+     * Reads a C-order array into a new tensor (owned by the caller): little-endian float32, float16, int64,
+     * int32, int8, uint8 or bool.
      */
     public static Tensor read(Path file) throws IOException {
         return read(file, DEFAULT_MAX_BYTES);
@@ -142,7 +142,7 @@ public final class Npy {
         DataType dtype = DataType.fromNpy(descr);
         if (dtype == null) {
             throw new NpyFormatException(source, "dtype " + descr + " is not supported; jdnn reads little-endian float32 ('<f4'), "
-                    + "int64 ('<i8'), int32 ('<i4'), int8, uint8 and bool: save with array.astype(numpy.float32)");
+                    + "float16 ('<f2'), int64 ('<i8'), int32 ('<i4'), int8, uint8 and bool: save with array.astype(numpy.float32)");
         }
         if (find(source, FORTRAN, header, "fortran_order").equals("True")) {
             throw new NpyFormatException(source, "Fortran-order arrays are not supported; save numpy.ascontiguousarray(array)");

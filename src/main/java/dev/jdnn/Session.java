@@ -105,13 +105,56 @@ public final class Session implements AutoCloseable {
         ensureOpen();
         if (requested.isEmpty()) throw new IllegalArgumentException("request at least one tensor (e.g. " + model.outputs() + ")");
         applyThreads();
-        PlanCache.Entry entry = planFor(inputs, requested);
+        List<Tensor> widenedCopies = new ArrayList<>();
         try {
-            return new Result(toTensors(entry.plan.run(inputs), requested));
+            Map<String, Tensor> given = widenFloat16(inputs, widenedCopies);
+            PlanCache.Entry entry = planFor(given, requested);
+            try {
+                return new Result(narrowFloat16(toTensors(entry.plan.run(given), requested)));
+            } finally {
+                entry.release();
+            }
         } finally {
-            entry.release();
+            widenedCopies.forEach(Tensor::close);
             java.lang.ref.Reference.reachabilityFence(inputs);   // the caller's tensors live until the run ends
         }
+    }
+
+    /**
+     * {@code inputs} with each float16 tensor given for an input the model declares float16 replaced by a float32
+     * copy (added to {@code copies}, which the caller closes): the graph computes float16 values as float32. A
+     * float32 tensor for such an input is taken as it is; a float16 tensor for any other input is left for the
+     * plan's type check to refuse.
+     */
+    private Map<String, Tensor> widenFloat16(Map<String, Tensor> inputs, List<Tensor> copies) {
+        if (model.float16Inputs().isEmpty()) return inputs;
+        Map<String, Tensor> widened = new LinkedHashMap<>(inputs);
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            Tensor t = e.getValue();
+            if (t == null || t.dtype() != DataType.FLOAT16 || !model.float16Inputs().contains(e.getKey())) continue;
+            if (t.isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
+            Tensor copy = t.toType(DataType.FLOAT);
+            copies.add(copy);
+            widened.put(e.getKey(), copy);
+        }
+        return widened;
+    }
+
+    /** {@code tensors} (owned by the caller) with the model's float16 outputs narrowed from the float32 the graph computed. */
+    private Map<String, Tensor> narrowFloat16(Map<String, Tensor> tensors) {
+        if (model.float16Outputs().isEmpty()) return tensors;
+        try {
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                Tensor t = e.getValue();
+                if (t.dtype() != DataType.FLOAT || !model.float16Outputs().contains(e.getKey())) continue;
+                e.setValue(t.toType(DataType.FLOAT16));
+                t.close();
+            }
+        } catch (RuntimeException failure) {
+            tensors.values().forEach(Tensor::close);
+            throw failure;
+        }
+        return tensors;
     }
 
     /**
@@ -122,6 +165,13 @@ public final class Session implements AutoCloseable {
     public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         ensureOpen();
         if (outputs.isEmpty()) throw new IllegalArgumentException("give at least one output tensor");
+        if (!model.float16Inputs().isEmpty() || outputs.keySet().stream().anyMatch(model.float16Outputs()::contains)) {
+            // A float16 model's boundary converts (widens inputs, narrows outputs): not the allocation-free path.
+            try (Result r = run(inputs, outputs.keySet())) {
+                copyInto(r, outputs);
+            }
+            return;
+        }
         applyThreads();
         PlanCache.Entry entry = planFor(inputs, outputs.keySet());
         try {
@@ -139,14 +189,19 @@ public final class Session implements AutoCloseable {
             return;
         }
         try (Result r = new Result(toTensors(plan.run(inputs), outputs.keySet()))) {
-            for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
-                Tensor src = r.get(e.getKey());
-                if (!Arrays.equals(src.shape(), e.getValue().shape())) {
-                    throw new IllegalArgumentException("output tensor for '" + e.getKey() + "' has shape " + Tensor.format(e.getValue().shape())
-                            + ", the result has " + Tensor.format(src.shape()));
-                }
-                e.getValue().copyFrom(src);
+            copyInto(r, outputs);
+        }
+    }
+
+    /** Copies each result tensor into the caller's tensor of the same name, which must have its shape and element type. */
+    private static void copyInto(Result r, Map<String, Tensor> outputs) {
+        for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+            Tensor src = r.get(e.getKey());
+            if (!Arrays.equals(src.shape(), e.getValue().shape()) || src.dtype() != e.getValue().dtype()) {
+                throw new IllegalArgumentException("output tensor for '" + e.getKey() + "' is " + e.getValue().dtype().onnxName() + " "
+                        + Tensor.format(e.getValue().shape()) + ", the result is " + src.dtype().onnxName() + " " + Tensor.format(src.shape()));
             }
+            e.getValue().copyFrom(src);
         }
     }
 
@@ -218,11 +273,17 @@ public final class Session implements AutoCloseable {
     public List<String> profile(Map<String, Tensor> inputs, Collection<String> requested, int runs) {
         ensureOpen();
         applyThreads();
-        PlanCache.Entry entry = planFor(inputs, requested);
+        List<Tensor> widenedCopies = new ArrayList<>();
         try {
-            return entry.plan.profile(inputs, runs);
+            Map<String, Tensor> given = widenFloat16(inputs, widenedCopies);
+            PlanCache.Entry entry = planFor(given, requested);
+            try {
+                return entry.plan.profile(given, runs);
+            } finally {
+                entry.release();
+            }
         } finally {
-            entry.release();
+            widenedCopies.forEach(Tensor::close);
         }
     }
 

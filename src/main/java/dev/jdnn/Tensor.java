@@ -12,6 +12,8 @@ import java.util.stream.Collectors;
  * convention ({@code N×C×H×W}). Elements are float32 unless made with another {@link DataType}
  * ({@link #zeros(DataType, long...)}, {@link #ofLongs}): int64/int32/int8/uint8/bool tensors carry
  * indices, masks and shapes, and are read with {@link #toLongArray()}; the float accessors refuse them.
+ * Float16 tensors (model inputs and outputs of float16 models) are read and written through the float
+ * accessors: reads widen exactly, writes round to the nearest float16 (ties to even).
  *
  * <p>Ownership: a tensor made by {@link #zeros}, {@link #of} or {@link #copyOf} owns its memory
  * (a shared {@link Arena}, 64-byte aligned) and frees it on {@link #close()}. A tensor made by
@@ -77,7 +79,7 @@ public final class Tensor implements AutoCloseable {
      * (narrow types wrap as a C cast does, bool is {@code v != 0}).
      */
     public static Tensor ofLongs(long[] values, DataType dtype, long... shape) {
-        if (dtype.isFloat()) throw new IllegalArgumentException("ofLongs makes integer or bool tensors; use Tensor.of(float[], shape)");
+        if (dtype.isFloatingPoint()) throw new IllegalArgumentException("ofLongs makes integer or bool tensors; use Tensor.of(float[], shape)");
         long[] dims = checkShape(shape);
         if (values.length != elementCount(dims)) {
             throw new IllegalArgumentException("shape " + format(dims) + " holds " + elementCount(dims)
@@ -98,6 +100,42 @@ public final class Tensor implements AutoCloseable {
         Tensor tensor = zeros(dims);
         MemorySegment.copy(values, 0, tensor.data(), ValueLayout.JAVA_FLOAT, 0, values.length);
         return tensor;
+    }
+
+    /**
+     * A new float32 or float16 tensor holding {@code values} (rounded to the nearest float16, ties to even,
+     * for float16), whose length must equal the shape's element count.
+     */
+    public static Tensor of(float[] values, DataType dtype, long... shape) {
+        if (!dtype.isFloatingPoint()) throw new IllegalArgumentException("Tensor.of(float[], dtype, shape) makes float32 or float16 tensors, not " + dtype.onnxName() + "; use ofLongs");
+        if (dtype == DataType.FLOAT) return of(values, shape);
+        Tensor tensor = zeros(dtype, shape);
+        try {
+            return tensor.copyFrom(values);
+        } catch (RuntimeException e) {
+            tensor.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A new tensor with this float32 or float16 tensor's values as {@code to} (float32 or float16): widening
+     * to float32 is exact, narrowing to float16 rounds to nearest (ties to even; beyond ±65504 gives ±∞).
+     */
+    public Tensor toType(DataType to) {
+        ensureFloat();
+        if (!to.isFloatingPoint()) throw new IllegalArgumentException("toType converts between float32 and float16, not to " + to.onnxName() + " (integer conversion is Cast's business)");
+        Tensor out = zeros(to, shape);
+        long n = elementCount();
+        MemorySegment from = data(), into = out.data();
+        if (dtype == to) {
+            MemorySegment.copy(from, 0, into, 0, from.byteSize());
+        } else if (to == DataType.FLOAT) {
+            for (long i = 0; i < n; i++) into.setAtIndex(ValueLayout.JAVA_FLOAT, i, Float.float16ToFloat(from.getAtIndex(ValueLayout.JAVA_SHORT, i)));
+        } else {
+            for (long i = 0; i < n; i++) into.setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(from.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        }
+        return out;
     }
 
     /** A new tensor with the same shape and values as {@code source}. */
@@ -225,12 +263,16 @@ public final class Tensor implements AutoCloseable {
         return data();
     }
 
+    /** The elements as floats (float16 widened exactly). */
     public float[] toArray() {
         ensureFloat();
         if (elementCount() > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("tensor " + format(shape) + " is too large for a float[]");
         }
-        return data().toArray(ValueLayout.JAVA_FLOAT);
+        if (dtype == DataType.FLOAT) return data().toArray(ValueLayout.JAVA_FLOAT);
+        float[] out = new float[(int) elementCount()];
+        for (int i = 0; i < out.length; i++) out[i] = readFloat(i);
+        return out;
     }
 
     /** Overwrites every element from {@code values}, which must have exactly {@link #elementCount()} elements. */
@@ -240,8 +282,20 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("tensor " + format(shape) + " has " + elementCount()
                     + " elements, got " + values.length + " values");
         }
-        MemorySegment.copy(values, 0, data(), ValueLayout.JAVA_FLOAT, 0, values.length);
+        if (dtype == DataType.FLOAT) MemorySegment.copy(values, 0, data(), ValueLayout.JAVA_FLOAT, 0, values.length);
+        else for (int i = 0; i < values.length; i++) writeFloat(i, values[i]);
         return this;
+    }
+
+    /** Element {@code i} of a float32 or float16 tensor, as a float. */
+    private float readFloat(long i) {
+        return dtype == DataType.FLOAT ? data().getAtIndex(ValueLayout.JAVA_FLOAT, i) : Float.float16ToFloat(data().getAtIndex(ValueLayout.JAVA_SHORT, i));
+    }
+
+    /** Stores {@code v} at element {@code i} (rounded to nearest float16 for a float16 tensor). */
+    private void writeFloat(long i, float v) {
+        if (dtype == DataType.FLOAT) data().setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+        else data().setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(v));
     }
 
     /** Overwrites every element from {@code source}, which must have the same shape. */
@@ -258,12 +312,12 @@ public final class Tensor implements AutoCloseable {
     /** The element at a full index ({@code rank()} coordinates). */
     public float get(long... index) {
         ensureFloat();
-        return data().getAtIndex(ValueLayout.JAVA_FLOAT, offset(index));
+        return readFloat(offset(index));
     }
 
     public Tensor set(float value, long... index) {
         ensureFloat();
-        data().setAtIndex(ValueLayout.JAVA_FLOAT, offset(index), value);
+        writeFloat(offset(index), value);
         return this;
     }
 
@@ -271,13 +325,13 @@ public final class Tensor implements AutoCloseable {
     public float getFlat(long position) {
         ensureFloat();
         Objects.checkIndex(position, elementCount());
-        return data().getAtIndex(ValueLayout.JAVA_FLOAT, position);
+        return readFloat(position);
     }
 
     public Tensor setFlat(long position, float value) {
         ensureFloat();
         Objects.checkIndex(position, elementCount());
-        data().setAtIndex(ValueLayout.JAVA_FLOAT, position, value);
+        writeFloat(position, value);
         return this;
     }
 
@@ -287,7 +341,7 @@ public final class Tensor implements AutoCloseable {
      */
     public long[] toLongArray() {
         ensureOpen();
-        if (dtype.isFloat()) throw new IllegalStateException("tensor " + format(shape) + " is float32; use toArray()");
+        if (dtype.isFloatingPoint()) throw new IllegalStateException("tensor " + format(shape) + " is " + dtype.onnxName() + "; use toArray()");
         long n = elementCount();
         if (n > Integer.MAX_VALUE - 8) throw new IllegalStateException("tensor " + format(shape) + " is too large for a long[]");
         long[] out = new long[(int) n];
@@ -298,7 +352,7 @@ public final class Tensor implements AutoCloseable {
     /** Flat element of an integer or bool tensor, as a long. */
     public long getLongFlat(long position) {
         ensureOpen();
-        if (dtype.isFloat()) throw new IllegalStateException("tensor " + format(shape) + " is float32; use getFlat()");
+        if (dtype.isFloatingPoint()) throw new IllegalStateException("tensor " + format(shape) + " is " + dtype.onnxName() + "; use getFlat()");
         Objects.checkIndex(position, elementCount());
         return getLong(position);
     }
@@ -310,7 +364,7 @@ public final class Tensor implements AutoCloseable {
             case INT8 -> data().get(ValueLayout.JAVA_BYTE, i);
             case UINT8 -> data().get(ValueLayout.JAVA_BYTE, i) & 0xFF;
             case BOOL -> data().get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
-            case FLOAT -> throw new IllegalStateException("float tensor");
+            case FLOAT, FLOAT16 -> throw new IllegalStateException("float tensor");
         };
     }
 
@@ -390,7 +444,7 @@ public final class Tensor implements AutoCloseable {
 
     private void ensureFloat() {
         ensureOpen();
-        if (!dtype.isFloat()) throw new IllegalStateException("tensor " + format(shape) + " holds " + dtype.onnxName() + ", not float32; use toLongArray()");
+        if (!dtype.isFloatingPoint()) throw new IllegalStateException("tensor " + format(shape) + " holds " + dtype.onnxName() + ", not float32 or float16; use toLongArray()");
     }
 
     private static String describe(Tensor t) {

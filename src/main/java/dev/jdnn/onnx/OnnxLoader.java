@@ -50,7 +50,12 @@ public final class OnnxLoader {
      * (mapped from the file, or copied once into native memory): the caller closes the float tensors,
      * then {@code weights}.
      */
-    public record Loaded(Graph graph, int opset, String producer, WeightStore weights) {
+    /**
+     * {@code float16Inputs}/{@code float16Outputs}: the graph inputs and outputs the model declares float16. The
+     * graph itself holds them as float32 (float16 weights are widened here, float16 values are computed as float32);
+     * the caller widens float16 tensors given for those inputs and narrows those outputs back to float16.
+     */
+    public record Loaded(Graph graph, int opset, String producer, WeightStore weights, Set<String> float16Inputs, Set<String> float16Outputs) {
         /** Closes the float initializers, then unmaps and frees the weights. */
         public void release() {
             graph.constants().values().forEach(OnnxLoader::release);
@@ -133,23 +138,30 @@ public final class OnnxLoader {
             for (TensorProto t : g.getInitializerList()) constants.put(t.getName(), tensor(t, baseDir, where, source));
             Map<String, long[]> inputs = new LinkedHashMap<>();
             Map<String, DataType> inputTypes = new LinkedHashMap<>();
+            Set<String> float16Inputs = new java.util.LinkedHashSet<>();
             for (ValueInfoProto v : g.getInputList()) {
                 if (constants.containsKey(v.getName())) continue;
                 int elemType = v.getType().getTensorType().getElemType();
                 DataType dtype = DataType.fromOnnx(elemType);
                 if (dtype == null) {
                     throw new OnnxFormatException(where + ": input " + v.getName() + " has element type " + dataTypeName(elemType)
-                            + ", which is not supported; jdnn's model inputs are float32, int64, int32, int8, uint8 or bool");
+                            + ", which is not supported; jdnn's model inputs are float32, float16, int64, int32, int8, uint8 or bool");
                 }
                 inputs.put(v.getName(), shape(v.getType().getTensorType().getShape()));
-                inputTypes.put(v.getName(), dtype);
+                if (dtype == DataType.FLOAT16) float16Inputs.add(v.getName());
+                inputTypes.put(v.getName(), dtype.computed());   // the graph computes a float16 input as float32
             }
             List<String> outputs = g.getOutputList().stream().map(ValueInfoProto::getName).toList();
+            Set<String> float16Outputs = new java.util.LinkedHashSet<>();
+            for (ValueInfoProto v : g.getOutputList()) {
+                if (v.getType().getTensorType().getElemType() == TensorProto.DataType.FLOAT16_VALUE) float16Outputs.add(v.getName());
+            }
             List<Node> nodes = new ArrayList<>();
             // Subgraphs (If's branches) are read there, and their outer-scope references become the node's trailing inputs.
             for (NodeProto n : g.getNodeList()) nodes.add(Subgraphs.node(n, baseDir, where, source, 0));
             Graph graph = new Graph(inputs, outputs, topologicalOrder(nodes, inputs.keySet(), constants.keySet(), where), constants, inputTypes);
-            return new Loaded(graph, opset, model.getProducerName() + " " + model.getProducerVersion(), source.store());
+            return new Loaded(graph, opset, model.getProducerName() + " " + model.getProducerVersion(), source.store(),
+                    Set.copyOf(float16Inputs), Set.copyOf(float16Outputs));
         } catch (RuntimeException e) {
             constants.values().forEach(OnnxLoader::release);
             throw e;
@@ -226,7 +238,10 @@ public final class OnnxLoader {
         return a;
     }
 
-    /** A TensorProto as a value: float32 into an off-heap tensor owned by the caller, int64/int32 into longs. */
+    /**
+     * A TensorProto as a value: float32 into an off-heap tensor owned by the caller, float16 widened (exactly)
+     * into a float32 tensor owned by the caller, the integer types and bool into longs.
+     */
     public static Value tensor(TensorProto t, Path baseDir, String where) {
         return tensor(t, baseDir, where, RawData.IN_MESSAGE);
     }
@@ -267,6 +282,7 @@ public final class OnnxLoader {
             for (int i = 0; i < count; i++) owned.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, t.getFloatData(i));
             return new Value.Floats(owned);
         }
+        if (type == TensorProto.DataType.FLOAT16_VALUE) return new Value.Floats(widenedFloat16(t, shape, count, raw, where));
         DataType dtype = DataType.fromOnnx(type);
         if (dtype != null) {
             if (count > Integer.MAX_VALUE - 8) throw new OnnxFormatException(where + ": tensor " + t.getName() + " has " + count + " elements, too many");
@@ -292,10 +308,27 @@ public final class OnnxLoader {
             return new Value.Longs(dtype, shape, data);
         }
         throw new OnnxFormatException(where + ": tensor " + t.getName() + " has element type " + dataTypeName(type)
-                + ", which is not supported; jdnn supports float32, int64, int32, int8, uint8 and bool tensors");
+                + ", which is not supported; jdnn supports float32, float16 (computed as float32), int64, int32, int8, uint8 and bool tensors");
+    }
+
+    /**
+     * A float16 tensor's values widened to a new float32 tensor (float16 → float32 is exact): from raw bytes
+     * (2 per element, little-endian) or from int32_data, where ONNX keeps each float16's 16 bits in one entry.
+     */
+    private static Tensor widenedFloat16(TensorProto t, long[] shape, long count, MemorySegment raw, String where) {
+        if (raw != null) requireBytes(t, raw, count * 2, where);
+        else if (t.getInt32DataCount() != count) throw countMismatch(t, t.getInt32DataCount(), count, where);
+        Tensor owned = Tensor.zeros(shape);
+        MemorySegment into = owned.segment();
+        for (int i = 0; i < count; i++) {
+            short bits = raw != null ? raw.getAtIndex(LITTLE_SHORT, i) : (short) t.getInt32Data(i);
+            into.setAtIndex(ValueLayout.JAVA_FLOAT, i, Float.float16ToFloat(bits));
+        }
+        return owned;
     }
 
     private static final ValueLayout.OfFloat LITTLE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort LITTLE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LITTLE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LITTLE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 

@@ -20,6 +20,10 @@ import java.lang.foreign.ValueLayout;
  *   <li>integer/bool → float: nearest float (ties to even), bool as 0/1;</li>
  *   <li>integer → narrower integer: two's-complement wrap-around; → bool: {@code x ≠ 0}.</li>
  * </ul>
+ * Float16 values are computed as float32 inside a graph ({@link DataType#computed()}): a Cast to float16 rounds
+ * to the nearest float16 value (ties to even, ±∞ beyond ±65504) and keeps float32 storage, so an explicit
+ * cast keeps its meaning; a Cast from float16 to float is a copy. (A CastLike whose target is a float16 value
+ * sees it as float32 and does not round.)
  * Opset 19's {@code saturate} only concerns float8 targets, which jdnn does not hold; it is accepted and ignored.
  * A float→float Cast in a compiled plan passes its input through in whatever layout it is in.
  */
@@ -38,16 +42,27 @@ public final class Cast implements Op {
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
         long[] x = in.require(0, node, "input");
-        DataType to = target(node, in);
+        DataType declared = target(node, in);
+        DataType to = declared.computed();
         if (node.attributes().has("saturate")) {
             long s = node.attributes().getInt("saturate", 1);
             if (s != 0 && s != 1) throw Ops.error(node, "saturate must be 0 or 1, got " + s);
         }
+        if (declared == DataType.FLOAT16) return Ops.step(x, to, v -> roundedToFloat16(cast(v.get(0), to)));
         return Ops.step(x, to, v -> cast(v.get(0), to));
+    }
+
+    /** {@code v} (a new float32 value, modified in place) with each element rounded to float16 precision. */
+    private static Value roundedToFloat16(Value v) {
+        MemorySegment s = ((Value.Floats) v).tensor().segment();
+        long n = s.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, DataType.roundToFloat16(s.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        return v;
     }
 
     @Override
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
+        // A cast to float16 rounds, which the Java step does; float→float is a pass-through.
         if (in.type(0) != DataType.FLOAT || target(node, in) != DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
         if (!Primitives.nativeShape(in.shape(0))) return null;
         return Primitives.identity(node, in.shape(0), lowering.desc(0));
@@ -64,7 +79,7 @@ public final class Cast implements Op {
         long code = node.attributes().getInt("to", 0);
         DataType t = code == (int) code ? DataType.fromOnnx((int) code) : null;
         if (t == null) {
-            throw Ops.error(node, "to = " + code + " (" + onnxTypeName(code) + ") is not supported: jdnn holds float, int64, int32, int8, uint8 and bool");
+            throw Ops.error(node, "to = " + code + " (" + onnxTypeName(code) + ") is not supported: jdnn holds float, float16 (as float32), int64, int32, int8, uint8 and bool");
         }
         return t;
     }
@@ -97,7 +112,7 @@ public final class Cast implements Op {
             case BOOL -> x != 0 ? 1 : 0; // NaN != 0 is true
             case INT64 -> x >= -0x1p63f && x < 0x1p63f ? (long) x : Long.MIN_VALUE;
             case INT32, INT8, UINT8 -> x >= -0x1p31f && x < 0x1p31f ? (long) (int) x : Integer.MIN_VALUE;
-            case FLOAT -> throw new IllegalArgumentException("float is not an integer type");
+            case FLOAT, FLOAT16 -> throw new IllegalArgumentException(to.onnxName() + " is not an integer type");
         };
     }
 

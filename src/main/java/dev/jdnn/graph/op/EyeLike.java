@@ -24,7 +24,8 @@ public final class EyeLike implements Op {
         if (node.attributes().has("dtype")) {
             long code = node.attributes().getInt("dtype", 0);
             type = code == (int) code ? DataType.fromOnnx((int) code) : null;
-            if (type == null) throw error(node, "dtype " + code + " (" + Cast.onnxTypeName(code) + ") is not supported: jdnn holds float, int64, int32, int8, uint8 and bool");
+            if (type == null) throw error(node, "dtype " + code + " (" + Cast.onnxTypeName(code) + ") is not supported: jdnn holds float, float16 (as float32), int64, int32, int8, uint8 and bool");
+            type = type.computed();   // 0 and 1 are exact in float16: computed as float32
         }
         long k = node.attributes().getInt("k", 0);
         int size = arraySize(shape, node);

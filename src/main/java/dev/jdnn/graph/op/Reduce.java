@@ -128,6 +128,7 @@ public final class Reduce implements Op {
             case INT32, INT64 -> kind == Kind.SUM || kind == Kind.PROD || kind == Kind.MAX || kind == Kind.MIN;
             case INT8, UINT8 -> (kind == Kind.MAX || kind == Kind.MIN) && opset >= 12;
             case BOOL -> (kind == Kind.MAX || kind == Kind.MIN) && opset >= 20;
+            case FLOAT16 -> false;   // never inside a graph: float16 values are computed as float32
         };
         if (!ok) throw error(node, "data of type " + type.onnxName() + " is not supported for " + node.opType() + " at opset " + opset);
     }
