@@ -123,18 +123,21 @@ public final class Session implements AutoCloseable {
     /**
      * {@code inputs} with each float16 tensor given for an input the model declares float16 replaced by a float32
      * copy (added to {@code copies}, which the caller closes): the graph computes float16 values as float32. A
-     * float32 tensor for such an input is taken as it is; a float16 tensor for any other input is left for the
-     * plan's type check to refuse.
+     * float32 tensor for such an input is taken as it is; a float16 tensor for any other input is refused.
      */
     private Map<String, Tensor> widenFloat16(Map<String, Tensor> inputs, List<Tensor> copies) {
-        if (model.float16Inputs().isEmpty()) return inputs;
-        Map<String, Tensor> widened = new LinkedHashMap<>(inputs);
+        Map<String, Tensor> widened = inputs;
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
             Tensor t = e.getValue();
-            if (t == null || t.dtype() != DataType.FLOAT16 || !model.float16Inputs().contains(e.getKey())) continue;
+            if (t == null || t.dtype() != DataType.FLOAT16) continue;
+            if (!model.float16Inputs().contains(e.getKey())) {
+                if (!model.graph().inputs().containsKey(e.getKey())) continue;   // an unknown name: the plan names the model's inputs
+                throw new IllegalArgumentException("input " + e.getKey() + " holds float16, the model declares " + model.graph().inputType(e.getKey()).onnxName());
+            }
             if (t.isClosed()) throw new IllegalStateException("input " + e.getKey() + " is closed");
             Tensor copy = t.toType(DataType.FLOAT);
             copies.add(copy);
+            if (widened == inputs) widened = new LinkedHashMap<>(inputs);
             widened.put(e.getKey(), copy);
         }
         return widened;
@@ -172,6 +175,7 @@ public final class Session implements AutoCloseable {
             }
             return;
         }
+        widenFloat16(inputs, List.of());   // (a float32 model) refuses float16 inputs by name; copies nothing
         applyThreads();
         PlanCache.Entry entry = planFor(inputs, outputs.keySet());
         try {
@@ -416,7 +420,7 @@ public final class Session implements AutoCloseable {
 
     /** Whether a plan may be specialised on this input's value: small enough (shape, axes, scales or pads vectors). */
     private static boolean bindable(Tensor t) {
-        return t.elementCount() <= MAX_BOUND_ELEMENTS && !t.isClosed();
+        return t.elementCount() <= MAX_BOUND_ELEMENTS && !t.isClosed() && t.dtype() != DataType.FLOAT16;   // float16: never a shape
     }
 
     /** The values of the bindable inputs as a cache key (float bits for float32), read without copying the tensors. */

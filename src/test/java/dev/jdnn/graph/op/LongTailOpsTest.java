@@ -259,8 +259,8 @@ class LongTailOpsTest {
         Map<String, long[]> shapes = Map.of("x", new long[] {2, 2, 2});
         assertMentions(failure(dir, 9, oneNode("EyeLike", List.of(input("x", FLOAT, 2, 2, 2)), List.of(), List.of("y")), shapes, "y"),
                 "EyeLike node y", "must be 2-D", "[2, 2, 2]");
-        assertMentions(failure(dir, 9, oneNode("EyeLike", List.of(input("x", FLOAT, 2, 2)), List.of(), List.of("y"), intAttr("dtype", 10)), Map.of("x", new long[] {2, 2}), "y"),
-                "EyeLike node y", "dtype 10 (float16) is not supported");
+        assertMentions(failure(dir, 9, oneNode("EyeLike", List.of(input("x", FLOAT, 2, 2)), List.of(), List.of("y"), intAttr("dtype", 11)), Map.of("x", new long[] {2, 2}), "y"),
+                "EyeLike node y", "dtype 11 (double) is not supported");
     }
 
     @Test
