@@ -24,10 +24,10 @@ import java.util.Arrays;
  *   <li>cubic (4-D only; PyTorch has no 3-D bicubic): the 4×4 neighbours with the cubic convolution
  *       kernel, A = −0.75; the padding applies to each neighbour's integer coordinate, not to the point.</li>
  * </ul>
- * The arithmetic is PyTorch's CPU kernels' in float32, in their order, so nearest picks the same pixel at
- * ties: 4-D as the vectorised 2-D kernel ({@code (g + 1)·((n − 1)/2)}, {@code (g + 1)·(n/2) − 0.5}, reflection
- * by folding modulo twice the span), 5-D as the scalar 3-D kernel ({@code ((g + 1)/2)·(n − 1)},
- * {@code ((g + 1)·n − 1)/2}, fmod reflection). A NaN grid coordinate gives NaN (linear, cubic) or 0
+ * The arithmetic is PyTorch's CPU kernels' in float32, so nearest picks the same element at rounding ties
+ * ({@code ((g + 1)/2)·(n − 1)} and {@code ((g + 1)·n − 1)/2}; its vectorised 2-D kernel's
+ * {@code (g + 1)·((n − 1)/2)} and {@code (g + 1)·(n/2) − 0.5} round identically, halving being exact; the
+ * reflection is its fmod form). A NaN grid coordinate gives NaN (linear, cubic) or 0
  * (nearest), as PyTorch's 2-D kernel. Java: oneDNN has no grid sampling primitive.
  */
 public final class GridSample implements Op {
@@ -81,15 +81,10 @@ public final class GridSample implements Op {
         throw error(node, "mode '" + name + "' is not one of " + String.join(", ", names) + " (GridSample at opset " + opset + ")");
     }
 
-    /**
-     * One spatial axis of X: maps a grid value to a source coordinate.
-     *
-     * @param vectorized PyTorch's vectorised 2-D kernel's formulas (else its scalar 3-D kernel's)
-     */
-    record Axis(int size, boolean alignCorners, Padding padding, boolean vectorized) {
+    /** One spatial axis of X: maps a grid value to a source coordinate. */
+    record Axis(int size, boolean alignCorners, Padding padding) {
         /** Grid value in [−1, 1] → coordinate in X's elements (not yet padded). */
         float unnormalize(float g) {
-            if (vectorized) return alignCorners ? (g + 1) * ((float) (size - 1) / 2) : (g + 1) * ((float) size / 2) - 0.5f;
             return alignCorners ? ((g + 1) / 2) * (size - 1) : ((g + 1) * size - 1) / 2;
         }
 
@@ -112,14 +107,6 @@ public final class GridSample implements Op {
 
         /** Reflects c at the borders (edge centres or outer edges) until it is within them. */
         private float reflect(float c) {
-            if (vectorized) {
-                if (alignCorners ? size <= 1 : size <= 0) return 0;
-                float low = alignCorners ? 0 : -0.5f, twiceSpan = alignCorners ? (size - 1) * 2f : size * 2f;
-                float abs = Math.abs(c - low);
-                float doubleFlips = (float) Math.floor(abs / twiceSpan); // PyTorch truncates; the quotient is >= 0
-                float extra = abs - doubleFlips * twiceSpan;
-                return Math.min(extra, twiceSpan - extra) + low;
-            }
             int twiceLow = alignCorners ? 0 : -1, twiceHigh = alignCorners ? 2 * (size - 1) : 2 * size - 1;
             if (twiceLow == twiceHigh) return 0;
             float min = twiceLow / 2f, span = (twiceHigh - twiceLow) / 2f;
@@ -147,7 +134,6 @@ public final class GridSample implements Op {
             this.batch = (int) x[0];
             this.channels = (int) x[1];
             this.mode = mode;
-            boolean vectorized = spatial == 2;
             int inD = spatial == 3 ? (int) x[2] : 1;
             int inH = (int) x[x.length - 2];
             this.inW = (int) x[x.length - 1];
@@ -156,9 +142,9 @@ public final class GridSample implements Op {
             int points = 1;
             for (int i = 2; i < out.length; i++) points *= (int) out[i];
             this.outPoints = points;
-            this.ax = new Axis(inW, alignCorners, padding, vectorized);
-            this.ay = new Axis(inH, alignCorners, padding, vectorized);
-            this.az = new Axis(inD, alignCorners, padding, vectorized);
+            this.ax = new Axis(inW, alignCorners, padding);
+            this.ay = new Axis(inH, alignCorners, padding);
+            this.az = new Axis(inD, alignCorners, padding);
         }
 
         /** X (N×C×[D×]H×W) sampled at grid (N×[Do×]Ho×Wo×spatial) → N×C×[Do×]Ho×Wo. */
