@@ -99,6 +99,32 @@ class SpatialOpsTest {
         }));
     }
 
+    /** One model with symbolic dims, one session, inputs of two shapes: each run matches torch. */
+    @Test
+    void gridSampleRunsAtEveryInputShape() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(symbolic("x", "n", "c", "h", "w")).addInput(symbolic("grid", "n", "ho", "wo", "two"))
+                .addNode(node("GridSample", List.of("x", "grid"), List.of("y"), TinyModels.attr("mode", "bicubic"), TinyModels.attr("padding_mode", "reflection")))
+                .addOutput(ValueInfoProto.newBuilder().setName("y")).build();
+        Path model = write(dir, "gridsample_symbolic.onnx", 16, g);
+        for (Map.Entry<String, Session.Options> c : CONFIGS.entrySet()) {
+            try (Model m = Model.load(model); Session s = m.session(c.getValue())) {
+                for (String fixture : List.of("random", "lattice", "random")) {
+                    try (Tensor x = npy("grid_" + fixture + "_x"); Tensor grid = npy("grid_" + fixture + "_grid"); Result r = s.run(Map.of("x", x, "grid", grid))) {
+                        String want = "grid_" + fixture + "_bicubic_reflection_ac0_y";
+                        Fixtures.assertClose(Fixtures.array(FIX.resolve(want + ".npy")), r.get("y").toArray(), 2e-6, want + " on " + c.getKey());
+                    }
+                }
+            }
+        }
+    }
+
+    static ValueInfoProto symbolic(String name, String... dims) {
+        dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.Builder shape = dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.newBuilder();
+        for (String d : dims) shape.addDim(dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.Dimension.newBuilder().setDimParam(d));
+        return ValueInfoProto.newBuilder().setName(name).setType(dev.jdnn.onnx.proto.OnnxProto.TypeProto.newBuilder()
+                .setTensorType(dev.jdnn.onnx.proto.OnnxProto.TypeProto.Tensor.newBuilder().setElemType(1).setShape(shape))).build();
+    }
+
     @Test
     void gridSampleOpset20NamesTheModesAnew() throws IOException {
         // linear at 20 is bilinear at 16: same fixture, node built at opset 20.
