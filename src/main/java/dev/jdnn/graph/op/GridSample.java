@@ -42,6 +42,9 @@ public final class GridSample implements Op {
     /** Cubic convolution coefficient, as PyTorch's grid sampler (and Resize's cubic default). */
     private static final float A = -0.75f;
 
+    /** Output points whose taps are computed together (a block's taps and weights take at most 96 KB). */
+    private static final int BLOCK = 1024;
+
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
         long[] x = in.require(0, node, "X");
@@ -150,36 +153,49 @@ public final class GridSample implements Op {
         /** X (N×C×[D×]H×W) sampled at grid (N×[Do×]Ho×Wo×spatial) → N×C×[Do×]Ho×Wo. */
         float[] sample(float[] src, float[] grid) {
             float[] dst = new float[batch * channels * outPoints];
-            // Per output point: the taps' offsets within a plane (−1: outside X) and weights, reused.
+            // Points go in blocks: the taps' offsets within a plane (−1: outside X) and weights of a block's points
+            // are computed once, then each channel's plane (small enough to stay in cache) is read for the whole
+            // block and its output written in order. The arrays are allocated once per run.
             int taps = mode == Mode.NEAREST ? 1 : mode == Mode.CUBIC ? 16 : (spatial == 3 ? 8 : 4);
-            int[] offset = new int[taps];
-            float[] weight = new float[taps];
-            float[] cx = new float[4], cy = new float[4];
+            int[] offset = new int[BLOCK * taps];
+            float[] weight = new float[BLOCK * (mode == Mode.CUBIC ? 8 : taps)]; // cubic: 4 x then 4 y coefficients per point
             for (int n = 0; n < batch; n++) {
-                for (int p = 0; p < outPoints; p++) {
-                    int g = (n * outPoints + p) * spatial;
-                    switch (mode) {
-                        case NEAREST -> nearestTap(grid, g, offset, weight);
-                        case LINEAR -> linearTaps(grid, g, offset, weight);
-                        case CUBIC -> cubicTaps(grid, g, offset, cx, cy);
+                for (int from = 0; from < outPoints; from += BLOCK) {
+                    int points = Math.min(BLOCK, outPoints - from);
+                    for (int k = 0; k < points; k++) {
+                        int g = (n * outPoints + from + k) * spatial;
+                        switch (mode) {
+                            case NEAREST -> nearestTap(grid, g, offset, k);
+                            case LINEAR -> linearTaps(grid, g, offset, weight, k * taps);
+                            case CUBIC -> cubicTaps(grid, g, offset, weight, k);
+                        }
                     }
                     for (int c = 0; c < channels; c++) {
-                        int plane = (n * channels + c) * inPlane;
-                        float value;
-                        if (mode == Mode.CUBIC) {
-                            value = 0;
-                            for (int i = 0; i < 4; i++) {
-                                float row = cx[0] * at(src, plane, offset[4 * i]) + cx[1] * at(src, plane, offset[4 * i + 1])
-                                        + cx[2] * at(src, plane, offset[4 * i + 2]) + cx[3] * at(src, plane, offset[4 * i + 3]);
-                                value = i == 0 ? cy[0] * row : value + cy[i] * row;
+                        int plane = (n * channels + c) * inPlane, out = (n * channels + c) * outPoints + from;
+                        switch (mode) {
+                            case NEAREST -> {
+                                for (int k = 0; k < points; k++) dst[out + k] = at(src, plane, offset[k]);
                             }
-                        } else if (mode == Mode.NEAREST) {
-                            value = at(src, plane, offset[0]);
-                        } else {
-                            value = at(src, plane, offset[0]) * weight[0];
-                            for (int t = 1; t < taps; t++) value += at(src, plane, offset[t]) * weight[t];
+                            case LINEAR -> {
+                                for (int k = 0, t0 = 0; k < points; k++, t0 += taps) {
+                                    float value = at(src, plane, offset[t0]) * weight[t0];
+                                    for (int t = 1; t < taps; t++) value += at(src, plane, offset[t0 + t]) * weight[t0 + t];
+                                    dst[out + k] = value;
+                                }
+                            }
+                            case CUBIC -> {
+                                for (int k = 0; k < points; k++) {
+                                    int o = 16 * k, w = 8 * k;
+                                    float value = 0;
+                                    for (int i = 0; i < 4; i++, o += 4) {
+                                        float row = weight[w] * at(src, plane, offset[o]) + weight[w + 1] * at(src, plane, offset[o + 1])
+                                                + weight[w + 2] * at(src, plane, offset[o + 2]) + weight[w + 3] * at(src, plane, offset[o + 3]);
+                                        value = i == 0 ? weight[w + 4] * row : value + weight[w + 4 + i] * row;
+                                    }
+                                    dst[out + k] = value;
+                                }
+                            }
                         }
-                        dst[(n * channels + c) * outPoints + p] = value;
                     }
                 }
             }
@@ -196,20 +212,18 @@ public final class GridSample implements Op {
             return (int) z * inHW + (int) y * inW + (int) x;
         }
 
-        private void nearestTap(float[] grid, int g, int[] offset, float[] weight) {
+        private void nearestTap(float[] grid, int g, int[] offset, int at) {
             float x = (float) Math.rint(ax.source(grid[g])), y = (float) Math.rint(ay.source(grid[g + 1]));
             float z = spatial == 3 ? (float) Math.rint(az.source(grid[g + 2])) : 0;
-            offset[0] = offset(z, y, x);
-            weight[0] = 1;
+            offset[at] = offset(z, y, x);
         }
 
-        /** The 4 (2-D: nw, ne, sw, se) or 8 (3-D: z outermost) neighbours and their weights. */
-        private void linearTaps(float[] grid, int g, int[] offset, float[] weight) {
+        /** The 4 (2-D: nw, ne, sw, se) or 8 (3-D: z outermost) neighbours and their weights, from index {@code t}. */
+        private void linearTaps(float[] grid, int g, int[] offset, float[] weight, int t) {
             float x = ax.source(grid[g]), y = ay.source(grid[g + 1]);
             float z = spatial == 3 ? az.source(grid[g + 2]) : 0;
             float x0 = (float) Math.floor(x), y0 = (float) Math.floor(y), z0 = (float) Math.floor(z);
             float tx = x - x0, ty = y - y0, tz = z - z0;
-            int t = 0;
             for (int dz = 0; dz < (spatial == 3 ? 2 : 1); dz++) {
                 float wz = dz == 0 ? 1 - tz : tz;
                 for (int dy = 0; dy < 2; dy++) {
@@ -222,28 +236,31 @@ public final class GridSample implements Op {
             }
         }
 
-        /** The 4×4 neighbours (row-major, y outer) and the x and y cubic coefficients (2-D only). */
-        private void cubicTaps(float[] grid, int g, int[] offset, float[] cx, float[] cy) {
+        /**
+         * Point k's 4×4 neighbours (row-major, y outer) at {@code offset[16k..]} and its x then y cubic coefficients
+         * at {@code coefficient[8k..]} (2-D only).
+         */
+        private void cubicTaps(float[] grid, int g, int[] offset, float[] coefficient, int k) {
             float x = ax.unnormalize(grid[g]), y = ay.unnormalize(grid[g + 1]);
             float x0 = (float) Math.floor(x), y0 = (float) Math.floor(y);
-            coefficients(x - x0, cx);
-            coefficients(y - y0, cy);
+            coefficients(x - x0, coefficient, 8 * k);
+            coefficients(y - y0, coefficient, 8 * k + 4);
             for (int i = 0; i < 4; i++) {
                 float yi = ay.pad(y0 - 1 + i);
-                for (int j = 0; j < 4; j++) offset[4 * i + j] = offset(0, yi, ax.pad(x0 - 1 + j));
+                for (int j = 0; j < 4; j++) offset[16 * k + 4 * i + j] = offset(0, yi, ax.pad(x0 - 1 + j));
             }
         }
 
         /** Cubic convolution weights of the taps at distances 1 + t, t, 1 − t, 2 − t (PyTorch's formulas). */
-        private static void coefficients(float t, float[] c) {
+        private static void coefficients(float t, float[] c, int at) {
             float x = t + 1;
-            c[0] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+            c[at] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
             x = t;
-            c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
+            c[at + 1] = ((A + 2) * x - (A + 3)) * x * x + 1;
             x = 1 - t;
-            c[2] = ((A + 2) * x - (A + 3)) * x * x + 1;
+            c[at + 2] = ((A + 2) * x - (A + 3)) * x * x + 1;
             x = 2 - t;
-            c[3] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+            c[at + 3] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
         }
 
         @Override

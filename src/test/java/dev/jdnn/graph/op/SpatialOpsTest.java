@@ -118,6 +118,43 @@ class SpatialOpsTest {
         }
     }
 
+    /**
+     * The kernel computes the taps of up to 1024 points at a time: a grid of 2×40×30 points (three blocks per
+     * sample, the last partial) gives each row exactly what that row alone (one block) gives.
+     */
+    @Test
+    void gridSampleBlocksDoNotChangeTheResult() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(symbolic("x", "n", "c", "h", "w")).addInput(symbolic("grid", "n", "ho", "wo", "two"))
+                .addNode(node("GridSample", List.of("x", "grid"), List.of("y"), TinyModels.attr("mode", "bicubic")))
+                .addOutput(ValueInfoProto.newBuilder().setName("y")).build();
+        java.util.Random r = new java.util.Random(7);
+        float[] xs = new float[2 * 3 * 5 * 7], gs = new float[2 * 40 * 30 * 2];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) r.nextGaussian();
+        for (int i = 0; i < gs.length; i++) gs[i] = r.nextFloat() * 3 - 1.5f;
+        for (String mode : List.of("bilinear", "nearest", "bicubic")) {
+            g = g.toBuilder().setNode(0, g.getNode(0).toBuilder().setAttribute(0, TinyModels.attr("mode", mode))).build();
+            Path model = write(dir, "gridsample_blocks.onnx", 16, g);
+            try (Model m = Model.load(model); Session s = m.session(CONFIGS.get("JAVA")); Tensor x = Tensor.of(xs, 2, 3, 5, 7);
+                    Tensor grid = Tensor.of(gs, 2, 40, 30, 2); Result all = s.run(Map.of("x", x, "grid", grid))) {
+                float[] whole = all.get("y").toArray();
+                for (int n = 0; n < 2; n++) {
+                    for (int row = 0; row < 40; row++) {
+                        float[] one = java.util.Arrays.copyOfRange(gs, (n * 40 + row) * 60, (n * 40 + row + 1) * 60);
+                        float[] sample = java.util.Arrays.copyOfRange(xs, n * 105, (n + 1) * 105);
+                        try (Tensor xr = Tensor.of(sample, 1, 3, 5, 7); Tensor gr = Tensor.of(one, 1, 1, 30, 2); Result part = s.run(Map.of("x", xr, "grid", gr))) {
+                            float[] y = part.get("y").toArray();
+                            for (int c = 0; c < 3; c++) {
+                                for (int k = 0; k < 30; k++) {
+                                    assertEquals(y[c * 30 + k], whole[((n * 3 + c) * 40 + row) * 30 + k], mode + " n " + n + " c " + c + " row " + row + " point " + k);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     static ValueInfoProto symbolic(String name, String... dims) {
         dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.Builder shape = dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.newBuilder();
         for (String d : dims) shape.addDim(dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.Dimension.newBuilder().setDimParam(d));
