@@ -243,6 +243,33 @@ class SpatialOpsTest {
         return write(dir, "unpool.onnx", 11, g.build());
     }
 
+    /**
+     * output_shape 5×5 after a 2×2 pool of a 4×4 map: ONNX's reference reads the indices in the inferred 4×4
+     * shape (5 is row 1, column 1) and pads; indices that only fit output_shape's own 5×5 (6 is row 1, column 1
+     * there, but row 1, column 2 of 4×4: outside window (0, 0)) are read in output_shape, as MaxPool gives them.
+     */
+    @Test
+    void maxUnpoolReadsAmbiguousIndicesWhereTheyFitTheirWindows() throws IOException {
+        long[] x = {1, 1, 2, 2};
+        AttributeProto k = ints("kernel_shape", 2, 2), s = ints("strides", 2, 2);
+        float[] reference = new float[25], pooled = new float[25];
+        reference[6] = 5; reference[8] = 6; reference[16] = 7; reference[18] = 8; // (1,1) (1,3) (3,1) (3,3) of 5×5
+        pooled[6] = 5; pooled[8] = 6; pooled[16] = 7; pooled[18] = 8;
+        Map<long[], float[]> cases = new LinkedHashMap<>();
+        cases.put(new long[] {5, 7, 13, 15}, reference);
+        cases.put(new long[] {6, 8, 16, 18}, pooled);
+        for (Map.Entry<long[], float[]> c : cases.entrySet()) {
+            Path model = unpool(dir, x, c.getKey(), new long[] {1, 1, 5, 5}, k, s);
+            try (Tensor xs = Tensor.of(new float[] {5, 6, 7, 8}, x)) {
+                for (Map.Entry<String, Result> r : runAll(model, Map.of("x", xs), List.of("y")).entrySet()) {
+                    try (Result result = r.getValue()) {
+                        assertArrayEquals(c.getValue(), result.get("y").toArray(), java.util.Arrays.toString(c.getKey()) + " on " + r.getKey());
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void maxUnpoolRefusesIndicesOutsideTheOutput() throws IOException {
         long[] x = {1, 1, 2, 2};
