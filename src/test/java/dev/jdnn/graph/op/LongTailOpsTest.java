@@ -314,6 +314,16 @@ class LongTailOpsTest {
                 "Det node y", "int64 is not supported");
     }
 
+    @Test
+    void theWideningCastBeforeIsInfStaysWhenItsOutputIsTapped() throws IOException {
+        // sanitize_all: torch's Cast(x, to=double) → IsInf runs as IsInf(x); asked for the double itself, jdnn says it holds none.
+        try (Model m = Model.load(FIXTURES.resolve("sanitize_all.onnx")); Session s = m.session(Config.JAVA.options())) {
+            String cast = "/Cast_output_0";
+            String message = assertThrows(IllegalArgumentException.class, () -> s.explain(Map.of("x", new long[] {1, 68}), List.of(cast, m.outputs().get(0)))).getMessage();
+            assertMentions(message, "Cast", "double", "not supported");
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     static AttributeProto intAttr(String name, long v) {
