@@ -125,6 +125,16 @@ public final class Registry {
         RoiAlign.register(t);
         If.register(t);
         Loop.register(t);
+        // quantization: QuantizeLinear/DequantizeLinear (+ jdnn.FakeQuantize, the pair), DynamicQuantizeLinear, ConvInteger/QLinearConv, MatMulInteger/QLinearMatMul
+        Quantize.register(t);
+        FakeQuantize.register(t);
+        DynamicQuantizeLinear.register(t);
+        IntegerConv.register(t);
+        IntegerMatMul.register(t);
+        CumSum.register(t);
+        GridSample.register(t);
+        MaxUnpool.register(t);
+        MeanVarianceNormalization.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */

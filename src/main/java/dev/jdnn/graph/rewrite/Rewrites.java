@@ -20,6 +20,7 @@ public final class Rewrites {
         ALL.add(new LayerNormPattern());
         ALL.add(new MatMulBias());
         ALL.add(new WideningCastCheck());
+        ALL.add(new FakeQuantFusion());
     }
 
     /** Applies every rewrite in order. */
