@@ -122,6 +122,27 @@ class LongTailOpsTest {
         assertArrayEquals(new long[] {0, 0, 1, 1, 0, 0, 0, 0, 0}, y.longs());
     }
 
+    /** depth = ReduceMax(labels) + 1 (F.one_hot's num_classes=-1): computed from the data, bound or in the tail. */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void oneHotOfADepthComputedFromTheLabels(Config config, @TempDir Path dir) throws IOException {
+        for (int n : new int[] {5, 5000}) { // 5000 labels: above what a session binds, so the tail runs it
+            GraphProto g = GraphProto.newBuilder().addInput(input("labels", INT64, n))
+                    .addInitializer(int64s("one", new long[0], 1)).addInitializer(int64s("values", new long[] {2}, 0, 1))
+                    .addNode(node("ReduceMax", List.of("labels"), List.of("max"), intAttr("keepdims", 0)))
+                    .addNode(node("Add", List.of("max", "one"), List.of("depth")))
+                    .addNode(node("OneHot", List.of("labels", "depth", "values"), List.of("y"))).addOutput(output("y")).build();
+            for (int top : new int[] {3, 6}) {
+                long[] labels = new long[n];
+                for (int i = 0; i < n; i++) labels[i] = (i * 5L + 2) % (top + 1);
+                labels[n / 2] = top;
+                Out y = run(dir, 13, g, config, List.of(Tensor.ofLongs(labels, DataType.INT64, n)), "y").get(0);
+                assertArrayEquals(new long[] {n, top + 1}, y.shape(), n + " labels up to " + top);
+                for (int i = 0; i < n; i++) for (int d = 0; d <= top; d++) assertEquals(labels[i] == d ? 1 : 0, y.longs()[i * (top + 1) + d]);
+            }
+        }
+    }
+
     @Test
     void oneHotRefusesBadDepthValuesAndAxisNamingTheNode(@TempDir Path dir) throws IOException {
         Map<String, long[]> shapes = Map.of("i", new long[] {4});
