@@ -320,6 +320,21 @@ class LongTailOpsTest {
 
     // ------------------------------------------------------------------ IsInf, IsNaN, Shrink, trig: checks
 
+    /** Expected values: numpy, {@code np.where(x < -l, x + b, np.where(x > l, x - b, 0)).astype(x.dtype)} (ONNX's reference). */
+    @Test
+    void shrinkOnIntegersTruncatesLikeOnnxsNumpyReference(@TempDir Path dir) throws IOException {
+        record Case(DataType type, int code, float lambd, float bias, long[] x, long[] want) {}
+        for (Case c : List.of(
+                new Case(DataType.INT32, INT32, 1.5f, 1.5f, new long[] {-5, -2, -1, 0, 1, 2, 3, 100}, new long[] {-3, 0, 0, 0, 0, 0, 1, 98}),
+                new Case(DataType.UINT8, UINT8, 1.5f, 1.5f, new long[] {0, 1, 2, 3, 200, 255}, new long[] {0, 0, 0, 1, 198, 253}),
+                new Case(DataType.INT8, INT8, 0.5f, 2f, new long[] {-128, -3, -1, 0, 2, 127}, new long[] {-126, -1, 1, 0, 0, 125}))) {
+            GraphProto g = oneNode("Shrink", List.of(input("x", c.code(), c.x().length)), List.of(), List.of("y"), attr("lambd", c.lambd()), attr("bias", c.bias()));
+            Out y = runAll(dir, 9, g, () -> List.of(Tensor.ofLongs(c.x(), c.type(), c.x().length)), "y").get(0);
+            assertEquals(c.type(), y.type());
+            assertArrayEquals(c.want(), y.longs(), c.type().toString());
+        }
+    }
+
     @Test
     void elementwiseOpsRefuseBadAttributesAndTypes(@TempDir Path dir) throws IOException {
         Map<String, long[]> shapes = Map.of("x", new long[] {3});
