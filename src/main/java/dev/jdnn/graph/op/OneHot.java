@@ -30,8 +30,7 @@ public final class OneHot implements Op {
         if (valuesShape.length != 1 || valuesShape[0] != 2) throw error(node, "values must be a 1-D tensor [off_value, on_value], got shape " + format(valuesShape));
         Value depthValue = in.constant(1);
         if (depthValue == null) {
-            throw new DataDependentException(node.opType() + " node " + node.label()
-                    + ": its output shape depends on the value of depth, which must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
+            throw DataDependentException.outputShapeDependsOn(node, "depth");
         }
         long depth = depthValue instanceof Value.Floats f ? truncate(f.tensor().getFlat(0)) : ((Value.Longs) depthValue).view()[0];
         if (depth <= 0) throw error(node, "depth must be positive, got " + depth);
