@@ -12,8 +12,7 @@ import dev.jdnn.graph.Value;
  * counts from the back over the output's rank, range {@code [−r−1, r]}). Output element
  * {@code [..., d, ...]} is {@code on} where the index equals d, else {@code off}. An index outside the range
  * gives a row of all {@code off}: from opset 11 the range is {@code [−depth, depth)} and negative indices
- * count from the end (−1 is depth − 1, as {@code F.one_hot} never produces but exporters rely on); opset 9
- * and 10 accept only {@code [0, depth)}. The output's shape depends on depth's value, so depth must be known
+ * count from the end (−1 is depth − 1); opsets 9 and 10 accept only {@code [0, depth)}. The output's shape depends on depth's value, so depth must be known
  * when the plan is prepared ({@link DataDependentException} otherwise).
  */
 public final class OneHot implements Op {
