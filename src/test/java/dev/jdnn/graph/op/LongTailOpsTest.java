@@ -250,6 +250,30 @@ class LongTailOpsTest {
         assertArrayEquals(new long[] {1, 1, 2}, r.get(3).longs());
     }
 
+    /** Unique(Abs(x)): small x is bound, 5000 elements run in the data-dependent tail; expected from a TreeMap. */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void uniqueOfAComputedTensorRunsPerValue(Config config, @TempDir Path dir) throws IOException {
+        for (int n : new int[] {7, 5000}) {
+            GraphProto g = GraphProto.newBuilder().addInput(input("x", INT64, n))
+                    .addNode(node("Abs", List.of("x"), List.of("a")))
+                    .addNode(node("Unique", List.of("a"), List.of("y", "first", "inverse", "counts")))
+                    .addOutput(output("y")).addOutput(output("counts")).build();
+            for (int seed = 0; seed < 2; seed++) {
+                java.util.Random rnd = new java.util.Random(seed);
+                long[] x = new long[n];
+                java.util.TreeMap<Long, Long> counts = new java.util.TreeMap<>();
+                for (int i = 0; i < n; i++) {
+                    x[i] = rnd.nextInt(41) - 20 - seed * 50;
+                    counts.merge(Math.abs(x[i]), 1L, Long::sum);
+                }
+                List<Out> r = run(dir, 11, g, config, List.of(Tensor.ofLongs(x, DataType.INT64, n)), "y", "counts");
+                assertArrayEquals(counts.keySet().stream().mapToLong(Long::longValue).toArray(), r.get(0).longs(), n + " elements, seed " + seed);
+                assertArrayEquals(counts.values().stream().mapToLong(Long::longValue).toArray(), r.get(1).longs(), n + " elements, seed " + seed);
+            }
+        }
+    }
+
     @Test
     void uniqueOfAnEmptyTensorIsEmpty(@TempDir Path dir) throws IOException {
         GraphProto g = oneNode("Unique", List.of(input("x", FLOAT, 0, 3)), List.of(), List.of("y", "first", "inverse", "counts"));
