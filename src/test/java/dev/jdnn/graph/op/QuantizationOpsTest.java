@@ -414,6 +414,65 @@ class QuantizationOpsTest {
     // ---- a QDQ network ----
 
     /**
+     * Conv → Relu → QuantizeLinear → DequantizeLinear in a compiled plan is one convolution whose post-ops end
+     * with the fake quantization; its output equals the fake quantization (by hand, in Java) of what the same
+     * plan computes for Relu's output when that is requested (a tap: then nothing is fused past it).
+     */
+    @Test
+    void fakeQuantizationIsAPostOpOfTheConvolutionAndExact(@TempDir Path dir) throws IOException {
+        Random rnd = new Random(8);
+        long[] xShape = {1, 8, 12, 12};
+        float[] w = new float[16 * 8 * 9];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.2f;
+        float scale = 0.0137f, scale2 = 0.0141f;
+        GraphProto g = graph("x", FLOAT, xShape, "y").addOutput(output("r"))
+                .addInitializer(floats("w", new long[] {16, 8, 3, 3}, w)).addInitializer(floats("s", SCALAR, scale)).addInitializer(quantized("z", INT8, SCALAR, -20))
+                .addInitializer(floats("s2", SCALAR, scale2)).addInitializer(quantized("z2", INT8, SCALAR, -19))
+                .addNode(node("Conv", List.of("x", "w"), List.of("c"), ints("pads", 1, 1, 1, 1)))
+                .addNode(node("Relu", List.of("c"), List.of("r")))
+                .addNode(node("QuantizeLinear", List.of("r", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s2", "z2"), List.of("y"))).build();
+        Path model = write(dir, "convfq.onnx", 13, g);
+        float[] x = new float[8 * 144];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        try (Model m = Model.load(model); Session s = m.session(Config.COMPILED.options()); Tensor in = Tensor.of(x, xShape);
+             Result fused = s.run(Map.of("x", in), List.of("y")); Result tapped = s.run(Map.of("x", in), List.of("r"))) {
+            List<String> plan = s.explain(Map.of("x", xShape), List.of("y"));
+            assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(fake quantization post-ops)") && l.contains("+fakequant")), plan.toString());
+            assertEquals(1, plan.stream().filter(l -> l.startsWith("native")).count(), plan.toString());
+            float[] r = tapped.get("r").toArray(), y = fused.get("y").toArray();
+            float[] want = new float[r.length];
+            for (int i = 0; i < r.length; i++) {
+                double q = Math.max(-128, Math.min(127, Math.rint(r[i] / scale) - 20));
+                want[i] = ((float) q - (-19f)) * scale2;
+            }
+            assertArrayEquals(want, y, 0f);
+        }
+        // A 1×1 conv by weight 1 passes x through exactly: values next to rounding boundaries, where x / scale and
+        // x · (1 / scale) round differently, check that the post-op divides.
+        float[] boundary = new float[256];
+        int near = 0;
+        for (int k = -100; k < 100 && near < boundary.length; k++) {
+            float v = (k + 0.5f) * scale;
+            for (int step = 0; step < 4; step++, v = Math.nextUp(v)) if (near < boundary.length && Math.rint(v / scale) != Math.rint(v * (1f / scale))) boundary[near++] = v;
+        }
+        assertTrue(near > 10, "boundary values found: " + near);
+        g = graph("x", FLOAT, new long[] {1, 1, 16, 16}, "y")
+                .addInitializer(floats("w", new long[] {1, 1, 1, 1}, 1f)).addInitializer(floats("s", SCALAR, scale)).addInitializer(quantized("z", INT8, SCALAR, 0))
+                .addNode(node("Conv", List.of("x", "w"), List.of("c")))
+                .addNode(node("QuantizeLinear", List.of("c", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s", "z"), List.of("y"))).build();
+        float[] want = new float[boundary.length];
+        for (int i = 0; i < want.length; i++) want[i] = (float) Math.max(-128, Math.min(127, Math.rint(boundary[i] / scale))) * scale;
+        Path identity = write(dir, "identity.onnx", 13, g);
+        assertArrayEquals(want, runFloats(identity, Config.COMPILED, Tensor.of(boundary, 1, 1, 16, 16), "y"), 0f);
+        try (Model m = Model.load(identity); Session s = m.session(Config.COMPILED.options())) {
+            List<String> plan = s.explain(Map.of("x", new long[] {1, 1, 16, 16}), List.of("y"));
+            assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(fake quantization post-ops)")), plan.toString());
+        }
+    }
+
+    /**
      * x → Q/DQ → Conv(DQ(int8 weights, per output channel), DQ(int32 bias)) → BatchNormalization → Relu → Q/DQ
      * → Conv(DQ(int8 weights)) → y, as ONNX Runtime's QDQ quantizer writes it: in the compiled plan the
      * weights' DequantizeLinear is folded at prepare, both convolutions (the first with its batch norm and
@@ -479,6 +538,7 @@ class QuantizationOpsTest {
             String all = String.join("\n", plan);
             assertFalse(plan.stream().anyMatch(l -> l.startsWith("java")), all);
             assertEquals(2, plan.stream().filter(l -> l.startsWith("native") && l.contains("fake quantization")).count(), all);
+            assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(folded)") && l.contains("(fake quantization post-ops)")), all);
             assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(folded)") && l.contains("eltwise post-op")), all);
             assertTrue(plan.stream().anyMatch(l -> l.startsWith("const") && l.contains("DequantizeLinear×3")), all);
         }
