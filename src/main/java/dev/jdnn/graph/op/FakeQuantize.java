@@ -28,7 +28,9 @@ import java.util.Map;
  * binary primitive, exact in float32: {@code x / y_scale} (binary div, an IEEE division as Java's), then the
  * eltwise post-ops round (half to even) → linear(1, y_zp) → clip(qmin, qmax) → linear(1, -x_zp) →
  * linear(x_scale, 0): every step is either exact on integers or the one float32 rounding the reference
- * makes. Only a NaN input differs: Java (like numpy's cast) quantizes it to 0, oneDNN's clip keeps a NaN.
+ * makes. Right after a conv chain the plan runs the same chain as the convolution's last post-ops instead
+ * ({@link #nativeForm}, {@link NativeConv2d.FakeQuant}). Only a NaN input may differ: Java (like numpy's
+ * cast) quantizes it to 0, oneDNN's round and clip do not map NaN to 0.
  */
 public final class FakeQuantize implements Op {
     /** The op type, and the prefix of DequantizeLinear's attributes on it. */
