@@ -111,6 +111,13 @@ public final class Registry {
         Variadic.register(t);
         Compare.register(t);
         Logical.register(t);
+        IsNaNInf.register(t);
+        OneHot.register(t);
+        Compress.register(t);
+        EyeLike.register(t);
+        ReverseSequence.register(t);
+        Unique.register(t);
+        Det.register(t);
         Mod.register(t);
         Where.register(t);
         Recurrent.register(t);
@@ -124,6 +131,10 @@ public final class Registry {
         DynamicQuantizeLinear.register(t);
         IntegerConv.register(t);
         IntegerMatMul.register(t);
+        CumSum.register(t);
+        GridSample.register(t);
+        MaxUnpool.register(t);
+        MeanVarianceNormalization.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */
