@@ -411,6 +411,38 @@ class QuantizationOpsTest {
         assertTrue(m.contains("QLinearMatMul node y") && m.contains("a of type float is not supported"), m);
     }
 
+    /** One QuantizeLinear read by two DequantizeLinear nodes (one per consumer): two fake quantizations, both native. */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void quantizeReadByTwoDequantizes(Config config, @TempDir Path dir) throws IOException {
+        long[] shape = {1, 2, 4, 4};
+        float[] x = new float[32];
+        Random rnd = new Random(2);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        GraphProto g = graph("x", FLOAT, shape, "y1").addOutput(output("y2"))
+                .addInitializer(floats("s", SCALAR, 0.01f)).addInitializer(quantized("z", UINT8, SCALAR, 100))
+                .addInitializer(floats("s2", SCALAR, 0.5f)).addInitializer(quantized("z2", UINT8, SCALAR, 3))
+                .addNode(node("QuantizeLinear", List.of("x", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s", "z"), List.of("y1")))
+                .addNode(node("DequantizeLinear", List.of("q", "s2", "z2"), List.of("y2"))).build();
+        Path model = write(dir, "two.onnx", 13, g);
+        float[] y1 = new float[32], y2 = new float[32];
+        for (int i = 0; i < 32; i++) {
+            long q = (long) Math.max(0, Math.min(255, Math.rint(x[i] / 0.01f) + 100));
+            y1[i] = ((float) q - 100f) * 0.01f;
+            y2[i] = ((float) q - 3f) * 0.5f;
+        }
+        try (Model m = Model.load(model); Session s = m.session(config.options()); Tensor in = Tensor.of(x, shape); Result r = s.run(Map.of("x", in))) {
+            assertArrayEquals(y1, r.get("y1").toArray(), 0f);
+            assertArrayEquals(y2, r.get("y2").toArray(), 0f);
+            if (config == Config.COMPILED) {
+                List<String> plan = s.explain(Map.of("x", shape), List.of("y1", "y2"));
+                assertEquals(2, plan.stream().filter(l -> l.startsWith("native") && l.contains("fake quantization")).count(), plan.toString());
+                assertFalse(plan.stream().anyMatch(l -> l.startsWith("java")), plan.toString());
+            }
+        }
+    }
+
     // ---- a QDQ network ----
 
     /**
