@@ -30,7 +30,7 @@ import java.util.Map;
  * linear(x_scale, 0): every step is either exact on integers or the one float32 rounding the reference
  * makes. Right after a conv chain the plan runs the same chain as the convolution's last post-ops instead
  * ({@link #nativeForm}, {@link NativeConv2d.FakeQuant}). Only a NaN input may differ: Java (like numpy's
- * cast) quantizes it to 0, oneDNN's round and clip do not map NaN to 0.
+ * cast) quantizes it to 0, oneDNN's clip to qmin (the same for uint8; -128 instead of 0 for int8).
  */
 public final class FakeQuantize implements Op {
     /** The op type, and the prefix of DequantizeLinear's attributes on it. */
