@@ -443,6 +443,46 @@ class QuantizationOpsTest {
         }
     }
 
+    /**
+     * A QDQ MatMul: int8 weights [K, N] dequantized per column (axis 1) are folded at prepare, the matmul and
+     * the input's fake quantization run natively, and the result is the float matmul of the hand-dequantized
+     * operands (exactly representable small integers times scales, so within float rounding).
+     */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void qdqMatMulWithPerColumnWeights(Config config, @TempDir Path dir) throws IOException {
+        int m = 3, k = 4, n = 5;
+        Random rnd = new Random(6);
+        long[] w = random(rnd, k * n, -127, 127);
+        float[] ws = {0.01f, 0.02f, 0.03f, 0.04f, 0.05f};
+        float[] x = new float[m * k];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        GraphProto g = graph("x", FLOAT, new long[] {m, k}, "y")
+                .addInitializer(floats("s", SCALAR, 0.05f)).addInitializer(quantized("z", INT8, SCALAR, 0))
+                .addInitializer(quantized("w", INT8, new long[] {k, n}, w)).addInitializer(floats("ws", new long[] {n}, ws))
+                .addNode(node("QuantizeLinear", List.of("x", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s", "z"), List.of("xd")))
+                .addNode(node("DequantizeLinear", List.of("w", "ws"), List.of("wd"), attr("axis", 1)))
+                .addNode(node("MatMul", List.of("xd", "wd"), List.of("y"))).build();
+        Path model = write(dir, "qmatmul.onnx", 13, g);
+        float[] want = new float[m * n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+            double sum = 0;
+            for (int p = 0; p < k; p++) sum += (double) (Math.max(-128, Math.min(127, Math.rint(x[i * k + p] / 0.05f))) * 0.05f) * (w[p * n + j] * ws[j]);
+            want[i * n + j] = (float) sum;
+        }
+        float[] got = runFloats(model, config, Tensor.of(x, m, k), "y");
+        String diff = compare(want, got, 1e-5);
+        assertNull(diff, diff);
+        if (config == Config.COMPILED) {
+            try (Model mo = Model.load(model); Session s = mo.session(config.options())) {
+                List<String> plan = s.explain(Map.of("x", new long[] {m, k}), List.of("y"));
+                assertFalse(plan.stream().anyMatch(l -> l.startsWith("java")), plan.toString());
+                assertTrue(plan.stream().anyMatch(l -> l.startsWith("const") && l.contains("DequantizeLinear")), plan.toString());
+            }
+        }
+    }
+
     // ---- a QDQ network ----
 
     /**
