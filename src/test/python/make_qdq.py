@@ -21,14 +21,16 @@ def main(src, dst):
     model = onnx.load(src)
     g = model.graph
     inits = {t.name: t for t in g.initializer}
-    new_nodes, new_inits = [], []
+    new_nodes, new_inits, quantized = [], [], set()
     new_inits += [numpy_helper.from_array(np.array(ACT_SCALE), "qdq_act_scale"), numpy_helper.from_array(np.array(ACT_ZP), "qdq_act_zp")]
     for n in g.node:
         if n.op_type in ("Conv", "Gemm") and len(n.input) >= 2 and n.input[1] in inits:
             x, w = n.input[0], n.input[1]
-            # Activation: fake quantization.
-            new_nodes.append(helper.make_node("QuantizeLinear", [x, "qdq_act_scale", "qdq_act_zp"], [x + "_q_" + n.name]))
-            new_nodes.append(helper.make_node("DequantizeLinear", [x + "_q_" + n.name, "qdq_act_scale", "qdq_act_zp"], [x + "_dq_" + n.name]))
+            # Activation: one fake quantization per tensor, shared by its consumers (as ONNX Runtime writes it).
+            if x not in quantized:
+                quantized.add(x)
+                new_nodes.append(helper.make_node("QuantizeLinear", [x, "qdq_act_scale", "qdq_act_zp"], [x + "_q"]))
+                new_nodes.append(helper.make_node("DequantizeLinear", [x + "_q", "qdq_act_scale", "qdq_act_zp"], [x + "_dq"]))
             # Weights: int8 per output channel.
             wf = numpy_helper.to_array(inits[w]).astype(np.float32)
             axis = 0
@@ -39,7 +41,7 @@ def main(src, dst):
             new_inits += [numpy_helper.from_array(wq, w + "_int8"), numpy_helper.from_array(ws, w + "_scale"),
                           numpy_helper.from_array(np.zeros(wf.shape[0], np.int8), w + "_zp")]
             new_nodes.append(helper.make_node("DequantizeLinear", [w + "_int8", w + "_scale", w + "_zp"], [w + "_dq"], axis=axis))
-            inputs = [x + "_dq_" + n.name, w + "_dq"]
+            inputs = [x + "_dq", w + "_dq"]
             if len(n.input) > 2 and n.input[2] in inits:
                 b = n.input[2]
                 bf = numpy_helper.to_array(inits[b]).astype(np.float32)
