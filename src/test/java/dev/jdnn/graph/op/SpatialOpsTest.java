@@ -315,6 +315,36 @@ class SpatialOpsTest {
         }));
     }
 
+    /** ONNX's test_cumsum_* (float64, which the conformance run skips) as float32, axis (int32) as an initializer. */
+    @TestFactory
+    Stream<DynamicTest> cumSumOnnxNodeTestsAsFloat32() throws IOException {
+        List<DynamicTest> tests = new ArrayList<>();
+        if (!Files.isDirectory(NODE_TESTS)) return Stream.empty();
+        try (Stream<Path> dirs = Files.list(NODE_TESTS).filter(d -> d.getFileName().toString().startsWith("test_cumsum")).sorted()) {
+            for (Path test : (Iterable<Path>) dirs::iterator) {
+                tests.add(DynamicTest.dynamicTest(test.getFileName().toString(), () -> {
+                    dev.jdnn.onnx.proto.OnnxProto.NodeProto onnx = dev.jdnn.onnx.proto.OnnxProto.ModelProto.parseFrom(Files.readAllBytes(test.resolve("model.onnx")))
+                            .getGraph().getNode(0);
+                    Path data = test.resolve("test_data_set_0");
+                    dev.jdnn.onnx.proto.OnnxProto.TensorProto axis = readProto(data.resolve("input_1.pb"));
+                    try (Tensor x = tensor(readProto(data.resolve("input_0.pb"))); Tensor want = tensor(readProto(data.resolve("output_0.pb")))) {
+                        GraphProto g = GraphProto.newBuilder().addInput(value("x", 1, x.shape())).addInitializer(axis.toBuilder().setName("axis"))
+                                .addNode(node("CumSum", List.of("x", "axis"), List.of("y"), onnx.getAttributeList().toArray(AttributeProto[]::new)))
+                                .addOutput(ValueInfoProto.newBuilder().setName("y")).build();
+                        Path model = write(dir, "cumsum_node.onnx", 14, g);
+                        for (Map.Entry<String, Result> r : runAll(model, Map.of("x", x), List.of("y")).entrySet()) {
+                            try (Result result = r.getValue()) {
+                                assertOnnxClose(want.toArray(), result.get("y").toArray(), test.getFileName() + " on " + r.getKey());
+                            }
+                        }
+                    }
+                }));
+            }
+        }
+        assertEquals(7, tests.size(), "test_cumsum_* node tests");
+        return tests.stream();
+    }
+
     @Test
     void detrPositionEmbeddingMatchesTorch() {
         try (Tensor x = npy("cumsum_detr_x")) {
