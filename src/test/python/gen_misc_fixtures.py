@@ -85,10 +85,17 @@ class Shrinks(nn.Module):
 
 
 class Sanitize(nn.Module):
-    """Replaces NaN by 0 (torch 1.13 exports torch.isinf as Cast to double + IsInf, which jdnn cannot hold)."""
+    """Replaces NaN by 0."""
 
     def forward(self, x):
         return torch.where(torch.isnan(x), torch.zeros_like(x), x)
+
+
+class SanitizeAll(nn.Module):
+    """Replaces NaN and ±inf by 0: torch 1.13 exports torch.isinf as Cast(to=double) + IsInf."""
+
+    def forward(self, x):
+        return torch.where(torch.isnan(x) | torch.isinf(x), torch.zeros_like(x), x)
 
 
 class Infinities(nn.Module):
@@ -185,6 +192,7 @@ lines = [
          TimestepEmbedding(exact=True)),
     save("trig", Trig(), {"x": grid}, 13, float64(Trig())),
     save("sanitize", Sanitize(), {"x": grid}, 13),
+    save("sanitize_all", SanitizeAll(), {"x": grid}, 13),
     save_nodes("isinf", [onnx.helper.make_node("IsInf", ["x"], ["any"]),
                          onnx.helper.make_node("IsInf", ["x"], ["positive"], detect_negative=0),
                          onnx.helper.make_node("IsInf", ["x"], ["negative"], detect_positive=0)],

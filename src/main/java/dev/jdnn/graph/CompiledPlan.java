@@ -117,8 +117,12 @@ final class CompiledPlan implements AutoCloseable {
     /** A node run by its kernel on plain tensors; {@code inputs} holds a Slot, a constant Value or null per node input. */
     private record JavaInstr(Node node, Op.Step step, Object[] inputs, Slot[] outputs) implements Instr {}
 
-    /** The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation]; a ConvTranspose chain has no add. */
-    private record ConvChain(int conv, int batchNorm, int add, int residualInput, int activation, PostOp act) {}
+    /**
+     * The conv chain that ends at a node: conv [→ bn] [→ add] [→ activation] [→ fake quantization]; a
+     * ConvTranspose chain has no add and no fake quantization.
+     */
+    private record ConvChain(int conv, int batchNorm, int add, int residualInput, int activation, PostOp act, int fakeQuant,
+                             dev.jdnn.ops.conv.NativeConv2d.FakeQuant fq) {}
 
     private final Arena arena = Arena.ofShared();
     private final List<Slot> slots = new ArrayList<>();
@@ -226,12 +230,22 @@ final class CompiledPlan implements AutoCloseable {
                 }
                 if (opt.fuseActivation() && next >= 0) {
                     activation = postOpOf(nodes.get(next));
-                    if (activation != null) act = next;
+                    if (activation != null) {
+                        act = next;
+                        next = soleReader.apply(nodes.get(act).outputs().get(0));
+                    }
+                }
+                // A QDQ model's fake quantization of the conv's output: the chain's last post-ops.
+                int fakeQuant = -1;
+                dev.jdnn.ops.conv.NativeConv2d.FakeQuant fq = null;
+                if (opt.fuseActivation() && !transposed && next >= 0) {
+                    fq = dev.jdnn.graph.op.FakeQuantize.nativeForm(nodes.get(next), inputsOf(nodes.get(next)));
+                    if (fq != null) fakeQuant = next;
                 }
                 // Every 2-D conv with constant weights runs as a chain, possibly of the conv alone.
-                int end = Math.max(i, Math.max(bn, Math.max(add, act)));
-                chainEndingAt.put(end, new ConvChain(i, bn, add, residual, act, activation));
-                for (int j : new int[] {i, bn, add, act}) {
+                int end = Math.max(i, Math.max(bn, Math.max(add, Math.max(act, fakeQuant))));
+                chainEndingAt.put(end, new ConvChain(i, bn, add, residual, act, activation, fakeQuant, fq));
+                for (int j : new int[] {i, bn, add, act, fakeQuant}) {
                     if (j < 0) continue;
                     claimed.add(j);
                     if (j != end) absorbed.add(j);
@@ -325,7 +339,7 @@ final class CompiledPlan implements AutoCloseable {
         Node bn = c.batchNorm() >= 0 ? nodes.get(c.batchNorm()) : null;
         List<Value> bnConstants = bn != null ? inputsOf(bn).constants() : List.of();
         NativeOp op = conv.opType().equals("ConvTranspose") ? ConvTranspose.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.act())
-                : Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), opt.autotune(), opt.winograd());
+                : Conv.lowerChain(conv, inputsOf(conv), bn, bnConstants, c.add() >= 0, c.act(), c.fq(), opt.autotune(), opt.winograd());
         List<String> ins = new ArrayList<>(List.of(conv.input(0)));
         String label = "";
         if (c.add() >= 0) {
@@ -334,7 +348,8 @@ final class CompiledPlan implements AutoCloseable {
             label += " + " + add.label() + " (sum post-op)";
         }
         if (c.activation() >= 0) label += " + " + nodes.get(c.activation()).label() + " (eltwise post-op)";
-        int end = Math.max(c.conv(), Math.max(c.batchNorm(), Math.max(c.add(), c.activation())));
+        if (c.fakeQuant() >= 0) label += " + " + nodes.get(c.fakeQuant()).label() + " (fake quantization post-ops)";
+        int end = Math.max(c.conv(), Math.max(c.batchNorm(), Math.max(c.add(), Math.max(c.activation(), c.fakeQuant()))));
         String out = nodes.get(end).outputs().get(0);
         emitNative(op, ins, out, shapes.get(out), label);
     }

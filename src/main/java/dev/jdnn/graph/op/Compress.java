@@ -37,8 +37,7 @@ public final class Compress implements Op {
         }
         Value condition = in.constant(1);
         if (condition == null) {
-            throw new DataDependentException(node.opType() + " node " + node.label()
-                    + ": its output shape depends on the values of condition, which must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
+            throw DataDependentException.outputShapeDependsOn(node, "condition");
         }
         long[] cond = ((Value.Longs) condition).view();
         int kept = 0;

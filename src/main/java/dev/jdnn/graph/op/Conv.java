@@ -190,14 +190,21 @@ public final class Conv implements Op {
      */
     public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation, boolean autotune,
                                       Optimizations.Winograd winograd) {
+        return lowerChain(conv, in, batchNorm, bnConstants, residual, activation, null, autotune, winograd);
+    }
+
+    /** As above, the chain ending with a fake quantization ({@link FakeQuantize}) as post-ops, if {@code fakeQuant} is not null (then never Winograd). */
+    public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation,
+                                      NativeConv2d.FakeQuant fakeQuant, boolean autotune, Optimizations.Winograd winograd) {
+        if (fakeQuant != null) winograd = Optimizations.Winograd.OFF;
         Geometry g = geometry(conv, in.shape(0), in.shape(1));
         Conv2dParams params = g.params();
         String label = conv.label();
         FoldedWeights weights = new FoldedWeights(conv, params, in.constant(1), in.has(2) ? in.constant(2) : null, batchNorm, bnConstants);
         if (batchNorm != null) label += " + " + batchNorm.label() + " (folded)";
         NativeConv2d.PostOps post = activation == null
-                ? new NativeConv2d.PostOps(residual, null, 0f, 0f)
-                : new NativeConv2d.PostOps(residual, activation.algorithm(), activation.alpha(), activation.beta());
+                ? new NativeConv2d.PostOps(residual, null, 0f, 0f, fakeQuant)
+                : new NativeConv2d.PostOps(residual, activation.algorithm(), activation.alpha(), activation.beta(), fakeQuant);
         long[] x = in.shape(0);
         PrepareContext prepare = PrepareContext.current();
         long t0 = System.nanoTime();

@@ -10,4 +10,10 @@ public final class DataDependentException extends IllegalArgumentException {
     public DataDependentException(String message) {
         super(message);
     }
+
+    /** {@code node}'s output shape depends on the values of its input {@code input} (NonZero's X, OneHot's depth, ...). */
+    static DataDependentException outputShapeDependsOn(dev.jdnn.graph.Node node, String input) {
+        return new DataDependentException(node.opType() + " node " + node.label() + ": its output shape depends on the values of " + input
+                + ", which must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
+    }
 }

@@ -7,6 +7,7 @@ import dev.jdnn.graph.Attributes;
 import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 import dev.jdnn.graph.Value;
+import dev.jdnn.ops.conv.NativeConv2d;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,7 +28,9 @@ import java.util.Map;
  * binary primitive, exact in float32: {@code x / y_scale} (binary div, an IEEE division as Java's), then the
  * eltwise post-ops round (half to even) → linear(1, y_zp) → clip(qmin, qmax) → linear(1, -x_zp) →
  * linear(x_scale, 0): every step is either exact on integers or the one float32 rounding the reference
- * makes. Only a NaN input differs: Java (like numpy's cast) quantizes it to 0, oneDNN's clip keeps a NaN.
+ * makes. Right after a conv chain the plan runs the same chain as the convolution's last post-ops instead
+ * ({@link #nativeForm}, {@link NativeConv2d.FakeQuant}). Only a NaN input may differ: Java (like numpy's
+ * cast) quantizes it to 0, oneDNN's clip to qmin (the same for uint8; -128 instead of 0 for int8).
  */
 public final class FakeQuantize implements Op {
     /** The op type, and the prefix of DequantizeLinear's attributes on it. */
@@ -115,7 +118,27 @@ public final class FakeQuantize implements Op {
     @Override
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
         long[] x = in.shape(0);
-        if (in.type(0) != DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1 || !Primitives.nativeShape(x)) return null;
+        if (in.isConstant(0) || lowering.runtimeDescs().size() != 1 || !Primitives.nativeShape(x)) return null;
+        NativeConv2d.FakeQuant fq = nativeForm(node, in);
+        if (fq == null) return null;
+        List<BinaryPrimitive.Operand> operands = List.of(new BinaryPrimitive.Operand(x, null, 0, lowering.desc(0)),
+                new BinaryPrimitive.Operand(new long[0], new float[] {fq.divisor()}, -1, null));
+        List<float[]> eltwise = List.of(
+                new float[] {dnnl_eltwise_round(), 0f, 0f},
+                new float[] {dnnl_eltwise_linear(), 1f, fq.zeroPoint()},
+                new float[] {dnnl_eltwise_clip(), fq.min(), fq.max()},
+                new float[] {dnnl_eltwise_linear(), 1f, -fq.dequantZeroPoint()},
+                new float[] {dnnl_eltwise_linear(), fq.scale(), 0f});
+        return BinaryPrimitive.create(node, "fake quantization (" + (fq.min() < 0 ? "int8" : "uint8") + ")", x, operands, new int[] {dnnl_binary_div()}, eltwise);
+    }
+
+    /**
+     * This node's native form, the constants of the exact oneDNN chain (also a convolution's post-ops, see
+     * {@link NativeConv2d.FakeQuant}), or null when it has none: x must be float32, the scales and zero points
+     * constant and per tensor, y_scale finite and nonzero.
+     */
+    public static NativeConv2d.FakeQuant nativeForm(Node node, Inputs in) {
+        if (!TYPE.equals(node.opType()) || in.type(0) != DataType.FLOAT) return null;
         float quantScale = scalar(in, 1), dequantScale = scalar(in, 3);
         if (!Float.isFinite(quantScale) || quantScale == 0 || Float.isNaN(dequantScale)) return null;
         if (in.has(2) && !(in.constant(2) instanceof Value.Longs l2 && l2.view().length == 1)) return null;
@@ -124,15 +147,7 @@ public final class FakeQuantize implements Op {
         long dequantZp = in.has(4) ? ((Value.Longs) in.constant(4)).view()[0] : 0;
         DataType type = in.has(2) ? in.type(2) : node.attributes().getInt("output_dtype", 0) == DataType.INT8.onnxCode() ? DataType.INT8 : DataType.UINT8;
         float lo = type == DataType.UINT8 ? 0 : -128, hi = type == DataType.UINT8 ? 255 : 127;
-        List<BinaryPrimitive.Operand> operands = List.of(new BinaryPrimitive.Operand(x, null, 0, lowering.desc(0)),
-                new BinaryPrimitive.Operand(new long[0], new float[] {quantScale}, -1, null));
-        List<float[]> eltwise = List.of(
-                new float[] {dnnl_eltwise_round(), 0f, 0f},
-                new float[] {dnnl_eltwise_linear(), 1f, quantZp},
-                new float[] {dnnl_eltwise_clip(), lo, hi},
-                new float[] {dnnl_eltwise_linear(), 1f, -dequantZp},
-                new float[] {dnnl_eltwise_linear(), dequantScale, 0f});
-        return BinaryPrimitive.create(node, "fake quantization (" + type.onnxName() + ")", x, operands, new int[] {dnnl_binary_div()}, eltwise);
+        return new NativeConv2d.FakeQuant(quantScale, quantZp, lo, hi, dequantZp, dequantScale);
     }
 
     /** A constant one-element float input, else NaN. */

@@ -24,10 +24,10 @@ import java.util.Arrays;
  *   <li>cubic (4-D only; PyTorch has no 3-D bicubic): the 4×4 neighbours with the cubic convolution
  *       kernel, A = −0.75; the padding applies to each neighbour's integer coordinate, not to the point.</li>
  * </ul>
- * The arithmetic is PyTorch's CPU kernels' in float32, in their order, so nearest picks the same pixel at
- * ties: 4-D as the vectorised 2-D kernel ({@code (g + 1)·((n − 1)/2)}, {@code (g + 1)·(n/2) − 0.5}, reflection
- * by folding modulo twice the span), 5-D as the scalar 3-D kernel ({@code ((g + 1)/2)·(n − 1)},
- * {@code ((g + 1)·n − 1)/2}, fmod reflection). A NaN grid coordinate gives NaN (linear, cubic) or 0
+ * The arithmetic is PyTorch's CPU kernels' in float32, so nearest picks the same element at rounding ties
+ * ({@code ((g + 1)/2)·(n − 1)} and {@code ((g + 1)·n − 1)/2}; its vectorised 2-D kernel's
+ * {@code (g + 1)·((n − 1)/2)} and {@code (g + 1)·(n/2) − 0.5} round identically, halving being exact; the
+ * reflection is its fmod form). A NaN grid coordinate gives NaN (linear, cubic) or 0
  * (nearest), as PyTorch's 2-D kernel. Java: oneDNN has no grid sampling primitive.
  */
 public final class GridSample implements Op {
@@ -41,6 +41,9 @@ public final class GridSample implements Op {
 
     /** Cubic convolution coefficient, as PyTorch's grid sampler (and Resize's cubic default). */
     private static final float A = -0.75f;
+
+    /** Output points whose taps are computed together (a block's taps and weights take at most 96 KB). */
+    private static final int BLOCK = 1024;
 
     @Override
     public Step prepare(Node node, Inputs in, Context ctx) {
@@ -81,15 +84,10 @@ public final class GridSample implements Op {
         throw error(node, "mode '" + name + "' is not one of " + String.join(", ", names) + " (GridSample at opset " + opset + ")");
     }
 
-    /**
-     * One spatial axis of X: maps a grid value to a source coordinate.
-     *
-     * @param vectorized PyTorch's vectorised 2-D kernel's formulas (else its scalar 3-D kernel's)
-     */
-    record Axis(int size, boolean alignCorners, Padding padding, boolean vectorized) {
+    /** One spatial axis of X: maps a grid value to a source coordinate. */
+    record Axis(int size, boolean alignCorners, Padding padding) {
         /** Grid value in [−1, 1] → coordinate in X's elements (not yet padded). */
         float unnormalize(float g) {
-            if (vectorized) return alignCorners ? (g + 1) * ((float) (size - 1) / 2) : (g + 1) * ((float) size / 2) - 0.5f;
             return alignCorners ? ((g + 1) / 2) * (size - 1) : ((g + 1) * size - 1) / 2;
         }
 
@@ -112,14 +110,6 @@ public final class GridSample implements Op {
 
         /** Reflects c at the borders (edge centres or outer edges) until it is within them. */
         private float reflect(float c) {
-            if (vectorized) {
-                if (alignCorners ? size <= 1 : size <= 0) return 0;
-                float low = alignCorners ? 0 : -0.5f, twiceSpan = alignCorners ? (size - 1) * 2f : size * 2f;
-                float abs = Math.abs(c - low);
-                float doubleFlips = (float) Math.floor(abs / twiceSpan); // PyTorch truncates; the quotient is >= 0
-                float extra = abs - doubleFlips * twiceSpan;
-                return Math.min(extra, twiceSpan - extra) + low;
-            }
             int twiceLow = alignCorners ? 0 : -1, twiceHigh = alignCorners ? 2 * (size - 1) : 2 * size - 1;
             if (twiceLow == twiceHigh) return 0;
             float min = twiceLow / 2f, span = (twiceHigh - twiceLow) / 2f;
@@ -147,7 +137,6 @@ public final class GridSample implements Op {
             this.batch = (int) x[0];
             this.channels = (int) x[1];
             this.mode = mode;
-            boolean vectorized = spatial == 2;
             int inD = spatial == 3 ? (int) x[2] : 1;
             int inH = (int) x[x.length - 2];
             this.inW = (int) x[x.length - 1];
@@ -156,44 +145,57 @@ public final class GridSample implements Op {
             int points = 1;
             for (int i = 2; i < out.length; i++) points *= (int) out[i];
             this.outPoints = points;
-            this.ax = new Axis(inW, alignCorners, padding, vectorized);
-            this.ay = new Axis(inH, alignCorners, padding, vectorized);
-            this.az = new Axis(inD, alignCorners, padding, vectorized);
+            this.ax = new Axis(inW, alignCorners, padding);
+            this.ay = new Axis(inH, alignCorners, padding);
+            this.az = new Axis(inD, alignCorners, padding);
         }
 
         /** X (N×C×[D×]H×W) sampled at grid (N×[Do×]Ho×Wo×spatial) → N×C×[Do×]Ho×Wo. */
         float[] sample(float[] src, float[] grid) {
             float[] dst = new float[batch * channels * outPoints];
-            // Per output point: the taps' offsets within a plane (−1: outside X) and weights, reused.
+            // Points go in blocks: the taps' offsets within a plane (−1: outside X) and weights of a block's points
+            // are computed once, then each channel's plane (small enough to stay in cache) is read for the whole
+            // block and its output written in order. The arrays are allocated once per run.
             int taps = mode == Mode.NEAREST ? 1 : mode == Mode.CUBIC ? 16 : (spatial == 3 ? 8 : 4);
-            int[] offset = new int[taps];
-            float[] weight = new float[taps];
-            float[] cx = new float[4], cy = new float[4];
+            int[] offset = new int[BLOCK * taps];
+            float[] weight = new float[BLOCK * (mode == Mode.CUBIC ? 8 : taps)]; // cubic: 4 x then 4 y coefficients per point
             for (int n = 0; n < batch; n++) {
-                for (int p = 0; p < outPoints; p++) {
-                    int g = (n * outPoints + p) * spatial;
-                    switch (mode) {
-                        case NEAREST -> nearestTap(grid, g, offset, weight);
-                        case LINEAR -> linearTaps(grid, g, offset, weight);
-                        case CUBIC -> cubicTaps(grid, g, offset, cx, cy);
+                for (int from = 0; from < outPoints; from += BLOCK) {
+                    int points = Math.min(BLOCK, outPoints - from);
+                    for (int k = 0; k < points; k++) {
+                        int g = (n * outPoints + from + k) * spatial;
+                        switch (mode) {
+                            case NEAREST -> nearestTap(grid, g, offset, k);
+                            case LINEAR -> linearTaps(grid, g, offset, weight, k * taps);
+                            case CUBIC -> cubicTaps(grid, g, offset, weight, k);
+                        }
                     }
                     for (int c = 0; c < channels; c++) {
-                        int plane = (n * channels + c) * inPlane;
-                        float value;
-                        if (mode == Mode.CUBIC) {
-                            value = 0;
-                            for (int i = 0; i < 4; i++) {
-                                float row = cx[0] * at(src, plane, offset[4 * i]) + cx[1] * at(src, plane, offset[4 * i + 1])
-                                        + cx[2] * at(src, plane, offset[4 * i + 2]) + cx[3] * at(src, plane, offset[4 * i + 3]);
-                                value = i == 0 ? cy[0] * row : value + cy[i] * row;
+                        int plane = (n * channels + c) * inPlane, out = (n * channels + c) * outPoints + from;
+                        switch (mode) {
+                            case NEAREST -> {
+                                for (int k = 0; k < points; k++) dst[out + k] = at(src, plane, offset[k]);
                             }
-                        } else if (mode == Mode.NEAREST) {
-                            value = at(src, plane, offset[0]);
-                        } else {
-                            value = at(src, plane, offset[0]) * weight[0];
-                            for (int t = 1; t < taps; t++) value += at(src, plane, offset[t]) * weight[t];
+                            case LINEAR -> {
+                                for (int k = 0, t0 = 0; k < points; k++, t0 += taps) {
+                                    float value = at(src, plane, offset[t0]) * weight[t0];
+                                    for (int t = 1; t < taps; t++) value += at(src, plane, offset[t0 + t]) * weight[t0 + t];
+                                    dst[out + k] = value;
+                                }
+                            }
+                            case CUBIC -> {
+                                for (int k = 0; k < points; k++) {
+                                    int o = 16 * k, w = 8 * k;
+                                    float value = 0;
+                                    for (int i = 0; i < 4; i++, o += 4) {
+                                        float row = weight[w] * at(src, plane, offset[o]) + weight[w + 1] * at(src, plane, offset[o + 1])
+                                                + weight[w + 2] * at(src, plane, offset[o + 2]) + weight[w + 3] * at(src, plane, offset[o + 3]);
+                                        value = i == 0 ? weight[w + 4] * row : value + weight[w + 4 + i] * row;
+                                    }
+                                    dst[out + k] = value;
+                                }
+                            }
                         }
-                        dst[(n * channels + c) * outPoints + p] = value;
                     }
                 }
             }
@@ -210,20 +212,18 @@ public final class GridSample implements Op {
             return (int) z * inHW + (int) y * inW + (int) x;
         }
 
-        private void nearestTap(float[] grid, int g, int[] offset, float[] weight) {
+        private void nearestTap(float[] grid, int g, int[] offset, int at) {
             float x = (float) Math.rint(ax.source(grid[g])), y = (float) Math.rint(ay.source(grid[g + 1]));
             float z = spatial == 3 ? (float) Math.rint(az.source(grid[g + 2])) : 0;
-            offset[0] = offset(z, y, x);
-            weight[0] = 1;
+            offset[at] = offset(z, y, x);
         }
 
-        /** The 4 (2-D: nw, ne, sw, se) or 8 (3-D: z outermost) neighbours and their weights. */
-        private void linearTaps(float[] grid, int g, int[] offset, float[] weight) {
+        /** The 4 (2-D: nw, ne, sw, se) or 8 (3-D: z outermost) neighbours and their weights, from index {@code t}. */
+        private void linearTaps(float[] grid, int g, int[] offset, float[] weight, int t) {
             float x = ax.source(grid[g]), y = ay.source(grid[g + 1]);
             float z = spatial == 3 ? az.source(grid[g + 2]) : 0;
             float x0 = (float) Math.floor(x), y0 = (float) Math.floor(y), z0 = (float) Math.floor(z);
             float tx = x - x0, ty = y - y0, tz = z - z0;
-            int t = 0;
             for (int dz = 0; dz < (spatial == 3 ? 2 : 1); dz++) {
                 float wz = dz == 0 ? 1 - tz : tz;
                 for (int dy = 0; dy < 2; dy++) {
@@ -236,28 +236,31 @@ public final class GridSample implements Op {
             }
         }
 
-        /** The 4×4 neighbours (row-major, y outer) and the x and y cubic coefficients (2-D only). */
-        private void cubicTaps(float[] grid, int g, int[] offset, float[] cx, float[] cy) {
+        /**
+         * Point k's 4×4 neighbours (row-major, y outer) at {@code offset[16k..]} and its x then y cubic coefficients
+         * at {@code coefficient[8k..]} (2-D only).
+         */
+        private void cubicTaps(float[] grid, int g, int[] offset, float[] coefficient, int k) {
             float x = ax.unnormalize(grid[g]), y = ay.unnormalize(grid[g + 1]);
             float x0 = (float) Math.floor(x), y0 = (float) Math.floor(y);
-            coefficients(x - x0, cx);
-            coefficients(y - y0, cy);
+            coefficients(x - x0, coefficient, 8 * k);
+            coefficients(y - y0, coefficient, 8 * k + 4);
             for (int i = 0; i < 4; i++) {
                 float yi = ay.pad(y0 - 1 + i);
-                for (int j = 0; j < 4; j++) offset[4 * i + j] = offset(0, yi, ax.pad(x0 - 1 + j));
+                for (int j = 0; j < 4; j++) offset[16 * k + 4 * i + j] = offset(0, yi, ax.pad(x0 - 1 + j));
             }
         }
 
         /** Cubic convolution weights of the taps at distances 1 + t, t, 1 − t, 2 − t (PyTorch's formulas). */
-        private static void coefficients(float t, float[] c) {
+        private static void coefficients(float t, float[] c, int at) {
             float x = t + 1;
-            c[0] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+            c[at] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
             x = t;
-            c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
+            c[at + 1] = ((A + 2) * x - (A + 3)) * x * x + 1;
             x = 1 - t;
-            c[2] = ((A + 2) * x - (A + 3)) * x * x + 1;
+            c[at + 2] = ((A + 2) * x - (A + 3)) * x * x + 1;
             x = 2 - t;
-            c[3] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+            c[at + 3] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
         }
 
         @Override

@@ -69,7 +69,7 @@ public final class IntegerConv implements Op {
             long[] acc = accumulate(node, g, v, true);
             float[] multiplier = IntegerMatMul.multipliers(node, v, 1, 4, 6, m);
             long yzp = longs(v, 7, node)[0];
-            int inner = acc.length / Math.toIntExact(g.out()[0] * m);
+            int inner = acc.length == 0 ? 1 : acc.length / Math.toIntExact(g.out()[0] * m);   // OH·OW (or OL) per output channel
             long[] y = new long[acc.length];
             for (int i = 0; i < acc.length; i++) y[i] = IntegerMatMul.requantize(acc[i], multiplier[(i / inner) % m], yzp, yt);
             return new Value.Longs(yt, g.out(), y);

@@ -121,23 +121,33 @@ public final class LayerNormalization implements Op {
         float[] scale = perPosition(in, 1, x, g.axis(), 1f);
         float[] shift = perPosition(in, 2, x, g.axis(), 0f);
         if (scale == null || shift == null) return null;
-        long[] view = {g.outer(), g.inner()};
-        String description = node.label() + ": layer normalization " + MemoryDescs.dims(x) + " over " + MemoryDescs.dims(view) + " eps " + g.epsilon();
+        String description = node.label() + ": layer normalization " + MemoryDescs.dims(x) + " over " + MemoryDescs.dims(new long[] {g.outer(), g.inner()})
+                + " eps " + g.epsilon();
+        return primitive(x, g.outer(), g.inner(), g.epsilon(), scale, shift, description);
+    }
+
+    /**
+     * oneDNN's layer normalisation of plain row-major {@code x} viewed as {@code outer×inner}, each row normalised
+     * ({@code (x − mean)/√(var + eps)}), then {@code ·scale + shift} per position of a row when they are given
+     * (both or neither).
+     */
+    static NativeOp primitive(long[] x, long outer, long inner, float eps, float[] scale, float[] shift, String description) {
+        long[] view = {outer, inner};
         Primitives.PrimitiveOp op = new Primitives.PrimitiveOp(description);
         try {
             Arena a = op.arena;
             MemorySegment src = MemoryDescs.plain(a, view);
-            MemorySegment stat = MemoryDescs.plain(a, new long[] {g.outer()});
+            MemorySegment stat = MemoryDescs.plain(a, new long[] {outer});
             MemorySegment attr = Primitives.userScratchpad(a, description);
             MemorySegment engine = Engine.cpu();
-            float eps = g.epsilon();
+            int flags = scale != null ? dnnl_use_scale() | dnnl_use_shift() : 0;
             op.create("dnnl_layer_normalization_forward_primitive_desc_create", o -> dnnl_layer_normalization_forward_primitive_desc_create(o,
-                    engine, dnnl_forward_inference(), src, src, stat, eps, dnnl_use_scale() | dnnl_use_shift(), attr));
+                    engine, dnnl_forward_inference(), src, src, stat, eps, flags, attr));
             op.inputKinds = new int[] {DNNL_ARG_SRC()};
             op.inputDescs = new MemorySegment[] {src};
             op.outputKind = DNNL_ARG_DST();
             op.outputDesc = src;
-            op.constant(DNNL_ARG_SCALE(), scale).constant(DNNL_ARG_SHIFT(), shift);
+            if (scale != null) op.constant(DNNL_ARG_SCALE(), scale).constant(DNNL_ARG_SHIFT(), shift);
             MemorySegment plain = MemoryDescs.plain(a, x);
             return NormPrimitives.reshaped(op, plain, plain);
         } catch (RuntimeException e) {

@@ -2,6 +2,8 @@ package dev.jdnn.graph.op;
 
 import static dev.jdnn.graph.op.Ops.*;
 
+import dev.jdnn.dnnl.MemoryDescs;
+import dev.jdnn.graph.NativeOp;
 import dev.jdnn.graph.Node;
 
 /**
@@ -14,6 +16,13 @@ import dev.jdnn.graph.Node;
  * </pre>
  * The Java reference computes the statistics in double with two passes ({@code var = mean((X − mean)²)},
  * equal in exact arithmetic to the body's {@code E[X²] − E[X]²} and never negative), rounding Y once.
+ *
+ * <p>Native (compiled plans) when the reduced axes, ignoring those of size 1, are the trailing ones (the
+ * default [0, 2, 3] on a batch of one, [2, 3], [−1], ...): oneDNN's layer normalisation without scale and
+ * shift on the {@code kept×reduced} view, {@code (X − mean)/√(var + 1e-18)}. ε = (1e-9)² keeps a constant
+ * group at 0 as the body does; elsewhere the two differ by a relative {@code ≈ 1e-9/std}, below float32's
+ * resolution for std > 0.02 and below 1e-3 (ONNX's test tolerance) for std > 1e-6. Other axes run the Java
+ * reference.
  */
 public final class MeanVarianceNormalization implements Op {
     /** Added to the standard deviation by the ONNX function body (opsets 9 and 13). */
@@ -56,6 +65,29 @@ public final class MeanVarianceNormalization implements Op {
             for (int i = 0; i < size; i++) v[i] = (float) ((v[i] - mean[group[i]]) * inv[group[i]]);
             return result(v, x);
         });
+    }
+
+    @Override
+    public NativeOp lower(Node node, Inputs in, Lowering lowering) {
+        long[] x = in.shape(0);
+        if (in.isConstant(0) || lowering.runtimeDescs().size() != 1 || !Primitives.nativeShape(x)) return null;
+        boolean[] reduced = axes(node, x.length);
+        long kept = 1, normalised = 1;
+        boolean inSuffix = false;
+        for (int d = 0; d < x.length; d++) {
+            if (x[d] == 1) continue;
+            if (reduced[d]) {
+                inSuffix = true;
+                normalised *= x[d];
+            } else {
+                if (inSuffix) return null; // a kept axis after a reduced one: not one row per group
+                kept *= x[d];
+            }
+        }
+        float eps = (float) (EPSILON * EPSILON);
+        String description = node.label() + ": mean-variance normalization as layer normalization " + MemoryDescs.dims(x) + " over "
+                + MemoryDescs.dims(new long[] {kept, normalised}) + " eps " + eps;
+        return LayerNormalization.primitive(x, kept, normalised, eps, null, null, description);
     }
 
     /** Which axes of a rank-{@code rank} X the node reduces: its {@code axes} attribute, default [0, 2, 3]. */

@@ -21,8 +21,7 @@ public final class NonZero implements Op {
         in.require(0, node, "X");
         Value x = in.constant(0);
         if (x == null) {
-            throw new DataDependentException(node.opType() + " node " + node.label()
-                    + ": its output shape depends on the values of X, which must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
+            throw DataDependentException.outputShapeDependsOn(node, "X");
         }
         Value.Longs result = nonZero(x, node);
         return Ops.step(result.shape(), DataType.INT64, v -> nonZero(v.get(0), node));

@@ -12,8 +12,7 @@ import dev.jdnn.graph.Value;
  * counts from the back over the output's rank, range {@code [−r−1, r]}). Output element
  * {@code [..., d, ...]} is {@code on} where the index equals d, else {@code off}. An index outside the range
  * gives a row of all {@code off}: from opset 11 the range is {@code [−depth, depth)} and negative indices
- * count from the end (−1 is depth − 1, as {@code F.one_hot} never produces but exporters rely on); opset 9
- * and 10 accept only {@code [0, depth)}. The output's shape depends on depth's value, so depth must be known
+ * count from the end (−1 is depth − 1); opsets 9 and 10 accept only {@code [0, depth)}. The output's shape depends on depth's value, so depth must be known
  * when the plan is prepared ({@link DataDependentException} otherwise).
  */
 public final class OneHot implements Op {
@@ -30,8 +29,7 @@ public final class OneHot implements Op {
         if (valuesShape.length != 1 || valuesShape[0] != 2) throw error(node, "values must be a 1-D tensor [off_value, on_value], got shape " + format(valuesShape));
         Value depthValue = in.constant(1);
         if (depthValue == null) {
-            throw new DataDependentException(node.opType() + " node " + node.label()
-                    + ": its output shape depends on the value of depth, which must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
+            throw DataDependentException.outputShapeDependsOn(node, "depth");
         }
         long depth = depthValue instanceof Value.Floats f ? truncate(f.tensor().getFlat(0)) : ((Value.Longs) depthValue).view()[0];
         if (depth <= 0) throw error(node, "depth must be positive, got " + depth);

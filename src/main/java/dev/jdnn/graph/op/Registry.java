@@ -131,6 +131,7 @@ public final class Registry {
         DynamicQuantizeLinear.register(t);
         IntegerConv.register(t);
         IntegerMatMul.register(t);
+        // spatial ops of vision models: grid sampling, unpooling, MVN, cumulative sums
         CumSum.register(t);
         GridSample.register(t);
         MaxUnpool.register(t);

@@ -25,7 +25,7 @@ import java.util.function.LongUnaryOperator;
  * differences are float32 cancellation that ONNX's own float formulas share, e.g. Elu's {@code e^x − 1}
  * near 0). Java only, because oneDNN approximates more: Log (2.7e-5 relative near x = 1), Softplus and
  * Mish (2.3e-6, 2.7e-6); and those oneDNN has no single algorithm for: Erf, Selu, Celu (alpha ≠ 1),
- * Softsign, ThresholdedRelu, Floor, Ceil, Sign, Shrink and the trigonometric and hyperbolic functions. Abs, Neg and Sign also take integer tensors (Java, wrapping as
+ * Softsign, ThresholdedRelu, Floor, Ceil, Sign, Shrink and the trigonometric and hyperbolic functions. Abs, Neg, Sign and Shrink also take integer tensors (Java, wrapping as
  * numpy does: Abs(int8 −128) = −128).
  *
  * <p>{@code jdnn.Gelu}, {@code jdnn.Silu} and {@code jdnn.HardSwish} (alpha, beta) are what
@@ -40,6 +40,14 @@ public final class Unary implements Op {
     private final String type;
     private final BiFunction<Node, Context, Fn> parse;
     private final LongUnaryOperator integer; // null: float32 only
+
+    /**
+     * As {@code integer}: the op's float reference applied to each integer in double and truncated toward zero
+     * (then wrapped to the type), as ONNX's numpy reference computes an op with float attributes on integers.
+     */
+    private static final LongUnaryOperator TRUNCATED_REFERENCE = x -> {
+        throw new IllegalStateException("a marker, never applied");
+    };
 
     private Unary(String type, BiFunction<Node, Context, Fn> parse, LongUnaryOperator integer) {
         this.type = type;
@@ -94,12 +102,12 @@ public final class Unary implements Op {
         add(t, "Asinh", 9, javaOnly(Unary::asinh));
         add(t, "Acosh", 9, javaOnly(Unary::acosh));
         add(t, "Atanh", 9, javaOnly(Unary::atanh));
-        // Shrink (9): x < −lambd → x + bias, x > lambd → x − bias, else 0.
+        // Shrink (9): x < −lambd → x + bias, x > lambd → x − bias, else 0; on integers too (truncated: uint8 3 − 1.5 = 1).
         add(t, "Shrink", 9, (n, c) -> {
             double lambd = n.attributes().getFloat("lambd", 0.5f), bias = n.attributes().getFloat("bias", 0f);
             if (Double.isNaN(lambd) || Double.isNaN(bias)) throw error(n, "attributes lambd=" + lambd + " and bias=" + bias + " must not be NaN");
             return new Fn(x -> x < -lambd ? x + bias : x > lambd ? x - bias : 0, null);
-        });
+        }, TRUNCATED_REFERENCE);
 
         // Activations with attributes.
         add(t, "HardSigmoid", 1, (n, c) -> {
@@ -186,9 +194,11 @@ public final class Unary implements Op {
                 throw error(node, "input X of type " + t.onnxName() + " is not supported; jdnn runs " + type
                         + (integer == null ? " on float32" : " on float32 and integer types"));
             }
+            DoubleUnaryOperator ref = fn.reference();
+            LongUnaryOperator op = integer == TRUNCATED_REFERENCE ? x -> (long) ref.applyAsDouble(x) : integer;
             return step(shape, t, inputs -> {
                 long[] x = longs(inputs, 0, node), y = new long[x.length];
-                for (int i = 0; i < x.length; i++) y[i] = integer.applyAsLong(x[i]);
+                for (int i = 0; i < x.length; i++) y[i] = op.applyAsLong(x[i]);
                 return new Value.Longs(t, shape, y); // wraps to t
             });
         }

@@ -41,8 +41,7 @@ public final class Unique implements Op {
         arraySize(shape, node);
         Value x = in.constant(0);
         if (x == null) {
-            throw new DataDependentException(node.opType() + " node " + node.label()
-                    + ": its output shapes depend on the values of X, which must be known when the plan is prepared (an initializer, computable from shapes, or a small graph input)");
+            throw DataDependentException.outputShapeDependsOn(node, "X");
         }
         List<Value> result = unique(x, axis, sorted == 1);
         List<long[]> shapes = result.stream().map(Value::shape).toList();

@@ -53,6 +53,11 @@ final class GraphIndex {
         return r.get(0);
     }
 
+    /** Every node reading {@code tensor} (a node reading it twice is listed twice), in graph order. */
+    List<Integer> readers(String tensor) {
+        return List.copyOf(readers.getOrDefault(tensor, List.of()));
+    }
+
     /** Whether node i is {@code op} with exactly {@code inputs} inputs and one output, and is free. */
     boolean is(int i, String op, int inputs) {
         if (i < 0 || taken.contains(i)) return false;

@@ -31,11 +31,16 @@ import java.util.Arrays;
 public final class NativeConv2d implements AutoCloseable {
 
     /**
-     * What follows the convolution inside the same primitive: {@code dst = act(conv(x) [+ residual])},
-     * where {@code act} is {@code activation} with its alpha/beta (ReLU: 0, 0; Clip: min, max), or none (null).
+     * What follows the convolution inside the same primitive: {@code dst = fq(act(conv(x) [+ residual]))},
+     * where {@code act} is {@code activation} with its alpha/beta (ReLU: 0, 0; Clip: min, max), or none (null),
+     * and {@code fq} an optional {@link FakeQuant}.
      */
-    public record PostOps(boolean residualSum, EltwiseAlgorithm activation, float alpha, float beta) {
+    public record PostOps(boolean residualSum, EltwiseAlgorithm activation, float alpha, float beta, FakeQuant fakeQuant) {
         public static final PostOps NONE = new PostOps(false, null, 0f, 0f);
+
+        public PostOps(boolean residualSum, EltwiseAlgorithm activation, float alpha, float beta) {
+            this(residualSum, activation, alpha, beta, null);
+        }
 
         /** The ResNet-block chain: optional residual sum, optional ReLU. */
         public static PostOps of(boolean residualSum, boolean relu) {
@@ -43,12 +48,25 @@ public final class NativeConv2d implements AutoCloseable {
         }
 
         public boolean any() {
-            return residualSum || activation != null;
+            return residualSum || activation != null || fakeQuant != null;
         }
 
         @Override public String toString() {
             return (residualSum ? " +sum" : "") + (activation == null ? "" : " +" + activation.name().toLowerCase()
-                    + (activation == EltwiseAlgorithm.CLIP ? "(" + alpha + "," + beta + ")" : alpha != 0 ? "(" + alpha + ")" : ""));
+                    + (activation == EltwiseAlgorithm.CLIP ? "(" + alpha + "," + beta + ")" : alpha != 0 ? "(" + alpha + ")" : ""))
+                    + (fakeQuant == null ? "" : " " + fakeQuant);
+        }
+    }
+
+    /**
+     * QuantizeLinear then DequantizeLinear with per-tensor constants, as post-ops ending the chain:
+     * {@code y = (clip(rint(x / divisor) + zeroPoint, min, max) - dequantZeroPoint) * scale}: a binary div by a
+     * scalar (an IEEE division, as the ONNX reference's), then eltwise round (half to even) → linear(1, zp) →
+     * clip(min, max) → linear(1, -zp') → linear(scale, 0), each exact or the reference's one float32 rounding.
+     */
+    public record FakeQuant(float divisor, float zeroPoint, float min, float max, float dequantZeroPoint, float scale) {
+        @Override public String toString() {
+            return "+fakequant(/" + divisor + ", zp " + (long) zeroPoint + ", " + (long) min + ".." + (long) max + ", zp' " + (long) dequantZeroPoint + ", *" + scale + ")";
         }
     }
 
@@ -309,6 +327,13 @@ public final class NativeConv2d implements AutoCloseable {
                 Dnnl.check(dnnl_post_ops_append_eltwise(ops, postOps.activation().dnnl(), postOps.alpha(), postOps.beta()),
                         "dnnl_post_ops_append_eltwise", description);
             }
+            FakeQuant fq = postOps.fakeQuant();
+            if (fq != null) {
+                Dnnl.check(dnnl_post_ops_append_binary(ops, dnnl_binary_div(), divisorDesc()), "dnnl_post_ops_append_binary", description);
+                float[][] eltwise = {{dnnl_eltwise_round(), 0f, 0f}, {dnnl_eltwise_linear(), 1f, fq.zeroPoint()}, {dnnl_eltwise_clip(), fq.min(), fq.max()},
+                        {dnnl_eltwise_linear(), 1f, -fq.dequantZeroPoint()}, {dnnl_eltwise_linear(), fq.scale(), 0f}};
+                for (float[] e : eltwise) Dnnl.check(dnnl_post_ops_append_eltwise(ops, (int) e[0], e[1], e[2]), "dnnl_post_ops_append_eltwise", description);
+            }
             Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", description);
         }
         return attr;
@@ -388,7 +413,7 @@ public final class NativeConv2d implements AutoCloseable {
 
     /** An argument list over this primitive with its weights, bias and the given scratchpad bound. */
     private Execution newExecution(MemorySegment scratchpad) {
-        Execution e = new Execution(primitive, 5)
+        Execution e = new Execution(primitive, 6)
                 .arg(DNNL_ARG_SRC(), primitive.queryDesc(dnnl_query_src_md(), 0))
                 .arg(DNNL_ARG_WEIGHTS(), primitive.queryDesc(dnnl_query_weights_md(), 0))
                 .arg(DNNL_ARG_DST(), primitive.queryDesc(dnnl_query_dst_md(), 0))
@@ -396,7 +421,30 @@ public final class NativeConv2d implements AutoCloseable {
                 .set(DNNL_ARG_WEIGHTS(), weights())
                 .set(DNNL_ARG_SCRATCHPAD(), scratchpad);
         if (bias != null) e.arg(DNNL_ARG_BIAS(), biasDesc).set(DNNL_ARG_BIAS(), bias);
+        if (postOps.fakeQuant() != null) {
+            // The fake quantization's divisor: the second source of the binary post-op after the sum and the activation.
+            int index = (postOps.residualSum() ? 1 : 0) + (postOps.activation() != null ? 1 : 0);
+            int kind = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE() * (index + 1) | DNNL_ARG_SRC_1();
+            e.arg(kind, divisorDesc()).set(kind, divisor());
+        }
         return e;
+    }
+
+    private MemorySegment divisorDesc;
+    private MemorySegment divisor;
+
+    /** {@code {1,1,1,1}} f32: the fake quantization's scalar divisor, broadcast over the output. */
+    private synchronized MemorySegment divisorDesc() {
+        if (divisorDesc == null) divisorDesc = MemoryDescs.plain(arena, new long[] {1, 1, 1, 1});
+        return divisorDesc;
+    }
+
+    private synchronized MemorySegment divisor() {
+        if (divisor == null) {
+            divisor = arena.allocate(64, 64);
+            divisor.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, postOps.fakeQuant().divisor());
+        }
+        return divisor;
     }
 
     /**

@@ -66,6 +66,7 @@ public final class NativeWinograd implements AutoCloseable {
     /** Whether the fused post-ops can run in the output transform: a residual sum, and ReLU (not leaky) or Clip. */
     public static boolean supports(NativeConv2d.PostOps post) {
         EltwiseAlgorithm a = post.activation();
+        if (post.fakeQuant() != null) return false;
         return a == null || a == EltwiseAlgorithm.RELU && post.alpha() == 0f || a == EltwiseAlgorithm.CLIP;
     }
 

@@ -122,6 +122,27 @@ class LongTailOpsTest {
         assertArrayEquals(new long[] {0, 0, 1, 1, 0, 0, 0, 0, 0}, y.longs());
     }
 
+    /** depth = ReduceMax(labels) + 1 (F.one_hot's num_classes=-1): computed from the data, bound or in the tail. */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void oneHotOfADepthComputedFromTheLabels(Config config, @TempDir Path dir) throws IOException {
+        for (int n : new int[] {5, 5000}) { // 5000 labels: above what a session binds, so the tail runs it
+            GraphProto g = GraphProto.newBuilder().addInput(input("labels", INT64, n))
+                    .addInitializer(int64s("one", new long[0], 1)).addInitializer(int64s("values", new long[] {2}, 0, 1))
+                    .addNode(node("ReduceMax", List.of("labels"), List.of("max"), intAttr("keepdims", 0)))
+                    .addNode(node("Add", List.of("max", "one"), List.of("depth")))
+                    .addNode(node("OneHot", List.of("labels", "depth", "values"), List.of("y"))).addOutput(output("y")).build();
+            for (int top : new int[] {3, 6}) {
+                long[] labels = new long[n];
+                for (int i = 0; i < n; i++) labels[i] = (i * 5L + 2) % (top + 1);
+                labels[n / 2] = top;
+                Out y = run(dir, 13, g, config, List.of(Tensor.ofLongs(labels, DataType.INT64, n)), "y").get(0);
+                assertArrayEquals(new long[] {n, top + 1}, y.shape(), n + " labels up to " + top);
+                for (int i = 0; i < n; i++) for (int d = 0; d <= top; d++) assertEquals(labels[i] == d ? 1 : 0, y.longs()[i * (top + 1) + d]);
+            }
+        }
+    }
+
     @Test
     void oneHotRefusesBadDepthValuesAndAxisNamingTheNode(@TempDir Path dir) throws IOException {
         Map<String, long[]> shapes = Map.of("i", new long[] {4});
@@ -229,6 +250,30 @@ class LongTailOpsTest {
         assertArrayEquals(new long[] {1, 1, 2}, r.get(3).longs());
     }
 
+    /** Unique(Abs(x)): small x is bound, 5000 elements run in the data-dependent tail; expected from a TreeMap. */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void uniqueOfAComputedTensorRunsPerValue(Config config, @TempDir Path dir) throws IOException {
+        for (int n : new int[] {7, 5000}) {
+            GraphProto g = GraphProto.newBuilder().addInput(input("x", INT64, n))
+                    .addNode(node("Abs", List.of("x"), List.of("a")))
+                    .addNode(node("Unique", List.of("a"), List.of("y", "first", "inverse", "counts")))
+                    .addOutput(output("y")).addOutput(output("counts")).build();
+            for (int seed = 0; seed < 2; seed++) {
+                java.util.Random rnd = new java.util.Random(seed);
+                long[] x = new long[n];
+                java.util.TreeMap<Long, Long> counts = new java.util.TreeMap<>();
+                for (int i = 0; i < n; i++) {
+                    x[i] = rnd.nextInt(41) - 20 - seed * 50;
+                    counts.merge(Math.abs(x[i]), 1L, Long::sum);
+                }
+                List<Out> r = run(dir, 11, g, config, List.of(Tensor.ofLongs(x, DataType.INT64, n)), "y", "counts");
+                assertArrayEquals(counts.keySet().stream().mapToLong(Long::longValue).toArray(), r.get(0).longs(), n + " elements, seed " + seed);
+                assertArrayEquals(counts.values().stream().mapToLong(Long::longValue).toArray(), r.get(1).longs(), n + " elements, seed " + seed);
+            }
+        }
+    }
+
     @Test
     void uniqueOfAnEmptyTensorIsEmpty(@TempDir Path dir) throws IOException {
         GraphProto g = oneNode("Unique", List.of(input("x", FLOAT, 0, 3)), List.of(), List.of("y", "first", "inverse", "counts"));
@@ -299,6 +344,21 @@ class LongTailOpsTest {
 
     // ------------------------------------------------------------------ IsInf, IsNaN, Shrink, trig: checks
 
+    /** Expected values: numpy, {@code np.where(x < -l, x + b, np.where(x > l, x - b, 0)).astype(x.dtype)} (ONNX's reference). */
+    @Test
+    void shrinkOnIntegersTruncatesLikeOnnxsNumpyReference(@TempDir Path dir) throws IOException {
+        record Case(DataType type, int code, float lambd, float bias, long[] x, long[] want) {}
+        for (Case c : List.of(
+                new Case(DataType.INT32, INT32, 1.5f, 1.5f, new long[] {-5, -2, -1, 0, 1, 2, 3, 100}, new long[] {-3, 0, 0, 0, 0, 0, 1, 98}),
+                new Case(DataType.UINT8, UINT8, 1.5f, 1.5f, new long[] {0, 1, 2, 3, 200, 255}, new long[] {0, 0, 0, 1, 198, 253}),
+                new Case(DataType.INT8, INT8, 0.5f, 2f, new long[] {-128, -3, -1, 0, 2, 127}, new long[] {-126, -1, 1, 0, 0, 125}))) {
+            GraphProto g = oneNode("Shrink", List.of(input("x", c.code(), c.x().length)), List.of(), List.of("y"), attr("lambd", c.lambd()), attr("bias", c.bias()));
+            Out y = runAll(dir, 9, g, () -> List.of(Tensor.ofLongs(c.x(), c.type(), c.x().length)), "y").get(0);
+            assertEquals(c.type(), y.type());
+            assertArrayEquals(c.want(), y.longs(), c.type().toString());
+        }
+    }
+
     @Test
     void elementwiseOpsRefuseBadAttributesAndTypes(@TempDir Path dir) throws IOException {
         Map<String, long[]> shapes = Map.of("x", new long[] {3});
@@ -312,6 +372,16 @@ class LongTailOpsTest {
                 "Acosh node y", "int64 is not supported");
         assertMentions(failure(dir, 11, oneNode("Det", List.of(input("x", INT64, 2, 2)), List.of(), List.of("y")), Map.of("x", new long[] {2, 2}), "y"),
                 "Det node y", "int64 is not supported");
+    }
+
+    @Test
+    void theWideningCastBeforeIsInfStaysWhenItsOutputIsTapped() throws IOException {
+        // sanitize_all: torch's Cast(x, to=double) → IsInf runs as IsInf(x); asked for the double itself, jdnn says it holds none.
+        try (Model m = Model.load(FIXTURES.resolve("sanitize_all.onnx")); Session s = m.session(Config.JAVA.options())) {
+            String cast = "/Cast_output_0";
+            String message = assertThrows(IllegalArgumentException.class, () -> s.explain(Map.of("x", new long[] {1, 68}), List.of(cast, m.outputs().get(0)))).getMessage();
+            assertMentions(message, "Cast", "double", "not supported");
+        }
     }
 
     // ------------------------------------------------------------------ helpers

@@ -411,7 +411,138 @@ class QuantizationOpsTest {
         assertTrue(m.contains("QLinearMatMul node y") && m.contains("a of type float is not supported"), m);
     }
 
+    /** One QuantizeLinear read by two DequantizeLinear nodes (one per consumer): two fake quantizations, both native. */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void quantizeReadByTwoDequantizes(Config config, @TempDir Path dir) throws IOException {
+        long[] shape = {1, 2, 4, 4};
+        float[] x = new float[32];
+        Random rnd = new Random(2);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        GraphProto g = graph("x", FLOAT, shape, "y1").addOutput(output("y2"))
+                .addInitializer(floats("s", SCALAR, 0.01f)).addInitializer(quantized("z", UINT8, SCALAR, 100))
+                .addInitializer(floats("s2", SCALAR, 0.5f)).addInitializer(quantized("z2", UINT8, SCALAR, 3))
+                .addNode(node("QuantizeLinear", List.of("x", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s", "z"), List.of("y1")))
+                .addNode(node("DequantizeLinear", List.of("q", "s2", "z2"), List.of("y2"))).build();
+        Path model = write(dir, "two.onnx", 13, g);
+        float[] y1 = new float[32], y2 = new float[32];
+        for (int i = 0; i < 32; i++) {
+            long q = (long) Math.max(0, Math.min(255, Math.rint(x[i] / 0.01f) + 100));
+            y1[i] = ((float) q - 100f) * 0.01f;
+            y2[i] = ((float) q - 3f) * 0.5f;
+        }
+        try (Model m = Model.load(model); Session s = m.session(config.options()); Tensor in = Tensor.of(x, shape); Result r = s.run(Map.of("x", in))) {
+            assertArrayEquals(y1, r.get("y1").toArray(), 0f);
+            assertArrayEquals(y2, r.get("y2").toArray(), 0f);
+            if (config == Config.COMPILED) {
+                List<String> plan = s.explain(Map.of("x", shape), List.of("y1", "y2"));
+                assertEquals(2, plan.stream().filter(l -> l.startsWith("native") && l.contains("fake quantization")).count(), plan.toString());
+                assertFalse(plan.stream().anyMatch(l -> l.startsWith("java")), plan.toString());
+            }
+        }
+    }
+
+    /**
+     * A QDQ MatMul: int8 weights [K, N] dequantized per column (axis 1) are folded at prepare, the matmul and
+     * the input's fake quantization run natively, and the result is the float matmul of the hand-dequantized
+     * operands (exactly representable small integers times scales, so within float rounding).
+     */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void qdqMatMulWithPerColumnWeights(Config config, @TempDir Path dir) throws IOException {
+        int m = 3, k = 4, n = 5;
+        Random rnd = new Random(6);
+        long[] w = random(rnd, k * n, -127, 127);
+        float[] ws = {0.01f, 0.02f, 0.03f, 0.04f, 0.05f};
+        float[] x = new float[m * k];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        GraphProto g = graph("x", FLOAT, new long[] {m, k}, "y")
+                .addInitializer(floats("s", SCALAR, 0.05f)).addInitializer(quantized("z", INT8, SCALAR, 0))
+                .addInitializer(quantized("w", INT8, new long[] {k, n}, w)).addInitializer(floats("ws", new long[] {n}, ws))
+                .addNode(node("QuantizeLinear", List.of("x", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s", "z"), List.of("xd")))
+                .addNode(node("DequantizeLinear", List.of("w", "ws"), List.of("wd"), attr("axis", 1)))
+                .addNode(node("MatMul", List.of("xd", "wd"), List.of("y"))).build();
+        Path model = write(dir, "qmatmul.onnx", 13, g);
+        float[] want = new float[m * n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+            double sum = 0;
+            for (int p = 0; p < k; p++) sum += (double) (Math.max(-128, Math.min(127, Math.rint(x[i * k + p] / 0.05f))) * 0.05f) * (w[p * n + j] * ws[j]);
+            want[i * n + j] = (float) sum;
+        }
+        float[] got = runFloats(model, config, Tensor.of(x, m, k), "y");
+        String diff = compare(want, got, 1e-5);
+        assertNull(diff, diff);
+        if (config == Config.COMPILED) {
+            try (Model mo = Model.load(model); Session s = mo.session(config.options())) {
+                List<String> plan = s.explain(Map.of("x", new long[] {m, k}), List.of("y"));
+                assertFalse(plan.stream().anyMatch(l -> l.startsWith("java")), plan.toString());
+                assertTrue(plan.stream().anyMatch(l -> l.startsWith("const") && l.contains("DequantizeLinear")), plan.toString());
+            }
+        }
+    }
+
     // ---- a QDQ network ----
+
+    /**
+     * Conv → Relu → QuantizeLinear → DequantizeLinear in a compiled plan is one convolution whose post-ops end
+     * with the fake quantization; its output equals the fake quantization (by hand, in Java) of what the same
+     * plan computes for Relu's output when that is requested (a tap: then nothing is fused past it).
+     */
+    @Test
+    void fakeQuantizationIsAPostOpOfTheConvolutionAndExact(@TempDir Path dir) throws IOException {
+        Random rnd = new Random(8);
+        long[] xShape = {1, 8, 12, 12};
+        float[] w = new float[16 * 8 * 9];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.2f;
+        float scale = 0.0137f, scale2 = 0.0141f;
+        GraphProto g = graph("x", FLOAT, xShape, "y").addOutput(output("r"))
+                .addInitializer(floats("w", new long[] {16, 8, 3, 3}, w)).addInitializer(floats("s", SCALAR, scale)).addInitializer(quantized("z", INT8, SCALAR, -20))
+                .addInitializer(floats("s2", SCALAR, scale2)).addInitializer(quantized("z2", INT8, SCALAR, -19))
+                .addNode(node("Conv", List.of("x", "w"), List.of("c"), ints("pads", 1, 1, 1, 1)))
+                .addNode(node("Relu", List.of("c"), List.of("r")))
+                .addNode(node("QuantizeLinear", List.of("r", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s2", "z2"), List.of("y"))).build();
+        Path model = write(dir, "convfq.onnx", 13, g);
+        float[] x = new float[8 * 144];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        try (Model m = Model.load(model); Session s = m.session(Config.COMPILED.options()); Tensor in = Tensor.of(x, xShape);
+             Result fused = s.run(Map.of("x", in), List.of("y")); Result tapped = s.run(Map.of("x", in), List.of("r"))) {
+            List<String> plan = s.explain(Map.of("x", xShape), List.of("y"));
+            assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(fake quantization post-ops)") && l.contains("+fakequant")), plan.toString());
+            assertEquals(1, plan.stream().filter(l -> l.startsWith("native")).count(), plan.toString());
+            float[] r = tapped.get("r").toArray(), y = fused.get("y").toArray();
+            float[] want = new float[r.length];
+            for (int i = 0; i < r.length; i++) {
+                double q = Math.max(-128, Math.min(127, Math.rint(r[i] / scale) - 20));
+                want[i] = ((float) q - (-19f)) * scale2;
+            }
+            assertArrayEquals(want, y, 0f);
+        }
+        // A 1×1 conv by weight 1 passes x through exactly: values next to rounding boundaries, where x / scale and
+        // x · (1 / scale) round differently, check that the post-op divides.
+        float[] boundary = new float[256];
+        int near = 0;
+        for (int k = -100; k < 100 && near < boundary.length; k++) {
+            float v = (k + 0.5f) * scale;
+            for (int step = 0; step < 4; step++, v = Math.nextUp(v)) if (near < boundary.length && Math.rint(v / scale) != Math.rint(v * (1f / scale))) boundary[near++] = v;
+        }
+        assertTrue(near > 10, "boundary values found: " + near);
+        g = graph("x", FLOAT, new long[] {1, 1, 16, 16}, "y")
+                .addInitializer(floats("w", new long[] {1, 1, 1, 1}, 1f)).addInitializer(floats("s", SCALAR, scale)).addInitializer(quantized("z", INT8, SCALAR, 0))
+                .addNode(node("Conv", List.of("x", "w"), List.of("c")))
+                .addNode(node("QuantizeLinear", List.of("c", "s", "z"), List.of("q")))
+                .addNode(node("DequantizeLinear", List.of("q", "s", "z"), List.of("y"))).build();
+        float[] want = new float[boundary.length];
+        for (int i = 0; i < want.length; i++) want[i] = (float) Math.max(-128, Math.min(127, Math.rint(boundary[i] / scale))) * scale;
+        Path identity = write(dir, "identity.onnx", 13, g);
+        assertArrayEquals(want, runFloats(identity, Config.COMPILED, Tensor.of(boundary, 1, 1, 16, 16), "y"), 0f);
+        try (Model m = Model.load(identity); Session s = m.session(Config.COMPILED.options())) {
+            List<String> plan = s.explain(Map.of("x", new long[] {1, 1, 16, 16}), List.of("y"));
+            assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(fake quantization post-ops)")), plan.toString());
+        }
+    }
 
     /**
      * x → Q/DQ → Conv(DQ(int8 weights, per output channel), DQ(int32 bias)) → BatchNormalization → Relu → Q/DQ
@@ -479,6 +610,7 @@ class QuantizationOpsTest {
             String all = String.join("\n", plan);
             assertFalse(plan.stream().anyMatch(l -> l.startsWith("java")), all);
             assertEquals(2, plan.stream().filter(l -> l.startsWith("native") && l.contains("fake quantization")).count(), all);
+            assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(folded)") && l.contains("(fake quantization post-ops)")), all);
             assertTrue(plan.stream().anyMatch(l -> l.startsWith("native") && l.contains("(folded)") && l.contains("eltwise post-op")), all);
             assertTrue(plan.stream().anyMatch(l -> l.startsWith("const") && l.contains("DequantizeLinear×3")), all);
         }

@@ -99,6 +99,69 @@ class SpatialOpsTest {
         }));
     }
 
+    /** One model with symbolic dims, one session, inputs of two shapes: each run matches torch. */
+    @Test
+    void gridSampleRunsAtEveryInputShape() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(symbolic("x", "n", "c", "h", "w")).addInput(symbolic("grid", "n", "ho", "wo", "two"))
+                .addNode(node("GridSample", List.of("x", "grid"), List.of("y"), TinyModels.attr("mode", "bicubic"), TinyModels.attr("padding_mode", "reflection")))
+                .addOutput(ValueInfoProto.newBuilder().setName("y")).build();
+        Path model = write(dir, "gridsample_symbolic.onnx", 16, g);
+        for (Map.Entry<String, Session.Options> c : CONFIGS.entrySet()) {
+            try (Model m = Model.load(model); Session s = m.session(c.getValue())) {
+                for (String fixture : List.of("random", "lattice", "random")) {
+                    try (Tensor x = npy("grid_" + fixture + "_x"); Tensor grid = npy("grid_" + fixture + "_grid"); Result r = s.run(Map.of("x", x, "grid", grid))) {
+                        String want = "grid_" + fixture + "_bicubic_reflection_ac0_y";
+                        Fixtures.assertClose(Fixtures.array(FIX.resolve(want + ".npy")), r.get("y").toArray(), 2e-6, want + " on " + c.getKey());
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The kernel computes the taps of up to 1024 points at a time: a grid of 2×40×30 points (three blocks per
+     * sample, the last partial) gives each row exactly what that row alone (one block) gives.
+     */
+    @Test
+    void gridSampleBlocksDoNotChangeTheResult() throws IOException {
+        GraphProto g = GraphProto.newBuilder().addInput(symbolic("x", "n", "c", "h", "w")).addInput(symbolic("grid", "n", "ho", "wo", "two"))
+                .addNode(node("GridSample", List.of("x", "grid"), List.of("y"), TinyModels.attr("mode", "bicubic")))
+                .addOutput(ValueInfoProto.newBuilder().setName("y")).build();
+        java.util.Random r = new java.util.Random(7);
+        float[] xs = new float[2 * 3 * 5 * 7], gs = new float[2 * 40 * 30 * 2];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) r.nextGaussian();
+        for (int i = 0; i < gs.length; i++) gs[i] = r.nextFloat() * 3 - 1.5f;
+        for (String mode : List.of("bilinear", "nearest", "bicubic")) {
+            g = g.toBuilder().setNode(0, g.getNode(0).toBuilder().setAttribute(0, TinyModels.attr("mode", mode))).build();
+            Path model = write(dir, "gridsample_blocks.onnx", 16, g);
+            try (Model m = Model.load(model); Session s = m.session(CONFIGS.get("JAVA")); Tensor x = Tensor.of(xs, 2, 3, 5, 7);
+                    Tensor grid = Tensor.of(gs, 2, 40, 30, 2); Result all = s.run(Map.of("x", x, "grid", grid))) {
+                float[] whole = all.get("y").toArray();
+                for (int n = 0; n < 2; n++) {
+                    for (int row = 0; row < 40; row++) {
+                        float[] one = java.util.Arrays.copyOfRange(gs, (n * 40 + row) * 60, (n * 40 + row + 1) * 60);
+                        float[] sample = java.util.Arrays.copyOfRange(xs, n * 105, (n + 1) * 105);
+                        try (Tensor xr = Tensor.of(sample, 1, 3, 5, 7); Tensor gr = Tensor.of(one, 1, 1, 30, 2); Result part = s.run(Map.of("x", xr, "grid", gr))) {
+                            float[] y = part.get("y").toArray();
+                            for (int c = 0; c < 3; c++) {
+                                for (int k = 0; k < 30; k++) {
+                                    assertEquals(y[c * 30 + k], whole[((n * 3 + c) * 40 + row) * 30 + k], mode + " n " + n + " c " + c + " row " + row + " point " + k);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static ValueInfoProto symbolic(String name, String... dims) {
+        dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.Builder shape = dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.newBuilder();
+        for (String d : dims) shape.addDim(dev.jdnn.onnx.proto.OnnxProto.TensorShapeProto.Dimension.newBuilder().setDimParam(d));
+        return ValueInfoProto.newBuilder().setName(name).setType(dev.jdnn.onnx.proto.OnnxProto.TypeProto.newBuilder()
+                .setTensorType(dev.jdnn.onnx.proto.OnnxProto.TypeProto.Tensor.newBuilder().setElemType(1).setShape(shape))).build();
+    }
+
     @Test
     void gridSampleOpset20NamesTheModesAnew() throws IOException {
         // linear at 20 is bilinear at 16: same fixture, node built at opset 20.
@@ -180,6 +243,33 @@ class SpatialOpsTest {
         return write(dir, "unpool.onnx", 11, g.build());
     }
 
+    /**
+     * output_shape 5×5 after a 2×2 pool of a 4×4 map: ONNX's reference reads the indices in the inferred 4×4
+     * shape (5 is row 1, column 1) and pads; indices that only fit output_shape's own 5×5 (6 is row 1, column 1
+     * there, but row 1, column 2 of 4×4: outside window (0, 0)) are read in output_shape, as MaxPool gives them.
+     */
+    @Test
+    void maxUnpoolReadsAmbiguousIndicesWhereTheyFitTheirWindows() throws IOException {
+        long[] x = {1, 1, 2, 2};
+        AttributeProto k = ints("kernel_shape", 2, 2), s = ints("strides", 2, 2);
+        float[] reference = new float[25], pooled = new float[25];
+        reference[6] = 5; reference[8] = 6; reference[16] = 7; reference[18] = 8; // (1,1) (1,3) (3,1) (3,3) of 5×5
+        pooled[6] = 5; pooled[8] = 6; pooled[16] = 7; pooled[18] = 8;
+        Map<long[], float[]> cases = new LinkedHashMap<>();
+        cases.put(new long[] {5, 7, 13, 15}, reference);
+        cases.put(new long[] {6, 8, 16, 18}, pooled);
+        for (Map.Entry<long[], float[]> c : cases.entrySet()) {
+            Path model = unpool(dir, x, c.getKey(), new long[] {1, 1, 5, 5}, k, s);
+            try (Tensor xs = Tensor.of(new float[] {5, 6, 7, 8}, x)) {
+                for (Map.Entry<String, Result> r : runAll(model, Map.of("x", xs), List.of("y")).entrySet()) {
+                    try (Result result = r.getValue()) {
+                        assertArrayEquals(c.getValue(), result.get("y").toArray(), java.util.Arrays.toString(c.getKey()) + " on " + r.getKey());
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void maxUnpoolRefusesIndicesOutsideTheOutput() throws IOException {
         long[] x = {1, 1, 2, 2};
@@ -223,6 +313,36 @@ class SpatialOpsTest {
                 againstTorch(m, Map.of("x", x), c[1] + "_y", 0); // float sums in double, rounded once, as torch's CPU cumsum
             }
         }));
+    }
+
+    /** ONNX's test_cumsum_* (float64, which the conformance run skips) as float32, axis (int32) as an initializer. */
+    @TestFactory
+    Stream<DynamicTest> cumSumOnnxNodeTestsAsFloat32() throws IOException {
+        List<DynamicTest> tests = new ArrayList<>();
+        if (!Files.isDirectory(NODE_TESTS)) return Stream.empty();
+        try (Stream<Path> dirs = Files.list(NODE_TESTS).filter(d -> d.getFileName().toString().startsWith("test_cumsum")).sorted()) {
+            for (Path test : (Iterable<Path>) dirs::iterator) {
+                tests.add(DynamicTest.dynamicTest(test.getFileName().toString(), () -> {
+                    dev.jdnn.onnx.proto.OnnxProto.NodeProto onnx = dev.jdnn.onnx.proto.OnnxProto.ModelProto.parseFrom(Files.readAllBytes(test.resolve("model.onnx")))
+                            .getGraph().getNode(0);
+                    Path data = test.resolve("test_data_set_0");
+                    dev.jdnn.onnx.proto.OnnxProto.TensorProto axis = readProto(data.resolve("input_1.pb"));
+                    try (Tensor x = tensor(readProto(data.resolve("input_0.pb"))); Tensor want = tensor(readProto(data.resolve("output_0.pb")))) {
+                        GraphProto g = GraphProto.newBuilder().addInput(value("x", 1, x.shape())).addInitializer(axis.toBuilder().setName("axis"))
+                                .addNode(node("CumSum", List.of("x", "axis"), List.of("y"), onnx.getAttributeList().toArray(AttributeProto[]::new)))
+                                .addOutput(ValueInfoProto.newBuilder().setName("y")).build();
+                        Path model = write(dir, "cumsum_node.onnx", 14, g);
+                        for (Map.Entry<String, Result> r : runAll(model, Map.of("x", x), List.of("y")).entrySet()) {
+                            try (Result result = r.getValue()) {
+                                assertOnnxClose(want.toArray(), result.get("y").toArray(), test.getFileName() + " on " + r.getKey());
+                            }
+                        }
+                    }
+                }));
+            }
+        }
+        assertEquals(7, tests.size(), "test_cumsum_* node tests");
+        return tests.stream();
     }
 
     @Test
@@ -281,8 +401,12 @@ class SpatialOpsTest {
                 if (!c[2].equals("default")) attrs.add(ints("axes", java.util.Arrays.stream(c[2].split(",")).mapToLong(Long::parseLong).toArray()));
                 for (int opset : new int[] {9, 13}) {
                     Path m = oneNode(dir, opset, "MeanVarianceNormalization", x.shape(), List.of(), 1, attrs.toArray(AttributeProto[]::new));
-                    GraphProto g = renamed(m);
-                    againstTorch(write(dir, "mvn" + opset + ".onnx", opset, g), Map.of("x", x), "mvn_" + c[1] + "_y", 1e-5);
+                    Path model = write(dir, "mvn" + opset + ".onnx", opset, renamed(m));
+                    againstTorch(model, Map.of("x", x), "mvn_" + c[1] + "_y", 1e-5);
+                    // Trailing reduced axes (size-1 axes aside) compile to oneDNN's layer normalisation.
+                    boolean trailing = List.of("hw", "last", "all5d").contains(c[1]);
+                    String plan = explain(model, Map.of("x", x.shape()), List.of("y"));
+                    assertEquals(trailing, plan.contains("as layer normalization"), plan);
                 }
             }
         }));
@@ -318,6 +442,7 @@ class SpatialOpsTest {
                     float[] y = result.get("y").toArray();
                     for (int i = 0; i < 4; i++) assertEquals(0f, y[i], "constant channel on " + r.getKey());
                     assertEquals((float) (-1.5 / (Math.sqrt(1.25) + 1e-9)), y[4], 1e-6, "second channel on " + r.getKey());
+                    for (float v : y) assertFalse(Float.isNaN(v), "NaN on " + r.getKey());
                 }
             }
         }
