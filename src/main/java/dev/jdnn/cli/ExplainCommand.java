@@ -59,13 +59,13 @@ final class ExplainCommand extends Subcommand {
                     Random random = new Random(42);
                     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
                         DataType type = m.inputTypes().getOrDefault(e.getKey(), DataType.FLOAT);
-                        if (type != DataType.FLOAT) {
+                        if (!type.isFloatingPoint()) {
                             inputs.put(e.getKey(), Tensor.zeros(type, e.getValue())); // indices and masks: zeros are always valid
                             continue;
                         }
                         float[] data = new float[(int) Tensor.elementCount(e.getValue())];
                         for (int i = 0; i < data.length; i++) data[i] = (float) random.nextGaussian();
-                        inputs.put(e.getKey(), Tensor.of(data, e.getValue()));
+                        inputs.put(e.getKey(), Tensor.of(data, type, e.getValue()));
                     }
                     session.profile(inputs, requested, profileRuns).forEach(out::println);
                 } finally {
