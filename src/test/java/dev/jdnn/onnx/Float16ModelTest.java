@@ -10,6 +10,7 @@ import dev.jdnn.Result;
 import dev.jdnn.Session;
 import dev.jdnn.Tensor;
 import dev.jdnn.graph.Optimizations;
+import dev.jdnn.onnx.proto.OnnxProto;
 import dev.jdnn.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -133,6 +134,70 @@ class Float16ModelTest {
                     }
                 }
             }
+        }
+    }
+
+    /** A graph x (float16 [4]) + w (a float16 initializer) → y (float16), w in raw bytes or in int32_data (one 16-bit pattern per entry). */
+    static OnnxProto.ModelProto addFloat16Weight(boolean raw, short... bits) {
+        OnnxProto.TensorProto.Builder w = OnnxProto.TensorProto.newBuilder().setName("w").addDims(bits.length).setDataType(10);
+        if (raw) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 * bits.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (short v : bits) b.putShort(v);
+            w.setRawData(com.google.protobuf.ByteString.copyFrom(b.array()));
+        } else {
+            for (short v : bits) w.addInt32Data(v & 0xFFFF);
+        }
+        OnnxProto.GraphProto g = OnnxProto.GraphProto.newBuilder().addInput(typed("x", 10, bits.length)).addOutput(typed("y", 10, bits.length))
+                .addInitializer(w).addNode(OnnxLoaderTest.node("Add", "add", List.of("x", "w"), List.of("y"))).build();
+        return OnnxLoaderTest.model(13, g);
+    }
+
+    static OnnxProto.ValueInfoProto typed(String name, int elemType, long... dims) {
+        OnnxProto.ValueInfoProto v = OnnxLoaderTest.input(name, dims);
+        return v.toBuilder().setType(v.getType().toBuilder().setTensorType(v.getType().getTensorType().toBuilder().setElemType(elemType))).build();
+    }
+
+    @Test
+    void float16WeightsInRawBytesAndTypedFieldsAreWidenedExactly() throws IOException {
+        // IEEE half bit patterns: 1, -2, 0x3555 = 0.333251953125, 65504 (largest finite), 2^-24 (smallest subnormal).
+        short[] bits = {0x3C00, (short) 0xC000, 0x3555, 0x7BFF, 0x0001};
+        float[] want = {1f, -2f, 0.333251953125f, 65504f, 0x1p-24f};
+        for (boolean raw : new boolean[] {true, false}) {
+            Path file = dir.resolve("add_" + raw + ".onnx");
+            Files.write(file, addFloat16Weight(raw, bits).toByteArray());
+            try (Model m = Model.load(file); Tensor x = Tensor.zeros(DataType.FLOAT16, bits.length)) {
+                for (Map.Entry<String, Session.Options> c : CONFIGS.entrySet()) {
+                    try (Session s = m.session(c.getValue()); Result r = s.run(Map.of("x", x))) {
+                        assertEquals(DataType.FLOAT16, r.get("y").dtype());
+                        assertArrayEquals(want, r.get("y").toArray(), (raw ? "raw_data" : "int32_data") + " on " + c.getKey());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void typesStillNotHeldAreRefusedByName() throws IOException {
+        OnnxProto.GraphProto doubleInput = OnnxProto.GraphProto.newBuilder().addInput(typed("x", 11, 4)).addOutput(typed("y", 11, 4))
+                .addNode(OnnxLoaderTest.node("Relu", "relu", List.of("x"), List.of("y"))).build();
+        Path file = dir.resolve("double.onnx");
+        Files.write(file, OnnxLoaderTest.model(13, doubleInput).toByteArray());
+        OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> Model.load(file).close());
+        assertTrue(e.getMessage().contains("input x has element type double"), e.getMessage());
+
+        OnnxProto.ModelProto bf16 = addFloat16Weight(true, (short) 0x3F80);
+        bf16 = bf16.toBuilder().setGraph(bf16.getGraph().toBuilder().setInitializer(0, bf16.getGraph().getInitializer(0).toBuilder().setDataType(16))).build();
+        Files.write(file, bf16.toByteArray());
+        e = assertThrows(OnnxFormatException.class, () -> Model.load(file).close());
+        assertTrue(e.getMessage().contains("tensor w has element type bfloat16"), e.getMessage());
+
+        OnnxProto.GraphProto castToDouble = OnnxProto.GraphProto.newBuilder().addInput(typed("x", 10, 4)).addOutput(typed("y", 11, 4))
+                .addNode(OnnxLoaderTest.node("Cast", "cast", List.of("x"), List.of("y"),
+                        OnnxProto.AttributeProto.newBuilder().setName("to").setType(OnnxProto.AttributeProto.AttributeType.INT).setI(11).build())).build();
+        Files.write(file, OnnxLoaderTest.model(13, castToDouble).toByteArray());
+        try (Model m = Model.load(file); Session s = m.session(Session.Options.defaults()); Tensor x = Tensor.zeros(DataType.FLOAT16, 4)) {
+            IllegalArgumentException cast = assertThrows(IllegalArgumentException.class, () -> s.run(Map.of("x", x)).close());
+            assertTrue(cast.getMessage().contains("to = 11 (double) is not supported"), cast.getMessage());
         }
     }
 
