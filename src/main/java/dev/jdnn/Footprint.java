@@ -17,7 +17,7 @@ final class Footprint {
         Model.WeightBytes w = model.weightBytes();
         long[] kinds = plan.nativeBytesByKind();
         lines.add("memory: model weights " + mb(w.mapped()) + " in the mapped file (page cache), " + mb(w.copied())
-                + " copied to native memory (unaligned in the file and read as tensors), reordered weights " + mb(w.reordered())
+                + " copied to native memory (unaligned in the file and read as tensors, or float16 widened), reordered weights " + mb(w.reordered())
                 + " (shared by every plan of the model); this plan: activations " + mb(kinds[0]) + ", scratchpad " + mb(kinds[1])
                 + ", weights in kernel layouts " + mb(kinds[2]));
         return lines;

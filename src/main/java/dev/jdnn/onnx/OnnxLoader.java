@@ -282,7 +282,7 @@ public final class OnnxLoader {
             for (int i = 0; i < count; i++) owned.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, t.getFloatData(i));
             return new Value.Floats(owned);
         }
-        if (type == TensorProto.DataType.FLOAT16_VALUE) return new Value.Floats(widenedFloat16(t, shape, count, raw, where));
+        if (type == TensorProto.DataType.FLOAT16_VALUE) return new Value.Floats(widenedFloat16(t, shape, count, raw, where, store));
         DataType dtype = DataType.fromOnnx(type);
         if (dtype != null) {
             if (count > Integer.MAX_VALUE - 8) throw new OnnxFormatException(where + ": tensor " + t.getName() + " has " + count + " elements, too many");
@@ -314,16 +314,20 @@ public final class OnnxLoader {
     /**
      * A float16 tensor's values widened to a new float32 tensor (float16 → float32 is exact): from raw bytes
      * (2 per element, little-endian) or from int32_data, where ONNX keeps each float16's 16 bits in one entry.
+     * {@code store} null: a tensor the caller owns; else memory the store owns (and counts as copied weights).
      */
-    private static Tensor widenedFloat16(TensorProto t, long[] shape, long count, MemorySegment raw, String where) {
+    private static Tensor widenedFloat16(TensorProto t, long[] shape, long count, MemorySegment raw, String where, WeightStore store) {
         if (raw != null) requireBytes(t, raw, count * 2, where);
         else if (t.getInt32DataCount() != count) throw countMismatch(t, t.getInt32DataCount(), count, where);
+        java.util.function.Consumer<MemorySegment> widen = into -> {
+            for (int i = 0; i < count; i++) {
+                short bits = raw != null ? raw.getAtIndex(LITTLE_SHORT, i) : (short) t.getInt32Data(i);
+                into.setAtIndex(ValueLayout.JAVA_FLOAT, i, Float.float16ToFloat(bits));
+            }
+        };
+        if (store != null) return store.widened(shape, count, widen);
         Tensor owned = Tensor.zeros(shape);
-        MemorySegment into = owned.segment();
-        for (int i = 0; i < count; i++) {
-            short bits = raw != null ? raw.getAtIndex(LITTLE_SHORT, i) : (short) t.getInt32Data(i);
-            into.setAtIndex(ValueLayout.JAVA_FLOAT, i, Float.float16ToFloat(bits));
-        }
+        widen.accept(owned.segment());
         return owned;
     }
 

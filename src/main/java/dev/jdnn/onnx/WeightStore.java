@@ -70,6 +70,19 @@ public final class WeightStore implements AutoCloseable {
         return Tensor.wrap(copy(bytes), DataType.FLOAT, shape);
     }
 
+    /**
+     * {@code count} float32 values made from a float16 weight ({@code widen} fills them), in aligned native memory
+     * owned by this store and counted as copied: float16 models are computed in float32.
+     */
+    synchronized Tensor widened(long[] shape, long count, java.util.function.Consumer<MemorySegment> widen) {
+        ensureOpen();
+        long bytes = count * Float.BYTES;
+        MemorySegment floats = arena.allocate(Math.max(Float.BYTES, bytes), Tensor.ALIGNMENT).asSlice(0, bytes);
+        widen.accept(floats);
+        copiedBytes += bytes;
+        return Tensor.wrap(floats, DataType.FLOAT, shape);
+    }
+
     /** An aligned native copy of little-endian float {@code bytes}, owned by this store. */
     private synchronized MemorySegment copy(MemorySegment bytes) {
         ensureOpen();
@@ -94,7 +107,7 @@ public final class WeightStore implements AutoCloseable {
         return unalignedBytes;
     }
 
-    /** Float32 weight bytes copied into native memory so far (unaligned in their file, and read by something). */
+    /** Float32 weight bytes copied into native memory so far (unaligned in their file, and read by something; float16 weights widened). */
     public synchronized long copiedWeightBytes() {
         return copiedBytes;
     }

@@ -87,6 +87,9 @@ class Float16ModelTest {
     void modelReportsDeclaredTypesAndRefusesFloat16ForAFloat32Input() throws IOException {
         try (Model m = Model.load(FIX.resolve("cnn_fp16.onnx"))) {
             assertEquals(DataType.FLOAT16, m.inputTypes().get("x"));
+            // Widened once at load, counted as copied weights: conv1 8·3·3·3 + BN 4·8 + conv2 16·8·3·3 + 16 + BN 4·16 + fc 10·16 + 10 floats.
+            long floats = 8 * 3 * 9 + 4 * 8 + 16 * 8 * 9 + 16 + 4 * 16 + 10 * 16 + 10;
+            assertEquals(floats * Float.BYTES, m.weightBytes().copied());
         }
         try (Model m = Model.load(FIX.resolve("cnn_fp16_io32.onnx")); Session s = m.session(Session.Options.defaults());
              Tensor x16 = Fixtures.tensor(FIX.resolve("x.npy"))) {
