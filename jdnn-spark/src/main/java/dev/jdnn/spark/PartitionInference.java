@@ -242,6 +242,8 @@ final class PartitionInference implements FlatMapFunction<Iterator<InternalRow>,
         for (int r = 0; r < good; r++) {
             if (output.dtype().isFloat()) {
                 MemorySegment.copy(output.segment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r * perRow, values[r], 0, perRow);
+            } else if (output.dtype().isFloatingPoint()) {   // a float16 model's output
+                for (int i = 0; i < perRow; i++) values[r][i] = output.getFlat((long) r * perRow + i);
             } else {
                 for (int i = 0; i < perRow; i++) values[r][i] = output.getLongFlat((long) r * perRow + i);
             }
