@@ -62,10 +62,35 @@ public final class Cast implements Op {
 
     @Override
     public NativeOp lower(Node node, Inputs in, Lowering lowering) {
-        // A cast to float16 rounds, which the Java step does; float→float is a pass-through.
-        if (in.type(0) != DataType.FLOAT || target(node, in) != DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
-        if (!Primitives.nativeShape(in.shape(0))) return null;
-        return Primitives.identity(node, in.shape(0), lowering.desc(0));
+        // float→float is a pass-through; float→float16 rounds each element (float32 storage) in whatever layout it is in.
+        if (in.type(0) != DataType.FLOAT || in.isConstant(0) || lowering.runtimeDescs().size() != 1) return null;
+        DataType to = target(node, in);
+        if ((to != DataType.FLOAT && to != DataType.FLOAT16) || !Primitives.nativeShape(in.shape(0))) return null;
+        if (to == DataType.FLOAT) return Primitives.identity(node, in.shape(0), lowering.desc(0));
+        return roundingToFloat16(node, in.shape(0), lowering.desc(0));
+    }
+
+    /**
+     * Rounds every float of the input's buffer to float16 precision into the output (same descriptor; in place when the
+     * plan gives them one buffer). Element-wise, so any layout works; a blocked layout's zero padding stays zero.
+     */
+    private static NativeOp roundingToFloat16(Node node, long[] shape, MemorySegment desc) {
+        long floats = dev.jdnn.dnnl.MemoryDescs.size(desc) / Float.BYTES;
+        String description = node.label() + ": " + node.opType() + " to float16 (round to nearest even, float32 storage) " + dev.jdnn.dnnl.MemoryDescs.dims(shape);
+        return new NativeOp() {
+            @Override public MemorySegment inputDesc(int i) { return desc; }
+            @Override public MemorySegment outputDesc() { return desc; }
+            @Override public long scratchpadBytes() { return 0; }
+            @Override public int reusesInput() { return 0; }
+            @Override public String description() { return description; }
+            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
+                MemorySegment src = inputs[0];
+                return () -> {
+                    for (long i = 0; i < floats; i++) output.setAtIndex(ValueLayout.JAVA_FLOAT, i, DataType.roundToFloat16(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+                };
+            }
+            @Override public void close() { }
+        };
     }
 
     private DataType target(Node node, Inputs in) {
