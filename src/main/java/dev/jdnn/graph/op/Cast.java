@@ -77,20 +77,9 @@ public final class Cast implements Op {
     private static NativeOp roundingToFloat16(Node node, long[] shape, MemorySegment desc) {
         long floats = dev.jdnn.dnnl.MemoryDescs.size(desc) / Float.BYTES;
         String description = node.label() + ": " + node.opType() + " to float16 (round to nearest even, float32 storage) " + dev.jdnn.dnnl.MemoryDescs.dims(shape);
-        return new NativeOp() {
-            @Override public MemorySegment inputDesc(int i) { return desc; }
-            @Override public MemorySegment outputDesc() { return desc; }
-            @Override public long scratchpadBytes() { return 0; }
-            @Override public int reusesInput() { return 0; }
-            @Override public String description() { return description; }
-            @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-                MemorySegment src = inputs[0];
-                return () -> {
-                    for (long i = 0; i < floats; i++) output.setAtIndex(ValueLayout.JAVA_FLOAT, i, DataType.roundToFloat16(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
-                };
-            }
-            @Override public void close() { }
-        };
+        return Primitives.sameDesc(desc, description, (src, output) -> () -> {
+            for (long i = 0; i < floats; i++) output.setAtIndex(ValueLayout.JAVA_FLOAT, i, DataType.roundToFloat16(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        });
     }
 
     private DataType target(Node node, Inputs in) {

@@ -225,6 +225,16 @@ public final class Primitives {
     public static NativeOp identity(Node node, long[] shape, MemorySegment desc) {
         long bytes = MemoryDescs.size(desc);
         String description = node.label() + ": " + node.opType() + " (identity) " + MemoryDescs.dims(shape);
+        return sameDesc(desc, description, (src, output) -> () -> {
+            if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
+        });
+    }
+
+    /**
+     * A one-input step whose output has the input's descriptor (any layout) and may take over its buffer:
+     * {@code body} makes the run from the (input, output) buffers.
+     */
+    public static NativeOp sameDesc(MemorySegment desc, String description, java.util.function.BiFunction<MemorySegment, MemorySegment, NativeOp.Bound> body) {
         return new NativeOp() {
             @Override public MemorySegment inputDesc(int i) { return desc; }
             @Override public MemorySegment outputDesc() { return desc; }
@@ -232,10 +242,7 @@ public final class Primitives {
             @Override public int reusesInput() { return 0; }
             @Override public String description() { return description; }
             @Override public Bound bind(MemorySegment[] inputs, MemorySegment output, MemorySegment scratchpad) {
-                MemorySegment src = inputs[0];
-                return () -> {
-                    if (src.address() != output.address()) MemorySegment.copy(src, 0, output, 0, bytes);
-                };
+                return body.apply(inputs[0], output);
             }
             @Override public void close() { }
         };
