@@ -57,6 +57,8 @@ public final class Plan implements AutoCloseable {
     private List<Node> tail = List.of();
     private Set<String> headOutputs = Set.of();   // what the head hands the tail, plus the requested tensors it computes
     private Op.Context tailContext;
+    // The tail's Loop bodies, prepared once per signature and reused across iterations and runs (closed with the plan).
+    private final dev.jdnn.graph.op.LoopBodies loopBodies = new dev.jdnn.graph.op.LoopBodies();
 
     /** The simple node-by-node plan (no compilation). */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Op.Context context) {
@@ -498,7 +500,9 @@ public final class Plan implements AutoCloseable {
             long ifs = tail.stream().filter(n -> n.opType().equals("If")).count();
             lines.add("tail    from " + tailStart.opType() + " node " + tailStart.label() + " (its output shape depends on data computed here): "
                     + tail.size() + " nodes run in Java on each run, prepared for the values the plan above computed"
-                    + (ifs == 0 ? "" : "; " + ifs + " If node" + (ifs > 1 ? "s" : "") + " among them, each replaced there by the branch its condition (known then) picks"));
+                    + (ifs == 0 ? "" : "; " + ifs + " If node" + (ifs > 1 ? "s" : "") + " among them, each replaced there by the branch its condition (known then) picks")
+                    + (loopBodies.prepared() == 0 ? "" : "; Loop bodies so far: " + loopBodies.prepared() + " plan(s) prepared, reused for "
+                            + loopBodies.reused() + " iterations"));
         }
         return lines;
     }
@@ -817,7 +821,7 @@ public final class Plan implements AutoCloseable {
             for (String name : requested) if (head.containsKey(name)) results.put(name, head.get(name));
             if (!fromTail.isEmpty()) {
                 Graph rest = new Graph(Map.of(), List.copyOf(fromTail), tail, graph.constants());
-                try (Plan tailPlan = new Plan(rest, Map.of(), given, fromTail, tailContext, Optimizations.none(), limits)) {
+                try (Plan tailPlan = preparedWithLoopBodies(() -> new Plan(rest, Map.of(), given, fromTail, tailContext, Optimizations.none(), limits))) {
                     results.putAll(tailPlan.run(Map.of()));
                 }
             } else {
@@ -828,6 +832,22 @@ public final class Plan implements AutoCloseable {
             results.values().forEach(OnnxValues::release);
             throw e;
         }
+    }
+
+    /** {@code prepare} run with this plan's Loop bodies bound, so a Loop in the tail reuses the body plans of earlier runs. */
+    private Plan preparedWithLoopBodies(java.util.concurrent.Callable<Plan> prepare) {
+        try {
+            return dev.jdnn.graph.op.LoopBodies.within(loopBodies, prepare);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The plans of the Loop bodies this plan's tail ran (how many were prepared, how often reused), for explain and tests. */
+    public dev.jdnn.graph.op.LoopBodies loopBodies() {
+        return loopBodies;
     }
 
     private static Value releasing(Tensor t) {
@@ -844,5 +864,6 @@ public final class Plan implements AutoCloseable {
         if (part != null) part.close();
         steps.forEach(Op.Step::close);
         folded.values().forEach(OnnxValues::release);
+        loopBodies.close();
     }
 }
