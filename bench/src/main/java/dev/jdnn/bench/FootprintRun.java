@@ -30,6 +30,7 @@ public final class FootprintRun {
         int side = Integer.parseInt(args[3]);
         int threads = Integer.parseInt(args[4]);
         int steady = Integer.parseInt(args[5]);
+        if (steady < 1) throw new IllegalArgumentException("STEADY must be at least 1 (the median of the steady runs is printed), got " + steady);
         float[] input = new float[batch * 3 * side * side];
         for (int i = 0; i < input.length; i++) input[i] = (float) Math.sin(i * 0.37);
         long[] shape = {batch, 3, side, side};

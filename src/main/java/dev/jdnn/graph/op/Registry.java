@@ -111,6 +111,13 @@ public final class Registry {
         Variadic.register(t);
         Compare.register(t);
         Logical.register(t);
+        IsNaNInf.register(t);
+        OneHot.register(t);
+        Compress.register(t);
+        EyeLike.register(t);
+        ReverseSequence.register(t);
+        Unique.register(t);
+        Det.register(t);
         Mod.register(t);
         Where.register(t);
         Recurrent.register(t);
@@ -118,6 +125,16 @@ public final class Registry {
         RoiAlign.register(t);
         If.register(t);
         Loop.register(t);
+        // quantization: QuantizeLinear/DequantizeLinear (+ jdnn.FakeQuantize, the pair), DynamicQuantizeLinear, ConvInteger/QLinearConv, MatMulInteger/QLinearMatMul
+        Quantize.register(t);
+        FakeQuantize.register(t);
+        DynamicQuantizeLinear.register(t);
+        IntegerConv.register(t);
+        IntegerMatMul.register(t);
+        CumSum.register(t);
+        GridSample.register(t);
+        MaxUnpool.register(t);
+        MeanVarianceNormalization.register(t);
     }
 
     /** The implementation of {@code opType} for {@code opset}, or null if jdnn has none. */

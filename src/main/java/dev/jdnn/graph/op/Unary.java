@@ -25,7 +25,7 @@ import java.util.function.LongUnaryOperator;
  * differences are float32 cancellation that ONNX's own float formulas share, e.g. Elu's {@code e^x − 1}
  * near 0). Java only, because oneDNN approximates more: Log (2.7e-5 relative near x = 1), Softplus and
  * Mish (2.3e-6, 2.7e-6); and those oneDNN has no single algorithm for: Erf, Selu, Celu (alpha ≠ 1),
- * Softsign, ThresholdedRelu, Floor, Ceil, Sign. Abs, Neg and Sign also take integer tensors (Java, wrapping as
+ * Softsign, ThresholdedRelu, Floor, Ceil, Sign, Shrink and the trigonometric and hyperbolic functions. Abs, Neg and Sign also take integer tensors (Java, wrapping as
  * numpy does: Abs(int8 −128) = −128).
  *
  * <p>{@code jdnn.Gelu}, {@code jdnn.Silu} and {@code jdnn.HardSwish} (alpha, beta) are what
@@ -81,6 +81,25 @@ public final class Unary implements Op {
         add(t, "Log", 1, javaOnly(Math::log));
         add(t, "Erf", 9, javaOnly(Erf::erf));
         add(t, "Tanh", 1, fixed(Math::tanh, EltwiseAlgorithm.TANH, 0, 0));
+        // Trigonometric and hyperbolic (sinusoidal position encodings, rotary embeddings, window functions):
+        // oneDNN 3.13 has no eltwise algorithm for any of them. Outside the domain the result is NaN, as numpy's.
+        add(t, "Sin", 7, javaOnly(Math::sin));
+        add(t, "Cos", 7, javaOnly(Math::cos));
+        add(t, "Tan", 7, javaOnly(Math::tan));
+        add(t, "Asin", 7, javaOnly(Math::asin));
+        add(t, "Acos", 7, javaOnly(Math::acos));
+        add(t, "Atan", 7, javaOnly(Math::atan));
+        add(t, "Sinh", 9, javaOnly(Math::sinh));
+        add(t, "Cosh", 9, javaOnly(Math::cosh));
+        add(t, "Asinh", 9, javaOnly(Unary::asinh));
+        add(t, "Acosh", 9, javaOnly(Unary::acosh));
+        add(t, "Atanh", 9, javaOnly(Unary::atanh));
+        // Shrink (9): x < −lambd → x + bias, x > lambd → x − bias, else 0.
+        add(t, "Shrink", 9, (n, c) -> {
+            double lambd = n.attributes().getFloat("lambd", 0.5f), bias = n.attributes().getFloat("bias", 0f);
+            if (Double.isNaN(lambd) || Double.isNaN(bias)) throw error(n, "attributes lambd=" + lambd + " and bias=" + bias + " must not be NaN");
+            return new Fn(x -> x < -lambd ? x + bias : x > lambd ? x - bias : 0, null);
+        });
 
         // Activations with attributes.
         add(t, "HardSigmoid", 1, (n, c) -> {
@@ -123,6 +142,27 @@ public final class Unary implements Op {
             float alpha = n.attributes().getFloat("alpha", 1f / 6), beta = n.attributes().getFloat("beta", 0.5f);
             return new Fn(x -> x * Math.max(0, Math.min(1, alpha * x + beta)), new PostOp(EltwiseAlgorithm.HARDSWISH, alpha, beta));
         });
+    }
+
+    /**
+     * Java has no inverse hyperbolic functions. In double these are exact to a few ulps of double, far below
+     * float32's rounding: log1p keeps small |x| accurate, and float32's largest x² (1.2e77) fits a double.
+     */
+    static double asinh(double x) {
+        double a = Math.abs(x);
+        if (a == Double.POSITIVE_INFINITY) return x;
+        return Math.copySign(Math.log1p(a + a * a / (1 + Math.sqrt(1 + a * a))), x);
+    }
+
+    /** NaN below 1. */
+    static double acosh(double x) {
+        return x < 1 ? Double.NaN : Math.log1p(x - 1 + Math.sqrt((x - 1) * (x + 1)));
+    }
+
+    /** NaN outside [−1, 1], ±∞ at ±1. */
+    static double atanh(double x) {
+        double a = Math.abs(x);
+        return a > 1 ? Double.NaN : Math.copySign(0.5 * Math.log1p(2 * a / (1 - a)), x);
     }
 
     /** Gelu (opset 20): approximate = "none" (erf) or "tanh". */

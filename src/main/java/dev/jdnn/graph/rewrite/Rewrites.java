@@ -19,6 +19,7 @@ public final class Rewrites {
         ALL.add(new HardSwishFusion());
         ALL.add(new LayerNormPattern());
         ALL.add(new MatMulBias());
+        ALL.add(new FakeQuantFusion());
     }
 
     /** Applies every rewrite in order. */
