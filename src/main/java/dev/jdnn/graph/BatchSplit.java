@@ -7,9 +7,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Function;
 
 /**
@@ -208,41 +205,142 @@ final class BatchSplit {
         return true;
     }
 
-    /** Worker threads that run the parts after the first (the calling thread runs part 0); daemon, created on demand. */
-    private static final ExecutorService WORKERS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "jdnn-batch-part");
-        t.setDaemon(true);
-        return t;
-    });
-
     /**
-     * Runs {@code part} on each of {@code parts} slices of the batch, concurrently, each on one oneDNN thread,
-     * writing into the slices of {@code outputs} (whole-batch tensors). Waits for every part, then rethrows the
-     * first failure.
+     * Runs one plan's split batch: {@code part} on each of {@code parts} slices, part 0 on the calling thread and
+     * the others on worker threads this runner owns (started on its first run, stopped by {@link #close}), each
+     * with one oneDNN thread. Everything a run needs is kept between runs: the slice views of the caller's
+     * tensors (made again only when the caller passes other tensor objects) and their maps, and the hand-off to
+     * the workers (a volatile run counter, park and unpark), so a steady-state run with the same input and output
+     * tensors allocates nothing on the Java heap. A run that finds the runner busy (another thread is running the
+     * same plan) runs its slices on the calling thread one after another.
      */
-    static void run(Plan part, int parts, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
-        List<Future<?>> pending = new ArrayList<>(parts - 1);
-        RuntimeException failure = null;
-        try {
+    static final class Runner implements AutoCloseable {
+        private static final int SPINS = 5_000;   // busy-wait rounds before parking: a part's hand-off costs no wake-up when runs are back to back
+
+        private final Plan part;
+        private final int parts;
+        private final String[] inputNames, outputNames;
+        private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        private final Tensor[] callerInputs, callerOutputs;   // the caller's tensors the views below were made of
+        private final List<Map<String, Tensor>> sliceInputs = new ArrayList<>(), sliceOutputs = new ArrayList<>();
+        private volatile Thread[] workers;
+        private volatile Thread caller;
+        private volatile long generation;          // incremented per run: the workers' signal to start
+        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile RuntimeException workerFailure;
+        private volatile boolean closed;
+
+        Runner(Plan part, int parts, String[] inputNames, String[] outputNames) {
+            this.part = part;
+            this.parts = parts;
+            this.inputNames = inputNames.clone();
+            this.outputNames = outputNames.clone();
+            callerInputs = new Tensor[inputNames.length];
+            callerOutputs = new Tensor[outputNames.length];
+            for (int k = 0; k < parts; k++) {
+                sliceInputs.add(new java.util.HashMap<>());
+                sliceOutputs.add(new java.util.HashMap<>());
+            }
+        }
+
+        /** Runs every slice; waits for all of them, then rethrows the first failure. */
+        void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+            if (!busy.compareAndSet(false, true)) {
+                BatchSplit.runOneAfterAnother(part, parts, inputs, outputs);
+                return;
+            }
+            try {
+                if (closed) throw new IllegalStateException("plan is closed");
+                views(inputs, outputs);
+                if (workers == null) startWorkers();
+                caller = Thread.currentThread();
+                finished.set(0);
+                workerFailure = null;
+                generation++;   // (only the runner that holds busy writes it)
+                for (Thread w : workers) java.util.concurrent.locks.LockSupport.unpark(w);
+                RuntimeException failure = null;
+                try {
+                    Plan.runOnOneThread(part, sliceInputs.get(0), sliceOutputs.get(0));
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+                for (int spin = 0; finished.get() < parts - 1; spin++) {
+                    if (spin < SPINS) Thread.onSpinWait();
+                    else java.util.concurrent.locks.LockSupport.park(this);
+                }
+                if (failure == null) failure = workerFailure;
+                if (failure != null) throw failure;
+            } finally {
+                busy.set(false);
+            }
+        }
+
+        /** The slice views of the caller's tensors, made again only for tensor objects other than last run's. */
+        private void views(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+            boolean same = true;
+            for (int i = 0; i < inputNames.length && same; i++) same = inputs.get(inputNames[i]) == callerInputs[i];
+            for (int i = 0; i < outputNames.length && same; i++) same = outputs.get(outputNames[i]) == callerOutputs[i];
+            if (same) return;
+            for (int k = 0; k < parts; k++) {
+                sliceInputs.get(k).clear();
+                sliceOutputs.get(k).clear();
+            }
+            for (int i = 0; i < inputNames.length; i++) {
+                callerInputs[i] = inputs.get(inputNames[i]);
+                for (int k = 0; k < parts; k++) sliceInputs.get(k).put(inputNames[i], slice(callerInputs[i], parts, k));
+            }
+            for (int i = 0; i < outputNames.length; i++) {
+                callerOutputs[i] = outputs.get(outputNames[i]);
+                for (int k = 0; k < parts; k++) sliceOutputs.get(k).put(outputNames[i], slice(callerOutputs[i], parts, k));
+            }
+        }
+
+        private void startWorkers() {
+            workers = new Thread[parts - 1];
             for (int k = 1; k < parts; k++) {
                 int index = k;
-                pending.add(WORKERS.submit(() -> runSlice(part, parts, index, inputs, outputs)));
-            }
-            runSlice(part, parts, 0, inputs, outputs);
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        for (Future<?> f : pending) {
-            try {
-                f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (failure == null) failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) failure = new IllegalStateException("interrupted while a batch part ran", e);
+                Thread t = new Thread(() -> work(index), "jdnn-batch-part-" + k);
+                t.setDaemon(true);
+                workers[k - 1] = t;
+                t.start();
             }
         }
-        if (failure != null) throw failure;
+
+        /** A worker: waits for each run's signal, runs slice {@code index}, reports back; ends when the runner is closed. */
+        private void work(int index) {
+            dev.jdnn.dnnl.Dnnl.setThreads(1);   // its part was prepared for one thread
+            long seen = 0;
+            while (true) {
+                for (int spin = 0; generation == seen; spin++) {
+                    if (closed) return;   // (a run already signalled is run first: its caller waits for it)
+                    if (spin < SPINS) Thread.onSpinWait();
+                    else java.util.concurrent.locks.LockSupport.park(this);
+                }
+                seen = generation;
+                try {
+                    Plan.runOnOneThread(part, sliceInputs.get(index), sliceOutputs.get(index));
+                } catch (RuntimeException e) {
+                    workerFailure = e;
+                } catch (Error e) {
+                    workerFailure = new IllegalStateException("batch part " + index + " failed", e);
+                }
+                finished.incrementAndGet();
+                java.util.concurrent.locks.LockSupport.unpark(caller);
+            }
+        }
+
+        /** Stops the workers (a run in progress finishes first); later runs throw. */
+        @Override
+        public void close() {
+            closed = true;
+            Thread[] started = workers;
+            if (started != null) for (Thread w : started) java.util.concurrent.locks.LockSupport.unpark(w);
+        }
+    }
+
+    /** The slices run one after another on the calling thread (a run that found the plan's runner busy). */
+    static void runOneAfterAnother(Plan part, int parts, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        for (int k = 0; k < parts; k++) runSlice(part, parts, k, inputs, outputs);
     }
 
     private static void runSlice(Plan part, int parts, int index, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {

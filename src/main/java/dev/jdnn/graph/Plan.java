@@ -49,6 +49,7 @@ public final class Plan implements AutoCloseable {
     private long activationBytes;   // what one run needs: the compiled frame (all parts for a split batch), else totalBytes
     private Plan part;              // Optimizations.batchSplit: the plan for one of `parts` slices of the batch (BatchSplit);
     private int parts = 1;          // with parts == 1, the whole plan prepared for one thread, measured faster (chooseThreads)
+    private BatchSplit.Runner splitRunner;   // runs the parts of a split batch (parts > 1); made on the first such run
     private String threadChoice;    // what chooseThreads measured, for explain
     private volatile boolean closed;
     // A data-dependent tail (constructed with tailAtDataDependence): the first node whose output shape depends on
@@ -57,6 +58,8 @@ public final class Plan implements AutoCloseable {
     private List<Node> tail = List.of();
     private Set<String> headOutputs = Set.of();   // what the head hands the tail, plus the requested tensors it computes
     private Op.Context tailContext;
+    // The tail's Loop bodies, prepared once per signature and reused across iterations and runs (closed with the plan).
+    private final dev.jdnn.graph.op.LoopBodies loopBodies = new dev.jdnn.graph.op.LoopBodies();
 
     /** The simple node-by-node plan (no compilation). */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Set<String> requested, Op.Context context) {
@@ -95,8 +98,9 @@ public final class Plan implements AutoCloseable {
      *                             {@link dev.jdnn.graph.op.DataDependentException}: NonZero of a score mask, TopK
      *                             with a computed k, NonMaxSuppression of computed boxes), prepare the nodes before
      *                             it as usual (the head: compiled, native) and run it and the nodes after it (the
-     *                             tail) on each run, on the Java reference, from the values the head computed
-     *                             (a plan prepared per run, every node of it computed while preparing); else
+     *                             tail) on each run, node by node on the plan's backend (native: oneDNN for the
+     *                             convolutions and other ops it has, Java for the rest), from the values the head
+     *                             computed (a plan prepared per run, every node of it computed while preparing); else
      *                             such a node is an error
      */
     public Plan(Graph graph, Map<String, long[]> inputShapes, Map<String, Value> bound, Set<String> requested, Op.Context context,
@@ -114,7 +118,9 @@ public final class Plan implements AutoCloseable {
             limits.during(() -> {
                 long t0 = System.nanoTime();
                 prepare(inputShapes, compile ? new Op.Context(dev.jdnn.Backend.JAVA, context.opset()) : context, tailAtDataDependence);
-                tailContext = new Op.Context(dev.jdnn.Backend.JAVA, context.opset());
+                // The tail prepares each run for the values the head computed, node by node: on the native backend the
+                // convolutions after a detector's RoI pooling (Mask R-CNN's mask head) run in oneDNN, not Java loops.
+                tailContext = new Op.Context(context.backend(), context.opset());
                 PrepareContext.current().stats().shapeNanos.addAndGet(System.nanoTime() - t0);
                 if (compile && optimizations.batchSplit() && bound.isEmpty() && tailStart == null) splitBatch(graph, inputShapes, context, optimizations);
                 if (compile && part == null) {
@@ -497,8 +503,11 @@ public final class Plan implements AutoCloseable {
         if (tailStart != null) {
             long ifs = tail.stream().filter(n -> n.opType().equals("If")).count();
             lines.add("tail    from " + tailStart.opType() + " node " + tailStart.label() + " (its output shape depends on data computed here): "
-                    + tail.size() + " nodes run in Java on each run, prepared for the values the plan above computed"
-                    + (ifs == 0 ? "" : "; " + ifs + " If node" + (ifs > 1 ? "s" : "") + " among them, each replaced there by the branch its condition (known then) picks"));
+                    + tail.size() + " nodes run node by node on each run (" + (tailContext.backend() == dev.jdnn.Backend.NATIVE ? "oneDNN where the op has it, else Java" : "Java")
+                    + "), prepared for the values the plan above computed"
+                    + (ifs == 0 ? "" : "; " + ifs + " If node" + (ifs > 1 ? "s" : "") + " among them, each replaced there by the branch its condition (known then) picks")
+                    + (loopBodies.prepared() == 0 ? "" : "; Loop bodies so far: " + loopBodies.prepared() + " plan(s) prepared, reused for "
+                            + loopBodies.reused() + " iterations"));
         }
         return lines;
     }
@@ -654,10 +663,17 @@ public final class Plan implements AutoCloseable {
         if (part != null) {
             checkOutputs(outputs);
             if (parts == 1) runOnOneThread(part, inputs, outputs);
-            else BatchSplit.run(part, parts, inputs, outputs);
+            else splitRunner().run(inputs, outputs);
         } else {
             program.runInto(inputs, outputs);
         }
+    }
+
+    /** The runner of this plan's split batch, made on first use (its worker threads live until the plan is closed). */
+    private synchronized BatchSplit.Runner splitRunner() {
+        if (closed) throw new IllegalStateException("plan is closed");
+        if (splitRunner == null) splitRunner = new BatchSplit.Runner(part, parts, givenNames, requestedNames);
+        return splitRunner;
     }
 
     /** Whether {@code t} has shape {@code shape}, without copying its shape (runs allocate nothing). */
@@ -696,7 +712,7 @@ public final class Plan implements AutoCloseable {
             try {
                 for (String name : requestedNames) outputs.put(name, Tensor.zeros(shapes.get(name)));
                 if (parts == 1) runOnOneThread(part, inputs, outputs);
-                else BatchSplit.run(part, parts, inputs, outputs);
+                else splitRunner().run(inputs, outputs);
             } catch (RuntimeException e) {
                 outputs.values().forEach(Tensor::close);
                 throw e;
@@ -787,8 +803,8 @@ public final class Plan implements AutoCloseable {
 
     /**
      * The head (compiled or node by node) computes what the tail reads; the tail is then prepared for those
-     * values, on the Java reference, which computes every one of its nodes (all inputs known), and its
-     * requested tensors join the head's.
+     * values, node by node on the plan's backend, which computes every one of its nodes (all inputs known), and
+     * its requested tensors join the head's.
      */
     private Map<String, Value> runWithTail(Map<String, Tensor> inputs) {
         checkInputs(inputs);
@@ -817,7 +833,7 @@ public final class Plan implements AutoCloseable {
             for (String name : requested) if (head.containsKey(name)) results.put(name, head.get(name));
             if (!fromTail.isEmpty()) {
                 Graph rest = new Graph(Map.of(), List.copyOf(fromTail), tail, graph.constants());
-                try (Plan tailPlan = new Plan(rest, Map.of(), given, fromTail, tailContext, Optimizations.none(), limits)) {
+                try (Plan tailPlan = preparedWithLoopBodies(() -> new Plan(rest, Map.of(), given, fromTail, tailContext, Optimizations.none(), limits))) {
                     results.putAll(tailPlan.run(Map.of()));
                 }
             } else {
@@ -828,6 +844,22 @@ public final class Plan implements AutoCloseable {
             results.values().forEach(OnnxValues::release);
             throw e;
         }
+    }
+
+    /** {@code prepare} run with this plan's Loop bodies bound, so a Loop in the tail reuses the body plans of earlier runs. */
+    private Plan preparedWithLoopBodies(java.util.concurrent.Callable<Plan> prepare) {
+        try {
+            return dev.jdnn.graph.op.LoopBodies.within(loopBodies, prepare);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The plans of the Loop bodies this plan's tail ran (how many were prepared, how often reused), for explain and tests. */
+    public dev.jdnn.graph.op.LoopBodies loopBodies() {
+        return loopBodies;
     }
 
     private static Value releasing(Tensor t) {
@@ -841,8 +873,10 @@ public final class Plan implements AutoCloseable {
         if (closed) return;
         closed = true;
         if (program != null) program.close();
+        if (splitRunner != null) splitRunner.close();
         if (part != null) part.close();
         steps.forEach(Op.Step::close);
         folded.values().forEach(OnnxValues::release);
+        loopBodies.close();
     }
 }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -78,33 +79,21 @@ public final class Loop implements Op {
         List<List<Value>> stacked = new ArrayList<>();
         for (int k = 0; k < scans; k++) stacked.add(new ArrayList<>());
         List<Value> outputs = new ArrayList<>();
-        try {
+        LoopBodies bound = LoopBodies.current();
+        LoopBodies bodies = bound != null ? bound : new LoopBodies();
+        Body iteration = new Body(node, body, outer, new Context(Backend.JAVA, ctx.opset()), bodies);
+        try (iteration) {
             for (int j = 0; j < carried; j++) {
                 if (!in.has(2 + j)) throw error(node, "loop-carried input " + j + " is omitted");
                 state.add(copy(in.constant(2 + j)));
             }
-            Set<String> requested = new LinkedHashSet<>(body.outputs());
-            Graph graph = new Graph(Map.of(), body.outputs(), body.nodes(), Map.of());
-            Context java = new Context(Backend.JAVA, ctx.opset());
             for (long i = 0; i < trips && condition; i++) {
                 if (i >= MAX_ITERATIONS) {
                     throw error(node, "ran " + MAX_ITERATIONS + " iterations and its condition still holds (jdnn.loop.maxIterations)");
                 }
-                Map<String, Value> bound = new HashMap<>();
-                outer.forEach((name, v) -> bound.put(name, copy(v)));
-                bound.put(body.inputs().get(0), Value.Longs.scalar(i));
-                bound.put(body.inputs().get(1), new Value.Longs(DataType.BOOL, new long[0], new long[] {1}));
-                for (int j = 0; j < carried; j++) bound.put(body.inputs().get(2 + j), state.get(j));   // the plan owns them now
+                List<Value> carriedNow = new ArrayList<>(state);
                 state.clear();
-                Map<String, Value> results;
-                try (Plan plan = new Plan(graph, Map.of(), bound, requested, java, Optimizations.none(), Limits.current())) {
-                    results = plan.run(Map.of());
-                } catch (DataDependentException e) {
-                    throw error(node, "iteration " + i + " of its body: " + e.getMessage());
-                }
-                Set<String> taken = new HashSet<>();
-                List<Value> out = new ArrayList<>();
-                for (String name : body.outputs()) out.add(taken.add(name) ? results.get(name) : copy(results.get(name)));
+                List<Value> out = iteration.run(i, carriedNow);   // owns the carried values from here (frees or hands them on)
                 condition = scalar(node, out.get(0), DataType.BOOL, "the body's condition output") != 0;
                 for (int j = 0; j < carried; j++) state.add(out.get(1 + j));
                 for (int k = 0; k < scans; k++) stacked.get(k).add(out.get(1 + carried + k));
@@ -118,6 +107,7 @@ public final class Loop implements Op {
         } finally {
             state.forEach(Loop::release);
             stacked.forEach(list -> list.forEach(Loop::release));
+            if (bound == null) bodies.close();
         }
         List<Value> results = outputs.subList(0, Math.min(outputs.size(), node.outputs().size()));
         for (Value extra : outputs.subList(results.size(), outputs.size())) release(extra);
@@ -134,6 +124,120 @@ public final class Loop implements Op {
                 kept.forEach(Loop::release);
             }
         };
+    }
+
+    /**
+     * The iterations of one Loop execution. An iteration runs a plan of the body prepared for its inputs' shapes
+     * (taken from {@link LoopBodies}, prepared once per signature, the iteration number, condition, carried values
+     * and outer-scope tensors fed as its inputs), unless the body needs its input values to be prepared (its
+     * output shapes depend on them); then a plan bound to that iteration's values computes it while preparing.
+     */
+    private static final class Body implements AutoCloseable {
+        private final Node node;
+        private final Subgraph body;
+        private final Map<String, Value> outer;   // borrowed from the enclosing plan
+        private final Context java;
+        private final LoopBodies bodies;
+        private final Set<String> requested;
+        private final Map<String, Tensor> outerFeed = new HashMap<>();   // outer tensors as plan inputs, integer ones converted once
+        private final List<Tensor> converted = new ArrayList<>();
+
+        Body(Node node, Subgraph body, Map<String, Value> outer, Context java, LoopBodies bodies) {
+            this.node = node;
+            this.body = body;
+            this.outer = outer;
+            this.java = java;
+            this.bodies = bodies;
+            this.requested = new LinkedHashSet<>(body.outputs());
+        }
+
+        /** Iteration {@code i} on {@code carried} (owned by this call): the body's outputs in order, owned by the caller. */
+        List<Value> run(long i, List<Value> carried) {
+            Map<String, Value> inputs = new LinkedHashMap<>();
+            inputs.put(body.inputs().get(0), Value.Longs.scalar(i));
+            inputs.put(body.inputs().get(1), new Value.Longs(DataType.BOOL, new long[0], new long[] {1}));
+            for (int j = 0; j < carried.size(); j++) inputs.put(body.inputs().get(2 + j), carried.get(j));
+            Map<String, Value> results;
+            try {
+                results = bodies.valueDependent(node) ? null : runPrepared(inputs);
+            } catch (RuntimeException e) {
+                carried.forEach(Loop::release);
+                throw e;
+            }
+            if (results == null) results = runBound(i, inputs);
+            else carried.forEach(Loop::release);
+            Set<String> taken = new HashSet<>();
+            List<Value> out = new ArrayList<>();
+            for (String name : body.outputs()) out.add(taken.add(name) ? results.get(name) : copy(results.get(name)));
+            return out;
+        }
+
+        /** Runs the body's plan for these inputs' shapes (prepared now if no earlier iteration or run left one); null if it needs their values. */
+        private Map<String, Value> runPrepared(Map<String, Value> inputs) {
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            Map<String, DataType> types = new LinkedHashMap<>();
+            StringBuilder signature = new StringBuilder();
+            Map<String, Value> all = new LinkedHashMap<>(inputs);
+            outer.forEach(all::putIfAbsent);
+            all.forEach((name, v) -> {
+                shapes.put(name, v.shape());
+                types.put(name, v.type());
+                signature.append(name).append(':').append(v.type().onnxName()).append(Arrays.toString(v.shape())).append(';');
+            });
+            String key = signature.toString();
+            Plan plan = bodies.take(node, key);
+            if (plan == null) {
+                try {
+                    plan = new Plan(new Graph(shapes, body.outputs(), body.nodes(), Map.of(), types), shapes, Map.of(), requested, java,
+                            Optimizations.none(), Limits.current());
+                } catch (DataDependentException e) {
+                    bodies.markValueDependent(node);
+                    return null;
+                } catch (IllegalArgumentException e) {
+                    throw error(node, "its body: " + e.getMessage());
+                }
+                bodies.counted();
+            }
+            Map<String, Tensor> feed = new HashMap<>();
+            List<Tensor> temporary = new ArrayList<>();
+            try {
+                inputs.forEach((name, v) -> feed.put(name, tensor(v, temporary)));
+                for (String name : outer.keySet()) {
+                    if (!inputs.containsKey(name)) feed.put(name, outerFeed.computeIfAbsent(name, n -> tensor(outer.get(n), converted)));
+                }
+                return plan.run(feed);
+            } finally {
+                temporary.forEach(Tensor::close);
+                bodies.give(node, key, plan);
+            }
+        }
+
+        /** Prepares the body for this iteration's values (all known, so preparing computes it) and returns its outputs. */
+        private Map<String, Value> runBound(long i, Map<String, Value> inputs) {
+            Map<String, Value> bound = new HashMap<>(inputs);   // the plan owns the carried values now
+            outer.forEach((name, v) -> bound.putIfAbsent(name, copy(v)));
+            Graph graph = new Graph(Map.of(), body.outputs(), body.nodes(), Map.of());
+            try (Plan plan = new Plan(graph, Map.of(), bound, requested, java, Optimizations.none(), Limits.current())) {
+                return plan.run(Map.of());
+            } catch (DataDependentException e) {
+                throw error(node, "iteration " + i + " of its body: " + e.getMessage());
+            }
+        }
+
+        /** {@code v} as a plan input: a float value's own tensor, an integer one converted into a tensor added to {@code owned}. */
+        private static Tensor tensor(Value v, List<Tensor> owned) {
+            if (v instanceof Value.Floats f) return f.tensor();
+            Value.Longs l = (Value.Longs) v;
+            Tensor t = Tensor.ofLongs(l.view(), l.type(), l.shape());
+            owned.add(t);
+            return t;
+        }
+
+        @Override
+        public void close() {
+            converted.forEach(Tensor::close);
+            converted.clear();
+        }
     }
 
     private static Subgraph graph(Node node) {

@@ -80,8 +80,14 @@ public final class NonMaxSuppression implements Op {
         List<long[]> out = new ArrayList<>();
         Integer[] order = new Integer[n];
         int[] kept = new int[n];
+        float[] edges = new float[4 * n], areas = new float[n];   // one batch's boxes as {xMin, yMin, xMax, yMax} and their areas
         for (int b = 0; b < batches; b++) {
             int boxBase = b * n * 4;
+            for (int i = 0; i < n; i++) {
+                float[] e = edges(boxes, boxBase + 4 * i, s.centerPointBox());
+                System.arraycopy(e, 0, edges, 4 * i, 4);
+                areas[i] = (e[2] - e[0]) * (e[3] - e[1]);
+            }
             for (int c = 0; c < classes; c++) {
                 int scoreBase = (b * classes + c) * n;
                 int candidates = 0;
@@ -100,7 +106,7 @@ public final class NonMaxSuppression implements Op {
                     int box = order[k];
                     boolean suppressed = false;
                     for (int j = 0; j < keptCount && !suppressed; j++) {
-                        suppressed = iou(boxes, boxBase + 4 * kept[j], boxBase + 4 * box, s.centerPointBox()) > s.iouThreshold();
+                        suppressed = iou(edges, areas, kept[j], box) > s.iouThreshold();
                     }
                     if (suppressed) continue;
                     kept[keptCount++] = box;
@@ -117,13 +123,13 @@ public final class NonMaxSuppression implements Op {
      * Intersection over union of the boxes at {@code a} and {@code b}; 0 when they do not overlap or
      * either has no area (such a box never suppresses another).
      */
-    static float iou(float[] boxes, int a, int b, boolean centerPointBox) {
-        float[] ea = edges(boxes, a, centerPointBox), eb = edges(boxes, b, centerPointBox);   // {xMin, yMin, xMax, yMax}
-        float ix0 = Math.max(ea[0], eb[0]), iy0 = Math.max(ea[1], eb[1]);
-        float ix1 = Math.min(ea[2], eb[2]), iy1 = Math.min(ea[3], eb[3]);
+    private static float iou(float[] edges, float[] areas, int a, int b) {
+        int ea = 4 * a, eb = 4 * b;   // {xMin, yMin, xMax, yMax}, computed once per box (select)
+        float ix0 = Math.max(edges[ea], edges[eb]), iy0 = Math.max(edges[ea + 1], edges[eb + 1]);
+        float ix1 = Math.min(edges[ea + 2], edges[eb + 2]), iy1 = Math.min(edges[ea + 3], edges[eb + 3]);
         if (!(ix1 > ix0) || !(iy1 > iy0)) return 0;
         float intersection = (ix1 - ix0) * (iy1 - iy0);
-        float areaA = (ea[2] - ea[0]) * (ea[3] - ea[1]), areaB = (eb[2] - eb[0]) * (eb[3] - eb[1]);
+        float areaA = areas[a], areaB = areas[b];
         float union = areaA + areaB - intersection;
         if (!(intersection > 0) || !(areaA > 0) || !(areaB > 0) || !(union > 0)) return 0;
         return intersection / union;

@@ -30,8 +30,10 @@ public final class Range implements Op {
             }
         }
         if (type == DataType.BOOL) throw Ops.error(node, "bool ranges are not supported (ONNX allows numeric types only)");
-        Value result = range(in.constant(0), in.constant(1), in.constant(2), node);
-        return Ops.step(result.shape(), type, v -> range(v.get(0), v.get(1), v.get(2), node));
+        Value result = range(in.constant(0), in.constant(1), in.constant(2), node);   // for its shape only
+        long[] shape = result.shape();
+        if (result instanceof Value.Floats f) f.tensor().close();   // (a float range holds native memory)
+        return Ops.step(shape, type, v -> range(v.get(0), v.get(1), v.get(2), node));
     }
 
     static Value range(Value start, Value limit, Value delta, Node node) {

@@ -114,6 +114,46 @@ class BatchSplitTest {
         }
     }
 
+    /**
+     * A split run into the caller's tensors allocates nothing on the Java heap once warm, on the calling thread
+     * and on the plan's worker threads (the slice views, their maps and the hand-off are kept between runs), and
+     * its result is the Java backend's; new output tensors still get right results (the views are made again).
+     */
+    @Test
+    void splitRunIntoCallerTensorsAllocatesNothing() throws IOException {
+        Path p = convThen("split_alloc.onnx", List.of(node("Relu", List.of("c"), List.of("y"))), List.of());
+        var threadBean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (Model m = Model.load(p); Tensor x = input(4); Session s = m.session(TWO_THREADS); Session java = m.session(JAVA);
+             Result want = java.run(Map.of("x", x), List.of("y")); Tensor out = Tensor.zeros(4, 4, 8, 8)) {
+            assertTrue(explain(m, TWO_THREADS, 4).contains("2 parts of 2"), explain(m, TWO_THREADS, 4));
+            Map<String, Tensor> inputs = Map.of("x", x), outputs = Map.of("y", out);
+            for (int i = 0; i < 300; i++) s.run(inputs, outputs);
+            long[] workers = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("jdnn-batch-part"))
+                    .mapToLong(Thread::threadId).toArray();
+            assertTrue(workers.length >= 1, "the split ran on a worker thread");
+            long perRun = Long.MAX_VALUE, workerPerRun = Long.MAX_VALUE;
+            for (int window = 0; window < 3 && (perRun > 0 || workerPerRun > 0); window++) {
+                long before = threadBean.getCurrentThreadAllocatedBytes(), workersBefore = sum(threadBean.getThreadAllocatedBytes(workers));
+                for (int i = 0; i < 200; i++) s.run(inputs, outputs);
+                perRun = Math.min(perRun, (threadBean.getCurrentThreadAllocatedBytes() - before) / 200);
+                workerPerRun = Math.min(workerPerRun, (sum(threadBean.getThreadAllocatedBytes(workers)) - workersBefore) / 200);
+            }
+            assertClose(want.get("y").toArray(), out.toArray(), "split runInto");
+            assertEquals(0, perRun, "bytes allocated per steady-state split run on the calling thread");
+            assertEquals(0, workerPerRun, "bytes allocated per steady-state split run on the worker threads");
+            try (Tensor other = Tensor.zeros(4, 4, 8, 8)) {
+                s.run(inputs, Map.of("y", other));
+                assertClose(want.get("y").toArray(), other.toArray(), "split runInto another output tensor");
+            }
+        }
+    }
+
+    private static long sum(long[] values) {
+        long total = 0;
+        for (long v : values) total += Math.max(0, v);
+        return total;
+    }
+
     /** Graphs that mix samples: a split would change their results, so none may be split. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"softmax over the batch", "minus the batch mean", "batch moved by a transpose", "sum over all axes"})

@@ -282,6 +282,51 @@ class RecurrentOneDnnTest {
         }
     }
 
+    /**
+     * Reading Y_h too makes the GRU a step that calls oneDNN with every output (a native op has one output), and
+     * that step allocates per run: a fixed handful of small objects (output tensors and their arena, lists),
+     * whatever the sequence length — measured at 4 and 64 steps, equal within 256 B and under 16 KB — while Y
+     * and Y_h still match the Java backend.
+     */
+    @org.junit.jupiter.api.Test
+    void readingYhAllocatesABoundedAmountPerRun() throws IOException {
+        var threadBean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int batch = 2, input = 4, hidden = 5, gates = 3;
+        long[] perRun = new long[2];
+        int[] lengths = {4, 64};
+        for (int k = 0; k < lengths.length; k++) {
+            int steps = lengths[k];
+            Random random = new Random(5);
+            GraphProto g = GraphProto.newBuilder().addInput(value("x", 1, steps, batch, input))
+                    .addInitializer(floats("W", random(random, gates * hidden * input), 1, (long) gates * hidden, input))
+                    .addInitializer(floats("R", random(random, gates * hidden * hidden), 1, (long) gates * hidden, hidden))
+                    .addNode(node("GRU", List.of("x", "W", "R"), List.of("y", "yh"), attr("hidden_size", (long) hidden)))
+                    .addOutput(ValueInfoProto.newBuilder().setName("y")).addOutput(ValueInfoProto.newBuilder().setName("yh")).build();
+            Path model = write(dir, "gru" + steps + ".onnx", 14, g);
+            try (dev.jdnn.Model m = dev.jdnn.Model.load(model);
+                 dev.jdnn.Session compiled = m.session(CONFIGS.get("NATIVE compiled"));
+                 dev.jdnn.Session java = m.session(CONFIGS.get("JAVA"));
+                 Tensor x = Tensor.of(random(random, steps * batch * input), steps, batch, input);
+                 Tensor y = Tensor.zeros(steps, 1, batch, hidden); Tensor yh = Tensor.zeros(1, batch, hidden)) {
+                Map<String, Tensor> inputs = Map.of("x", x), outputs = Map.of("y", y, "yh", yh);
+                for (int i = 0; i < 200; i++) compiled.run(inputs, outputs);
+                perRun[k] = Long.MAX_VALUE;
+                for (int window = 0; window < 3; window++) {
+                    long before = threadBean.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 200; i++) compiled.run(inputs, outputs);
+                    perRun[k] = Math.min(perRun[k], (threadBean.getCurrentThreadAllocatedBytes() - before) / 200);
+                }
+                try (Result want = java.run(inputs, List.of("y", "yh"))) {
+                    dev.jdnn.testing.Fixtures.assertClose(want.get("y").toArray(), y.toArray(), TOLERANCE, "y, " + steps + " steps");
+                    dev.jdnn.testing.Fixtures.assertClose(want.get("yh").toArray(), yh.toArray(), TOLERANCE, "yh, " + steps + " steps");
+                }
+            }
+        }
+        System.out.println("GRU reading Y_h, compiled, bytes allocated per run: " + perRun[0] + " (4 steps), " + perRun[1] + " (64 steps)");
+        assertTrue(perRun[1] < 16384, "bytes per run at 64 steps: " + perRun[1]);
+        assertTrue(Math.abs(perRun[1] - perRun[0]) <= 256, "bytes per run depend on the sequence length: " + perRun[0] + " vs " + perRun[1]);
+    }
+
     /** Uniform in [−0.5, 0.5]. */
     private static float[] random(Random random, int n) {
         float[] v = new float[n];
