@@ -337,7 +337,8 @@ class PlumbingOpsTest {
     @Test
     void castToTypesJdnnDoesNotHoldIsNotSupported() {
         Value x = iota(2);
-        for (long code : new long[] {10, 11, 16, 8, 4, 5, 12, 13, 17}) {
+        // (to = 10, float16, is held since float16 models run: see Float16ModelTest.)
+        for (long code : new long[] {11, 16, 8, 4, 5, 12, 13, 17}) {
             String m = error("Cast", 13, Map.of("to", code), 1, x).getMessage();
             assertTrue(m.contains("not supported") && m.startsWith("Cast node n: to = " + code), m);
         }
