@@ -105,18 +105,29 @@ public final class Session implements AutoCloseable {
         ensureOpen();
         if (requested.isEmpty()) throw new IllegalArgumentException("request at least one tensor (e.g. " + model.outputs() + ")");
         applyThreads();
+        try {
+            return withPlan(inputs, requested, (plan, given) -> new Result(narrowFloat16(toTensors(plan.run(given), requested))));
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(inputs);   // the caller's tensors live until the run ends
+        }
+    }
+
+    /**
+     * {@code work} on the plan for {@code inputs} (float16 ones widened, see {@link #widenFloat16}) and
+     * {@code requested}, given those widened inputs; the plan is released and the widened copies closed after.
+     */
+    private <T> T withPlan(Map<String, Tensor> inputs, Collection<String> requested, java.util.function.BiFunction<Plan, Map<String, Tensor>, T> work) {
         List<Tensor> widenedCopies = new ArrayList<>();
         try {
             Map<String, Tensor> given = widenFloat16(inputs, widenedCopies);
             PlanCache.Entry entry = planFor(given, requested);
             try {
-                return new Result(narrowFloat16(toTensors(entry.plan.run(given), requested)));
+                return work.apply(entry.plan, given);
             } finally {
                 entry.release();
             }
         } finally {
             widenedCopies.forEach(Tensor::close);
-            java.lang.ref.Reference.reachabilityFence(inputs);   // the caller's tensors live until the run ends
         }
     }
 
@@ -289,18 +300,7 @@ public final class Session implements AutoCloseable {
     public List<String> profile(Map<String, Tensor> inputs, Collection<String> requested, int runs) {
         ensureOpen();
         applyThreads();
-        List<Tensor> widenedCopies = new ArrayList<>();
-        try {
-            Map<String, Tensor> given = widenFloat16(inputs, widenedCopies);
-            PlanCache.Entry entry = planFor(given, requested);
-            try {
-                return entry.plan.profile(given, runs);
-            } finally {
-                entry.release();
-            }
-        } finally {
-            widenedCopies.forEach(Tensor::close);
-        }
+        return withPlan(inputs, requested, (plan, given) -> plan.profile(given, runs));
     }
 
     /**
