@@ -123,13 +123,8 @@ public final class FakeQuantize implements Op {
         if (fq == null) return null;
         List<BinaryPrimitive.Operand> operands = List.of(new BinaryPrimitive.Operand(x, null, 0, lowering.desc(0)),
                 new BinaryPrimitive.Operand(new long[0], new float[] {fq.divisor()}, -1, null));
-        List<float[]> eltwise = List.of(
-                new float[] {dnnl_eltwise_round(), 0f, 0f},
-                new float[] {dnnl_eltwise_linear(), 1f, fq.zeroPoint()},
-                new float[] {dnnl_eltwise_clip(), fq.min(), fq.max()},
-                new float[] {dnnl_eltwise_linear(), 1f, -fq.dequantZeroPoint()},
-                new float[] {dnnl_eltwise_linear(), fq.scale(), 0f});
-        return BinaryPrimitive.create(node, "fake quantization (" + (fq.min() < 0 ? "int8" : "uint8") + ")", x, operands, new int[] {dnnl_binary_div()}, eltwise);
+        return BinaryPrimitive.create(node, "fake quantization (" + (fq.min() < 0 ? "int8" : "uint8") + ")", x, operands, new int[] {dnnl_binary_div()},
+                fq.eltwiseChain());
     }
 
     /**

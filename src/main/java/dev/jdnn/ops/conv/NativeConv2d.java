@@ -14,6 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A oneDNN forward-inference convolution compiled for one input shape:
@@ -65,6 +66,13 @@ public final class NativeConv2d implements AutoCloseable {
      * clip(min, max) → linear(1, -zp') → linear(scale, 0), each exact or the reference's one float32 rounding.
      */
     public record FakeQuant(float divisor, float zeroPoint, float min, float max, float dequantZeroPoint, float scale) {
+        /** The eltwise post-ops after the division, each {@code {algorithm, alpha, beta}}: round, +zp, clip, −zp', ×scale. */
+        public List<float[]> eltwiseChain() {
+            return List.of(new float[] {dnnl_eltwise_round(), 0f, 0f}, new float[] {dnnl_eltwise_linear(), 1f, zeroPoint},
+                    new float[] {dnnl_eltwise_clip(), min, max}, new float[] {dnnl_eltwise_linear(), 1f, -dequantZeroPoint},
+                    new float[] {dnnl_eltwise_linear(), scale, 0f});
+        }
+
         @Override public String toString() {
             return "+fakequant(/" + divisor + ", zp " + (long) zeroPoint + ", " + (long) min + ".." + (long) max + ", zp' " + (long) dequantZeroPoint + ", *" + scale + ")";
         }
@@ -330,9 +338,7 @@ public final class NativeConv2d implements AutoCloseable {
             FakeQuant fq = postOps.fakeQuant();
             if (fq != null) {
                 Dnnl.check(dnnl_post_ops_append_binary(ops, dnnl_binary_div(), divisorDesc()), "dnnl_post_ops_append_binary", description);
-                float[][] eltwise = {{dnnl_eltwise_round(), 0f, 0f}, {dnnl_eltwise_linear(), 1f, fq.zeroPoint()}, {dnnl_eltwise_clip(), fq.min(), fq.max()},
-                        {dnnl_eltwise_linear(), 1f, -fq.dequantZeroPoint()}, {dnnl_eltwise_linear(), fq.scale(), 0f}};
-                for (float[] e : eltwise) Dnnl.check(dnnl_post_ops_append_eltwise(ops, (int) e[0], e[1], e[2]), "dnnl_post_ops_append_eltwise", description);
+                for (float[] e : fq.eltwiseChain()) Dnnl.check(dnnl_post_ops_append_eltwise(ops, (int) e[0], e[1], e[2]), "dnnl_post_ops_append_eltwise", description);
             }
             Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", description);
         }
