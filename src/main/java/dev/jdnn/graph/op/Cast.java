@@ -55,9 +55,13 @@ public final class Cast implements Op {
     /** {@code v} (a new float32 value, modified in place) with each element rounded to float16 precision. */
     private static Value roundedToFloat16(Value v) {
         MemorySegment s = ((Value.Floats) v).tensor().segment();
-        long n = s.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, DataType.roundToFloat16(s.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        roundToFloat16(s, s, s.byteSize() / Float.BYTES);
         return v;
+    }
+
+    /** The first {@code floats} floats of {@code from}, each rounded to float16 precision, into {@code into} (may be {@code from}). */
+    private static void roundToFloat16(MemorySegment from, MemorySegment into, long floats) {
+        for (long i = 0; i < floats; i++) into.setAtIndex(ValueLayout.JAVA_FLOAT, i, DataType.roundToFloat16(from.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
     }
 
     @Override
@@ -77,9 +81,7 @@ public final class Cast implements Op {
     private static NativeOp roundingToFloat16(Node node, long[] shape, MemorySegment desc) {
         long floats = dev.jdnn.dnnl.MemoryDescs.size(desc) / Float.BYTES;
         String description = node.label() + ": " + node.opType() + " to float16 (round to nearest even, float32 storage) " + dev.jdnn.dnnl.MemoryDescs.dims(shape);
-        return Primitives.sameDesc(desc, description, (src, output) -> () -> {
-            for (long i = 0; i < floats; i++) output.setAtIndex(ValueLayout.JAVA_FLOAT, i, DataType.roundToFloat16(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
-        });
+        return Primitives.sameDesc(desc, description, (src, output) -> () -> roundToFloat16(src, output, floats));
     }
 
     private DataType target(Node node, Inputs in) {
