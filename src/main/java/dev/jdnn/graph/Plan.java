@@ -833,7 +833,9 @@ public final class Plan implements AutoCloseable {
             for (String name : requested) if (head.containsKey(name)) results.put(name, head.get(name));
             if (!fromTail.isEmpty()) {
                 Graph rest = new Graph(Map.of(), List.copyOf(fromTail), tail, graph.constants());
-                try (Plan tailPlan = preparedWithLoopBodies(() -> new Plan(rest, Map.of(), given, fromTail, tailContext, Optimizations.none(), limits))) {
+                // Prepared with this plan's Loop bodies bound, so a Loop in the tail reuses the body plans of earlier runs.
+                try (Plan tailPlan = dev.jdnn.graph.op.LoopBodies.within(loopBodies,
+                        () -> new Plan(rest, Map.of(), given, fromTail, tailContext, Optimizations.none(), limits))) {
                     results.putAll(tailPlan.run(Map.of()));
                 }
             } else {
@@ -843,17 +845,6 @@ public final class Plan implements AutoCloseable {
         } catch (RuntimeException e) {
             results.values().forEach(OnnxValues::release);
             throw e;
-        }
-    }
-
-    /** {@code prepare} run with this plan's Loop bodies bound, so a Loop in the tail reuses the body plans of earlier runs. */
-    private Plan preparedWithLoopBodies(java.util.concurrent.Callable<Plan> prepare) {
-        try {
-            return dev.jdnn.graph.op.LoopBodies.within(loopBodies, prepare);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -8,7 +8,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * Loop bodies prepared once and reused: per Loop node, a plan of its body for each signature (the shapes and
@@ -40,8 +40,8 @@ public final class LoopBodies implements AutoCloseable {
     private boolean closed;
 
     /** Runs {@code work} with {@code bodies} as the cache every Loop prepared inside it uses. */
-    public static <T> T within(LoopBodies bodies, Callable<T> work) throws Exception {
-        return ScopedValue.where(CURRENT, bodies).call(work::call);
+    public static <T> T within(LoopBodies bodies, Supplier<T> work) {
+        return ScopedValue.where(CURRENT, bodies).call(work::get);
     }
 
     /** The bound cache, or null. */
