@@ -17,7 +17,7 @@ final class CompileOptions {
 
     @Option(names = "--winograd", paramLabel = "off|exact|fast", converter = WinogradConverter.class,
             description = "3×3 convs as Winograd where timing at prepare finds it faster: exact = F(2×2,3×3), fast adds F(4×4,3×3); "
-                    + "default off")
+                    + "default exact (-Djdnn.winograd sets it)")
     Optimizations.Winograd winograd;
 
     Optimizations optimizations() {

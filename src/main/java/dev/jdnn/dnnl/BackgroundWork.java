@@ -1,5 +1,7 @@
 package dev.jdnn.dnnl;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -35,6 +37,8 @@ public final class BackgroundWork implements AutoCloseable {
     private final List<Task<?>> tasks = new ArrayList<>();
     private final AtomicLong busyNanos = new AtomicLong();
     private ExecutorService thread;
+    private Arena scratchArena;        // only touched by the background thread's tasks, and by close after they ended
+    private MemorySegment scratch;
 
     /** The work bound to this thread, or null. */
     public static BackgroundWork current() {
@@ -145,6 +149,20 @@ public final class BackgroundWork implements AutoCloseable {
         }
     }
 
+    /**
+     * A native buffer of at least {@code bytes} (its contents undefined) for the task running now on the background
+     * thread, grown as needed and reused by the next: for non-stealable tasks only, which run one after another on
+     * that thread. Freed by {@link #close}.
+     */
+    public MemorySegment scratch(long bytes) {
+        if (scratch == null || scratch.byteSize() < bytes) {
+            if (scratchArena != null) scratchArena.close();
+            scratchArena = Arena.ofShared();
+            scratch = scratchArena.allocate(Math.max(bytes, 1 << 20), 64);
+        }
+        return scratch.asSlice(0, bytes);
+    }
+
     /** Nanoseconds the tasks ran, on whichever thread. */
     public long busyNanos() {
         return busyNanos.get();
@@ -166,5 +184,8 @@ public final class BackgroundWork implements AutoCloseable {
         if (interrupted) Thread.currentThread().interrupt();
         thread = null;
         tasks.clear();
+        if (scratchArena != null) scratchArena.close();
+        scratchArena = null;
+        scratch = null;
     }
 }

@@ -56,17 +56,20 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
 
     /**
      * Every fusion and the batch split (the default). Autotune off: it measured no reliable gain on ResNet-50 here
-     * and slows preparing. Winograd off unless {@code -Djdnn.winograd=exact|fast}: choosing it times every 3×3 layer
-     * and JIT-warms its transforms when a plan is prepared (seconds before a first result), and it did not make
-     * whole models reliably faster here; ask for it with {@link #withWinograd}.
+     * and slows preparing. Winograd EXACT (F(2×2,3×3), as exact as the direct convolution) unless
+     * {@code -Djdnn.winograd=off|fast}: each 3×3 stride-1 layer runs it where timing at prepare found it faster (the
+     * decision is kept in the autotune cache). It costs the first result of a fresh JVM about 0.5 s (ResNet-50: the
+     * transforms' JIT compilation, begun on a background thread by {@code Model.load}, and the transformed weights)
+     * and up to a second more on a machine whose cache has no decision yet; {@code -Djdnn.winograd=off} or
+     * {@link #withWinograd} turn it off where start-up matters more than steady latency.
      */
     public static Optimizations all() {
         return new Optimizations(true, true, true, true, false, true, defaultWinograd(), true);
     }
 
-    /** {@code -Djdnn.winograd=off|exact|fast}, OFF when unset. */
+    /** {@code -Djdnn.winograd=off|exact|fast}, EXACT when unset. */
     static Winograd defaultWinograd() {
-        String v = System.getProperty("jdnn.winograd", "off");
+        String v = System.getProperty("jdnn.winograd", "exact");
         try {
             return Winograd.valueOf(v.toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
@@ -104,7 +107,7 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
     public String toString() {
         if (!compile) return "none";
         boolean allFusions = foldBatchNorm && fuseActivation && fuseAdd && concatInPlace;
-        // Winograd is named when it differs from the preset's own (all: -Djdnn.winograd, default off; the others: off);
+        // Winograd is named when it differs from the preset's own (all: -Djdnn.winograd, default exact; the others: off);
         // the batch split when it differs from the preset's own (all: on, the others: off).
         String tune = (autotune ? " (autotune)" : "") + (winograd == (allFusions ? defaultWinograd() : Winograd.OFF) ? ""
                 : " (winograd " + winograd.name().toLowerCase(java.util.Locale.ROOT) + ")") + (batchSplit == allFusions ? "" : batchSplit ? " (batch split)" : " (no batch split)");

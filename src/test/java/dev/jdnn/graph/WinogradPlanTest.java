@@ -84,7 +84,7 @@ class WinogradPlanTest {
         Path dir = DIR.resolve("resnet_eval");
         try (Model model = Model.load(dir.resolve("model.onnx"));
              Tensor x = Fixtures.tensor(dir.resolve("input.npy"))) {
-            try (Session session = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withWinograd(Optimizations.Winograd.FAST)))) {
+            try (Session session = model.session(Session.Options.defaults().withThreads(1).withOptimizations(Optimizations.all().withWinograd(Optimizations.Winograd.FAST)))) {
                 List<String> explain = session.explain(Map.of("input", x.shape()), List.of("output"));
                 // Every eligible 3×3 layer says how it was chosen: timed now, or a decision of an earlier timing (this JVM's,
                 // or another JVM's on this machine, read from the autotune cache).
@@ -101,6 +101,44 @@ class WinogradPlanTest {
             try (Session off = model.session(Session.Options.defaults().withOptimizations(Optimizations.all().withWinograd(Optimizations.Winograd.OFF)))) {
                 List<String> explain = off.explain(Map.of("input", x.shape()), List.of("output"));
                 assertTrue(explain.stream().noneMatch(l -> l.contains("winograd") || l.contains("timed:")), String.join("\n", explain));
+            }
+        }
+    }
+    /**
+     * A session on two threads runs jdnn's Winograd only in the slices of a split batch: a whole-batch plan (odd batch)
+     * keeps every 3×3 layer direct and says why (layers that fork would run Winograd's Java helper threads against
+     * oneDNN's spinning OpenMP workers; and the one-thread plan it may be timed against must give the same bits), and the
+     * results of the two kinds of plan both match PyTorch.
+     */
+    @Test
+    void twoThreadsRunWinogradOnlyInTheSlicesOfASplitBatch() {
+        Path dir = DIR.resolve("resnet_eval");
+        try (Model model = Model.load(dir.resolve("model.onnx"));
+             Tensor x = Fixtures.tensor(dir.resolve("input.npy"));
+             Session session = model.session(Session.Options.defaults().withThreads(2)
+                     .withOptimizations(Optimizations.all().withWinograd(Optimizations.Winograd.EXACT)))) {
+            // The fixture's batch of 2 splits into two one-thread slices, which may run Winograd.
+            List<String> split = session.explain(Map.of("input", x.shape()), List.of("output"));
+            assertTrue(split.stream().anyMatch(l -> l.startsWith("split ")), String.join("\n", split));
+            assertTrue(split.stream().noneMatch(l -> l.startsWith("winograd off")), String.join("\n", split));
+            assertTrue(split.stream().filter(l -> l.contains("k3x3 s1x1") && l.contains("d1x1 g1"))
+                    .allMatch(l -> l.contains("timed: direct") || l.contains("(timed earlier)")), String.join("\n", split));
+            float[] expected = array(dir.resolve("output.npy"));
+            try (Result r = session.run(Map.of("input", x), List.of("output"))) {
+                assertClose(expected, r.get("output").toArray(), TorchvisionModelsTest.TOLERANCE, "resnet, batch 2 split on 2 threads");
+            }
+            // One sample: the whole batch on two threads, no Winograd.
+            long[] one = x.shape().clone();
+            one[0] = 1;
+            float[] first = java.util.Arrays.copyOf(x.toArray(), (int) Tensor.elementCount(one));
+            try (Tensor x1 = Tensor.of(first, one)) {
+                List<String> whole = session.explain(Map.of("input", one), List.of("output"));
+                assertTrue(whole.stream().anyMatch(l -> l.startsWith("winograd off for these shapes: 2 threads")), String.join("\n", whole));
+                assertTrue(whole.stream().noneMatch(l -> l.contains("winograd F") || l.contains("timed:")), String.join("\n", whole));
+                try (Result r = session.run(Map.of("input", x1), List.of("output"))) {
+                    float[] y = r.get("output").toArray();
+                    assertClose(java.util.Arrays.copyOf(expected, y.length), y, TorchvisionModelsTest.TOLERANCE, "resnet, batch 1 on 2 threads");
+                }
             }
         }
     }

@@ -24,7 +24,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * intra-op threads = {@code threads}) on the same inputs, on the models that
  * {@code bench/python/gen_bench_models.py} exports into {@code models/} (torchvision, random weights).
  * Model directory: {@code -Djdnn.models=DIR} (bench/run.sh sets it to the repository's models/).
- * {@code jdnn} is the default ({@link Optimizations#all()}: Winograd OFF unless -Djdnn.winograd says otherwise);
+ * {@code jdnn} is the default ({@link Optimizations#all()}: Winograd EXACT unless -Djdnn.winograd says otherwise);
  * {@code jdnnWinogradOff}, {@code jdnnWinogradExact} and {@code jdnnWinogradFast} are the same with Winograd OFF, EXACT and FAST.
  */
 @BenchmarkMode(Mode.SampleTime)

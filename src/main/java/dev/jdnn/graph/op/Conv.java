@@ -208,6 +208,16 @@ public final class Conv implements Op {
         long[] x = in.shape(0);
         PrepareContext prepare = PrepareContext.current();
         long t0 = System.nanoTime();
+        if (winograd != Optimizations.Winograd.OFF) {
+            // A layer already timed (in this JVM, or in the autotune cache) as Winograd: its direct convolution is never made.
+            WinogradChoice.Choice known = WinogradChoice.known(params, () -> weights.toLayer(params), x, post, WinogradConv.tiles(winograd),
+                    winograd == Optimizations.Winograd.FAST, Dnnl.threads(), prepare.autotune());
+            if (known != null) {
+                prepare.stats().convolutions.incrementAndGet();
+                prepare.stats().autotuneNanos.addAndGet(System.nanoTime() - t0);
+                return WinogradConv.op(known.winograd(), residual, label + ": " + known.winograd().description() + " (" + known.reason() + ")");
+            }
+        }
         NativeConv2d compiled = autotune ? NativeConv2d.tuned(params, weights, x, post, 2, prepare.weights(), prepare.autotune())
                 : new NativeConv2d(params, weights, x, post, 0, prepare.weights());
         PrepareStats stats = prepare.stats();

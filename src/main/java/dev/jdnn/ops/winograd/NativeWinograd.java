@@ -2,6 +2,7 @@ package dev.jdnn.ops.winograd;
 
 import static dev.jdnn.bindings.dnnl_h.*;
 
+import dev.jdnn.dnnl.BackgroundWork;
 import dev.jdnn.dnnl.Dnnl;
 import dev.jdnn.dnnl.Engine;
 import dev.jdnn.dnnl.Execution;
@@ -53,7 +54,7 @@ public final class NativeWinograd implements AutoCloseable {
     private final MemorySegment vDesc, uDesc, mDesc;
     private final long vPlane, mPlane;   // bytes from one of the α² planes of V (T×Cp) or M (T×Kp) to the next
     private Primitive matmul;
-    private MemorySegment packedU;
+    private BackgroundWork.Task<MemorySegment> packing;   // makes U, transformed and in the GEMM's layout
     private long scratchpadBytes;
     private volatile boolean closed;
 
@@ -135,10 +136,25 @@ public final class NativeWinograd implements AutoCloseable {
             }
             uDesc = MemoryDescs.clone(arena, matmul.queryDesc(dnnl_query_weights_md(), 0));
             scratchpadBytes = MemoryDescs.size(matmul.queryDesc(dnnl_query_scratchpad_md(), 0));
-            packedU = arena.allocate(Math.max(64, MemoryDescs.size(uDesc)), 64);
-            try (Arena staging = Arena.ofConfined(); NativeReorder pack = new NativeReorder(uPlain, uDesc, "Winograd weights of " + what)) {
-                pack.run(staging.allocateFrom(ValueLayout.JAVA_FLOAT, transformWeights(conv)), packedU);
-            }
+            // The weight transform and pack (16 MB of U for a 512→512 layer: mostly page faults, and a reorder) run on
+            // the preparation's background thread when there is one, while the plan goes on lowering; bind waits for it.
+            float[] kernels = conv.weights();
+            long packedBytes = Math.max(64, MemoryDescs.size(uDesc));
+            long plainBytes = (long) a2 * cp * kp * Float.BYTES;
+            BackgroundWork background = BackgroundWork.current();
+            java.util.function.Supplier<MemorySegment> pack = () -> {
+                MemorySegment packed = arena.allocate(packedBytes, 64);
+                try (Arena staging = Arena.ofConfined(); NativeReorder reorder = new NativeReorder(uPlain, uDesc, "Winograd weights of " + what)) {
+                    // The background thread's scratch is reused layer after layer (already faulted in): zero its padding.
+                    MemorySegment plain = background != null ? background.scratch(plainBytes) : staging.allocate(plainBytes, 64);
+                    if (background != null && (c != cp || k != kp)) plain.fill((byte) 0);
+                    transformWeights(kernels, plain);
+                    reorder.run(plain, packed);
+                }
+                return packed;
+            };
+            // Not stealable: the tasks sharing the scratch must run one after another, on the background thread.
+            packing = background == null ? BackgroundWork.now(pack) : background.submit(pack, false);
             description = "winograd " + tile.label() + " " + p + " " + MemoryDescs.dims(inputShape) + " -> " + MemoryDescs.dims(out) + post
                     + ": " + blocks + " blocks of " + this.blockTiles + " tiles on " + this.threads + " thread" + (this.threads > 1 ? "s" : "")
                     + ", " + Transforms.create(tile).kind() + " transforms, GEMM " + a2 + " × [" + this.blockTiles + "×" + cp + "]·[" + cp + "×" + kp
@@ -161,19 +177,21 @@ public final class NativeWinograd implements AutoCloseable {
         return (lines | 1) * 64;
     }
 
-    /** U[ξ][c][k] = (G g[k][c] Gᵀ)[ξ], zero for the padding channels. */
-    private float[] transformWeights(Conv2d conv) {
-        float[] weights = conv.weights();
+    /** U[ξ][c][k] = (G g[k][c] Gᵀ)[ξ] into {@code u} (α²×Cp×Kp floats, zeroed: the padding channels stay zero). */
+    private void transformWeights(float[] weights, MemorySegment u) {
         int a2 = tile.alpha * tile.alpha;
-        float[] u = new float[a2 * cp * kp];
         double[] gk = new double[tile.alpha * 3], t = new double[a2];
         for (int oc = 0; oc < k; oc++) {
             for (int ic = 0; ic < c; ic++) {
                 tile.transformKernel(weights, (oc * c + ic) * 9, gk, t);
-                for (int e = 0; e < a2; e++) u[(e * cp + ic) * kp + oc] = (float) t[e];
+                for (int e = 0; e < a2; e++) u.setAtIndex(ValueLayout.JAVA_FLOAT, ((long) e * cp + ic) * kp + oc, (float) t[e]);
             }
         }
-        return u;
+    }
+
+    /** The transformed weights in the GEMM's layout, once packed (on the background thread, or here if it has not started them). */
+    private MemorySegment packedWeights() {
+        return packing.join();
     }
 
     /** The input layout: N×C×H×W stored channels-last (NHWC). */
@@ -203,6 +221,9 @@ public final class NativeWinograd implements AutoCloseable {
      */
     public Bound bind(MemorySegment src, MemorySegment dst, MemorySegment res) {
         ensureOpen();
+        // Interpreted, the Vector API transforms run 100–1000× slower: a first run waits for C2 instead (once per JVM; under a
+        // heavy load the warm-up may give up first, and the layer then runs slowly until C2 has compiled its transforms).
+        WinogradChoice.warmUp(java.util.List.of(tile));
         check(src, MemoryDescs.size(srcDesc), "source");
         check(dst, MemoryDescs.size(dstDesc), "destination");
         if (residual) check(res, MemoryDescs.size(dstDesc), "residual");
@@ -235,7 +256,7 @@ public final class NativeWinograd implements AutoCloseable {
                 outPatch = own.allocate((long) tile.m * tile.m * kp * Float.BYTES, 64);
                 gemm = new Execution(matmul, 4);
                 gemm.arg(DNNL_ARG_SRC(), vDesc).set(DNNL_ARG_SRC(), v);
-                gemm.arg(DNNL_ARG_WEIGHTS(), uDesc).set(DNNL_ARG_WEIGHTS(), packedU);
+                gemm.arg(DNNL_ARG_WEIGHTS(), uDesc).set(DNNL_ARG_WEIGHTS(), packedWeights());
                 gemm.arg(DNNL_ARG_DST(), mDesc).set(DNNL_ARG_DST(), m);
                 if (scratchpadBytes > 0) {
                     MemorySegment scratch = own.allocate(scratchpadBytes, 64);
@@ -380,6 +401,7 @@ public final class NativeWinograd implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        if (packing != null) packing.settle();   // it writes memory of the arena closed below
         if (matmul != null) matmul.close();
         arena.close();
     }

@@ -35,10 +35,14 @@ final class VectorTransforms {
     }
 
     /**
-     * F(2×2,3×3): Bᵀ rows (1 0 −1 0 | 0 1 1 0 | 0 −1 1 0 | 0 1 0 −1), Aᵀ rows (1 1 1 0 | 0 1 −1 −1). The 4×4 tile
-     * of a chunk is small enough to stay in vector registers through both passes (no scratch round trip).
+     * F(2×2,3×3): Bᵀ rows (1 0 −1 0 | 0 1 1 0 | 0 −1 1 0 | 0 1 0 −1), Aᵀ rows (1 1 1 0 | 0 1 −1 −1). Written as
+     * loops over the tile's rows and columns through a small scratch (4×4 vectors, L1-resident), as F4 is:
+     * fully unrolled, with 16 loads and 16 stores in one straight line, C2 took about a second to compile each
+     * method (about 4 s of a ResNet-50's first result), and the Winograd layers cannot run before C2 has.
      */
     static final class F2 implements Transforms {
+        private final float[] tmp = new float[16 * 8];
+
         @Override public String kind() {
             return "vector";
         }
@@ -46,41 +50,28 @@ final class VectorTransforms {
         @Override
         public void input(MemorySegment src, long base, long col, long row, int chunks, MemorySegment v, long vBase, long vPlane) {
             for (int ch = 0; ch < chunks; ch++) {
-                long c = 32L * ch, r0 = base + c, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
-                // Row pass (d Bᵀ... per row i: d0 − d2, d1 + d2, d2 − d1, d1 − d3), one row of 4 vectors at a time.
-                FloatVector a0 = fromMemorySegment(S, src, r0, ORDER), a1 = fromMemorySegment(S, src, r0 + col, ORDER),
-                        a2 = fromMemorySegment(S, src, r0 + 2 * col, ORDER), a3 = fromMemorySegment(S, src, r0 + 3 * col, ORDER);
-                FloatVector p00 = a0.sub(a2), p01 = a1.add(a2), p02 = a2.sub(a1), p03 = a1.sub(a3);
-                a0 = fromMemorySegment(S, src, r1, ORDER); a1 = fromMemorySegment(S, src, r1 + col, ORDER);
-                a2 = fromMemorySegment(S, src, r1 + 2 * col, ORDER); a3 = fromMemorySegment(S, src, r1 + 3 * col, ORDER);
-                FloatVector p10 = a0.sub(a2), p11 = a1.add(a2), p12 = a2.sub(a1), p13 = a1.sub(a3);
-                a0 = fromMemorySegment(S, src, r2, ORDER); a1 = fromMemorySegment(S, src, r2 + col, ORDER);
-                a2 = fromMemorySegment(S, src, r2 + 2 * col, ORDER); a3 = fromMemorySegment(S, src, r2 + 3 * col, ORDER);
-                FloatVector p20 = a0.sub(a2), p21 = a1.add(a2), p22 = a2.sub(a1), p23 = a1.sub(a3);
-                a0 = fromMemorySegment(S, src, r3, ORDER); a1 = fromMemorySegment(S, src, r3 + col, ORDER);
-                a2 = fromMemorySegment(S, src, r3 + 2 * col, ORDER); a3 = fromMemorySegment(S, src, r3 + 3 * col, ORDER);
-                FloatVector p30 = a0.sub(a2), p31 = a1.add(a2), p32 = a2.sub(a1), p33 = a1.sub(a3);
-                // Column pass, element (i, k) to plane 4·i + k: rows combine as the columns did.
-                long o = vBase + c, p4 = 4 * vPlane;
-                p00.sub(p20).intoMemorySegment(v, o, ORDER);
-                p01.sub(p21).intoMemorySegment(v, o + vPlane, ORDER);
-                p02.sub(p22).intoMemorySegment(v, o + 2 * vPlane, ORDER);
-                p03.sub(p23).intoMemorySegment(v, o + 3 * vPlane, ORDER);
-                o += p4;
-                p10.add(p20).intoMemorySegment(v, o, ORDER);
-                p11.add(p21).intoMemorySegment(v, o + vPlane, ORDER);
-                p12.add(p22).intoMemorySegment(v, o + 2 * vPlane, ORDER);
-                p13.add(p23).intoMemorySegment(v, o + 3 * vPlane, ORDER);
-                o += p4;
-                p20.sub(p10).intoMemorySegment(v, o, ORDER);
-                p21.sub(p11).intoMemorySegment(v, o + vPlane, ORDER);
-                p22.sub(p12).intoMemorySegment(v, o + 2 * vPlane, ORDER);
-                p23.sub(p13).intoMemorySegment(v, o + 3 * vPlane, ORDER);
-                o += p4;
-                p10.sub(p30).intoMemorySegment(v, o, ORDER);
-                p11.sub(p31).intoMemorySegment(v, o + vPlane, ORDER);
-                p12.sub(p32).intoMemorySegment(v, o + 2 * vPlane, ORDER);
-                p13.sub(p33).intoMemorySegment(v, o + 3 * vPlane, ORDER);
+                long c = 32L * ch;
+                // Row pass, row i: (d0 − d2, d1 + d2, d2 − d1, d1 − d3) into tmp[i][0..3].
+                for (int i = 0; i < 4; i++) {
+                    long r = base + i * row + c;
+                    FloatVector d0 = fromMemorySegment(S, src, r, ORDER), d1 = fromMemorySegment(S, src, r + col, ORDER),
+                            d2 = fromMemorySegment(S, src, r + 2 * col, ORDER), d3 = fromMemorySegment(S, src, r + 3 * col, ORDER);
+                    int t = i * 32;
+                    d0.sub(d2).intoArray(tmp, t);
+                    d1.add(d2).intoArray(tmp, t + 8);
+                    d2.sub(d1).intoArray(tmp, t + 16);
+                    d1.sub(d3).intoArray(tmp, t + 24);
+                }
+                // Column pass, column k: the rows combine as the columns did; element (i, k) goes to plane 4·i + k.
+                for (int k = 0; k < 4; k++) {
+                    FloatVector d0 = FloatVector.fromArray(S, tmp, k * 8), d1 = FloatVector.fromArray(S, tmp, 32 + k * 8),
+                            d2 = FloatVector.fromArray(S, tmp, 64 + k * 8), d3 = FloatVector.fromArray(S, tmp, 96 + k * 8);
+                    long o = vBase + k * vPlane + c;
+                    d0.sub(d2).intoMemorySegment(v, o, ORDER);
+                    d1.add(d2).intoMemorySegment(v, o + 4 * vPlane, ORDER);
+                    d2.sub(d1).intoMemorySegment(v, o + 8 * vPlane, ORDER);
+                    d1.sub(d3).intoMemorySegment(v, o + 12 * vPlane, ORDER);
+                }
             }
         }
 
@@ -89,39 +80,30 @@ final class VectorTransforms {
                            MemorySegment res, long rBase, long rCol, long rRow, MemorySegment dst, long dBase, long dCol, long dRow) {
             for (int ch = 0; ch < chunks; ch++) {
                 long c = 32L * ch;
-                // Row pass: row i of M (planes 4i..4i+3) → (m0 + m1 + m2, m1 − m2 − m3).
-                long r = mBase + c;
-                FloatVector m0 = fromMemorySegment(S, mm, r, ORDER), m1 = fromMemorySegment(S, mm, r + mPlane, ORDER),
-                        m2 = fromMemorySegment(S, mm, r + 2 * mPlane, ORDER), m3 = fromMemorySegment(S, mm, r + 3 * mPlane, ORDER);
-                FloatVector q00 = m0.add(m1).add(m2), q01 = m1.sub(m2).sub(m3);
-                r += 4 * mPlane;
-                m0 = fromMemorySegment(S, mm, r, ORDER); m1 = fromMemorySegment(S, mm, r + mPlane, ORDER);
-                m2 = fromMemorySegment(S, mm, r + 2 * mPlane, ORDER); m3 = fromMemorySegment(S, mm, r + 3 * mPlane, ORDER);
-                FloatVector q10 = m0.add(m1).add(m2), q11 = m1.sub(m2).sub(m3);
-                r += 4 * mPlane;
-                m0 = fromMemorySegment(S, mm, r, ORDER); m1 = fromMemorySegment(S, mm, r + mPlane, ORDER);
-                m2 = fromMemorySegment(S, mm, r + 2 * mPlane, ORDER); m3 = fromMemorySegment(S, mm, r + 3 * mPlane, ORDER);
-                FloatVector q20 = m0.add(m1).add(m2), q21 = m1.sub(m2).sub(m3);
-                r += 4 * mPlane;
-                m0 = fromMemorySegment(S, mm, r, ORDER); m1 = fromMemorySegment(S, mm, r + mPlane, ORDER);
-                m2 = fromMemorySegment(S, mm, r + 2 * mPlane, ORDER); m3 = fromMemorySegment(S, mm, r + 3 * mPlane, ORDER);
-                FloatVector q30 = m0.add(m1).add(m2), q31 = m1.sub(m2).sub(m3);
-                // Column pass with bias: y(p, q) at dBase + p·dRow + q·dCol.
-                FloatVector b = FloatVector.fromArray(S, bias, ch * 8);
-                FloatVector y00 = q00.add(q10).add(q20).add(b), y01 = q01.add(q11).add(q21).add(b);
-                FloatVector y10 = q10.sub(q20).sub(q30).add(b), y11 = q11.sub(q21).sub(q31).add(b);
-                long o = dBase + c;
-                if (res != null) {
-                    long ro = rBase + c;
-                    y00 = y00.add(fromMemorySegment(S, res, ro, ORDER));
-                    y01 = y01.add(fromMemorySegment(S, res, ro + rCol, ORDER));
-                    y10 = y10.add(fromMemorySegment(S, res, ro + rRow, ORDER));
-                    y11 = y11.add(fromMemorySegment(S, res, ro + rRow + rCol, ORDER));
+                // Row pass: row i of M (planes 4i..4i+3) → (m0 + m1 + m2, m1 − m2 − m3) into tmp[i][0..1].
+                for (int i = 0; i < 4; i++) {
+                    long r = mBase + 4 * i * mPlane + c;
+                    FloatVector m0 = fromMemorySegment(S, mm, r, ORDER), m1 = fromMemorySegment(S, mm, r + mPlane, ORDER),
+                            m2 = fromMemorySegment(S, mm, r + 2 * mPlane, ORDER), m3 = fromMemorySegment(S, mm, r + 3 * mPlane, ORDER);
+                    int t = i * 16;
+                    m0.add(m1).add(m2).intoArray(tmp, t);
+                    m1.sub(m2).sub(m3).intoArray(tmp, t + 8);
                 }
-                y00.max(lo).min(hi).intoMemorySegment(dst, o, ORDER);
-                y01.max(lo).min(hi).intoMemorySegment(dst, o + dCol, ORDER);
-                y10.max(lo).min(hi).intoMemorySegment(dst, o + dRow, ORDER);
-                y11.max(lo).min(hi).intoMemorySegment(dst, o + dRow + dCol, ORDER);
+                // Column pass with bias, column q: y(p, q) at dBase + p·dRow + q·dCol.
+                FloatVector b = FloatVector.fromArray(S, bias, ch * 8);
+                for (int q = 0; q < 2; q++) {
+                    FloatVector q0 = FloatVector.fromArray(S, tmp, q * 8), q1 = FloatVector.fromArray(S, tmp, 16 + q * 8),
+                            q2 = FloatVector.fromArray(S, tmp, 32 + q * 8), q3 = FloatVector.fromArray(S, tmp, 48 + q * 8);
+                    FloatVector y0 = q0.add(q1).add(q2).add(b), y1 = q1.sub(q2).sub(q3).add(b);
+                    long o = dBase + q * dCol + c;
+                    if (res != null) {
+                        long ro = rBase + q * rCol + c;
+                        y0 = y0.add(fromMemorySegment(S, res, ro, ORDER));
+                        y1 = y1.add(fromMemorySegment(S, res, ro + rRow, ORDER));
+                    }
+                    y0.max(lo).min(hi).intoMemorySegment(dst, o, ORDER);
+                    y1.max(lo).min(hi).intoMemorySegment(dst, o + dRow, ORDER);
+                }
             }
         }
     }

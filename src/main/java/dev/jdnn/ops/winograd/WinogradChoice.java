@@ -49,6 +49,11 @@ public final class WinogradChoice {
         }
     }
 
+    /** Whether {@code -Djdnn.winograd.choice=always} makes every eligible layer Winograd, untimed (tests, comparisons). */
+    public static boolean forced() {
+        return System.getProperty(CHOICE_PROPERTY, "timed").equals("always");
+    }
+
     /** The label of oneDNN's own Winograd convolution in timings and decisions. */
     public static final String ONEDNN = "oneDNN winograd";
 
@@ -72,7 +77,7 @@ public final class WinogradChoice {
         boolean jdnnEligible = !tiles.isEmpty() && NativeWinograd.supports(p) && NativeWinograd.supports(post);
         boolean onednnEligible = onednnWinograd != null && NativeWinograd.supports(p) && onednnWinogradAvailable();
         if (!jdnnEligible && !onednnEligible) return new Choice(null, "direct");
-        if (jdnnEligible && System.getProperty(CHOICE_PROPERTY, "timed").equals("always")) {
+        if (jdnnEligible && forced()) {
             // For tests and comparisons: the largest allowed tile on every eligible layer, untimed (the JIT still warmed).
             WinogradTile largest = tiles.get(tiles.size() - 1);
             warmUp(List.of(largest));
@@ -183,6 +188,25 @@ public final class WinogradChoice {
         }
     }
 
+    /**
+     * The layer as a {@link NativeWinograd} if this JVM or the autotune cache already chose one of jdnn's tile sizes
+     * for it (with the candidates {@link #choose} would time: {@code tiles}, and oneDNN's Winograd if
+     * {@code onednnCandidate}); else null, and nothing is made. Lets a plan skip making the direct convolution
+     * (its kernel and reordered weights) that the layer would never run.
+     */
+    public static Choice known(Conv2dParams p, Supplier<Conv2d> conv, long[] input, NativeConv2d.PostOps post, List<WinogradTile> tiles, boolean onednnCandidate,
+                               int threads, AutotuneCache cache) {
+        if (tiles.isEmpty() || forced()) return null;
+        if (!NativeWinograd.supports(p) || !NativeWinograd.supports(post)) return null;
+        String key = key(p, input, post, tiles, onednnCandidate && onednnWinogradAvailable(), threads);
+        String decision = DECIDED.get(key);
+        if (decision == null && cache != null) decision = fromCache(cache.get(key));
+        if (decision == null || decision.equals("direct") || decision.equals(ONEDNN)) return null;
+        Choice c = decided(conv.get(), input, post, threads, decision, null);
+        if (c != null) DECIDED.putIfAbsent(key, decision);
+        return c;
+    }
+
     /** The decision's key: what was timed against what (one line of the autotune cache). */
     static String key(Conv2dParams p, long[] input, NativeConv2d.PostOps post, List<WinogradTile> tiles, boolean onednn, int threads) {
         // The transforms' kind too: a JVM without the Vector API runs the (much slower) scalar ones.
@@ -223,8 +247,9 @@ public final class WinogradChoice {
             }
         }
         for (WinogradTile t : WinogradTile.values()) {
-            // The JIT warm-up still comes first: without it the first runs would be interpreted Vector API code.
-            if (t.label().equals(decision) && warmUp(List.of(t))) return new Choice(new NativeWinograd(conv, input, post, t, threads), t.label() + " (timed earlier)");
+            // No JIT warm-up needed to make it: binding it for a run waits for that (NativeWinograd.bind), so the plan goes on
+            // lowering meanwhile, and the warm-up started by Model.load has more time to finish.
+            if (t.label().equals(decision)) return new Choice(new NativeWinograd(conv, input, post, t, threads), t.label() + " (timed earlier)");
         }
         return null;
     }

@@ -109,4 +109,39 @@ class WinogradChoiceTest {
         cache.flush();
         assertEquals(cache.get(key), new AutotuneCache(dir.resolve("autotune.txt"), "test machine").get(key), "the decision survives in the file");
     }
+    /**
+     * {@link WinogradChoice#known}: a layer the cache says runs as jdnn's Winograd is made as one, untimed; for a
+     * layer decided direct, or not decided yet, nothing is made (not even the heap copy of its weights).
+     */
+    @Test
+    void knownMakesTheWinogradLayerOnlyWhenItWasChosen(@TempDir Path dir) {
+        NativeConv2d.PostOps post = NativeConv2d.PostOps.of(false, true);
+        List<WinogradTile> tiles = List.of(WinogradTile.F2X2);
+        AutotuneCache cache = new AutotuneCache(dir.resolve("autotune.txt"), "test machine");
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        Conv2d chosen = layer(20, 36, 7);
+        long[] chosenInput = {1, 20, 9, 14};
+        cache.put(WinogradChoice.key(chosen.params(), chosenInput, post, tiles, false, 1), 2 + WinogradTile.F2X2.ordinal());
+        WinogradChoice.Choice c = WinogradChoice.known(chosen.params(), () -> { made.incrementAndGet(); return chosen; }, chosenInput, post, tiles, false, 1, cache);
+        assertNotNull(c, "decided F(2×2) in the cache");
+        try (NativeWinograd w = c.winograd()) {
+            assertEquals(WinogradTile.F2X2, w.tile());
+            assertTrue(c.reason().contains("timed earlier"), c.reason());
+            float[] x = WinogradConvTest.random(new Random(8), 20 * 9 * 14, 1);
+            float[] expected = WinogradConvTest.direct(chosen, x, chosenInput);
+            for (int i = 0; i < expected.length; i++) expected[i] = Math.max(0, expected[i]);
+            float[] actual = WinogradConvTest.run(w, chosen, x, chosenInput);
+            assertTrue(WinogradConvTest.relativeError(expected, actual) < WinogradConvTest.bound(WinogradTile.F2X2));
+        }
+        assertEquals(1, made.get());
+        Conv2d direct = layer(20, 36, 8);
+        long[] directInput = {1, 20, 14, 9};
+        cache.put(WinogradChoice.key(direct.params(), directInput, post, tiles, false, 1), 0);
+        assertNull(WinogradChoice.known(direct.params(), () -> { made.incrementAndGet(); return direct; }, directInput, post, tiles, false, 1, cache));
+        long[] undecided = {1, 20, 10, 10};
+        assertNull(WinogradChoice.known(direct.params(), () -> { made.incrementAndGet(); return direct; }, undecided, post, tiles, false, 1, cache));
+        assertNull(WinogradChoice.known(direct.params(), () -> { made.incrementAndGet(); return direct; }, directInput, post, List.of(), false, 1, cache),
+                "Winograd off: never");
+        assertEquals(1, made.get(), "the layer's weights are only copied for the layer that runs as Winograd");
+    }
 }

@@ -105,6 +105,19 @@ class WinogradConvTest {
     }
 
     /** The native Winograd on NCHW arrays (converted to and from its NHWC layout here). */
+    /** {@code wino} (made for {@code shape}, no residual) run once on the N×C×H×W input {@code x}; the N×K×OH×OW output. */
+    static float[] run(NativeWinograd wino, Conv2d conv, float[] x, long[] shape) {
+        long[] out = conv.params().outputShape(shape);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_FLOAT, toNhwc(x, shape));
+            MemorySegment dst = arena.allocate(Tensor.elementCount(out) * Float.BYTES, 64);
+            try (NativeWinograd.Bound bound = wino.bind(src, dst, null)) {
+                bound.run();
+            }
+            return toNchw(dst.toArray(ValueLayout.JAVA_FLOAT), out);
+        }
+    }
+
     static float[] nativeWinograd(Conv2d conv, float[] x, long[] shape, NativeConv2d.PostOps post, float[] residual, WinogradTile tile,
                                   int threads, int blockTiles) {
         long[] out = conv.params().outputShape(shape);
