@@ -2,10 +2,7 @@ package dev.jdnn;
 
 import dev.jdnn.dnnl.Dnnl;
 import dev.jdnn.dnnl.Engine;
-import dev.jdnn.graph.Optimizations;
 import dev.jdnn.graph.op.Registry;
-import dev.jdnn.ops.winograd.WinogradChoice;
-import dev.jdnn.ops.winograd.WinogradTile;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -65,12 +62,6 @@ final class Warmup {
             for (String function : FUNCTIONS) {
                 // Initialising the holder class creates the function's downcall handle (and stub).
                 Class.forName("dev.jdnn.bindings.dnnl_h$" + function, true, Warmup.class.getClassLoader());
-            }
-            // The Winograd transforms, JIT-compiled here while the model loads: a plan with Winograd on waits for
-            // C2 to compile them (a few hundred ms) before it times or runs a Winograd layer.
-            Optimizations.Winograd winograd = Optimizations.all().winograd();
-            if (winograd != Optimizations.Winograd.OFF) {
-                WinogradChoice.warmUp(winograd == Optimizations.Winograd.FAST ? List.of(WinogradTile.F2X2, WinogradTile.F4X4) : List.of(WinogradTile.F2X2));
             }
         } catch (Throwable e) {
             System.getLogger("dev.jdnn.warmup").log(System.Logger.Level.DEBUG, "warm-up stopped (the first plan will report any real problem): " + e);

@@ -58,10 +58,10 @@ public record Optimizations(boolean compile, boolean foldBatchNorm, boolean fuse
      * Every fusion and the batch split (the default). Autotune off: it measured no reliable gain on ResNet-50 here
      * and slows preparing. Winograd EXACT (F(2×2,3×3), as exact as the direct convolution) unless
      * {@code -Djdnn.winograd=off|fast}: each 3×3 stride-1 layer runs it where timing at prepare found it faster (the
-     * decision is kept in the autotune cache). It costs the first result of a fresh JVM about 0.5 s (ResNet-50: the
-     * transforms' JIT compilation, begun on a background thread by {@code Model.load}, and the transformed weights)
-     * and up to a second more on a machine whose cache has no decision yet; {@code -Djdnn.winograd=off} or
-     * {@link #withWinograd} turn it off where start-up matters more than steady latency.
+     * decision is kept in the autotune cache). Only where a plan runs on one thread (a one-thread session, the slices
+     * of a split batch). It costs the first result of a fresh one-thread JVM about a second (ResNet-50: the weight
+     * transforms, the transforms' JIT compilation on a background thread), more on a machine whose cache has no
+     * decision yet; {@code -Djdnn.winograd=off} or {@link #withWinograd} turn it off where start-up matters more.
      */
     public static Optimizations all() {
         return new Optimizations(true, true, true, true, false, true, defaultWinograd(), true);

@@ -193,6 +193,11 @@ public final class Conv implements Op {
         return lowerChain(conv, in, batchNorm, bnConstants, residual, activation, null, autotune, winograd);
     }
 
+    /** The Winograd tile sizes {@code mode} lets a 3×3 layer choose from (empty: direct only). */
+    public static List<dev.jdnn.ops.winograd.WinogradTile> winogradTiles(Optimizations.Winograd mode) {
+        return WinogradConv.tiles(mode);
+    }
+
     /** As above, the chain ending with a fake quantization ({@link FakeQuantize}) as post-ops, if {@code fakeQuant} is not null (then never Winograd). */
     public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation,
                                       NativeConv2d.FakeQuant fakeQuant, boolean autotune, Optimizations.Winograd winograd) {

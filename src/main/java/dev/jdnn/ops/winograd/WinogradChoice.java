@@ -296,6 +296,22 @@ public final class WinogradChoice {
         return warmUp(List.of(WinogradTile.values()));
     }
 
+    private static final java.util.Set<WinogradTile> WARMING = java.util.EnumSet.noneOf(WinogradTile.class);
+
+    /**
+     * Starts {@link #warmUp} for {@code tiles} on a daemon thread, once per tile size and JVM, and returns at once: a
+     * plan that may run Winograd calls it when it starts preparing, so that C2 compiles the transforms while the
+     * plan is lowered; whoever needs them compiled later ({@link #choose}, {@link NativeWinograd#bind}) waits for it.
+     */
+    public static void warmUpInBackground(List<WinogradTile> tiles) {
+        List<WinogradTile> start;
+        synchronized (WARMING) {
+            start = tiles.stream().filter(WARMING::add).toList();
+        }
+        if (start.isEmpty()) return;
+        Thread.ofPlatform().name("jdnn-winograd-warmup").daemon().start(() -> warmUp(start));
+    }
+
     /** {@link #warmUp()} for these tile sizes only (EXACT never runs F(4×4): its transforms need no compiling). */
     public static synchronized boolean warmUp(List<WinogradTile> tiles) {
         if (WARM.containsAll(tiles)) return true;
