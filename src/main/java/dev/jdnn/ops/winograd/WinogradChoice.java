@@ -120,7 +120,9 @@ public final class WinogradChoice {
             }
             for (WinogradTile t : jdnnEligible ? tiles : List.<WinogradTile>of()) {
                 try {
-                    candidates.add(new NativeWinograd(conv, input, post, t, threads));
+                    // Made (and its weights packed) here, not on the plan's background thread: it is timed at once, and
+                    // would otherwise wait for everything queued there before it.
+                    candidates.add(ScopedValue.where(dev.jdnn.dnnl.BackgroundWork.CURRENT, null).call(() -> new NativeWinograd(conv, input, post, t, threads)));
                     timed.add(t);
                 } catch (DnnlException e) {
                     // oneDNN has no matmul for this GEMM shape here: that tile size is simply not a candidate.
