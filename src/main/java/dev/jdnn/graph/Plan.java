@@ -51,7 +51,6 @@ public final class Plan implements AutoCloseable {
     private int parts = 1;          // with parts == 1, the whole plan prepared for one thread, measured faster (chooseThreads)
     private BatchSplit.Runner splitRunner;   // runs the parts of a split batch (parts > 1); made on the first such run
     private String threadChoice;    // what chooseThreads measured, for explain
-    private String winogradNote;    // why a forking plan has no Winograd layers, for explain
     private volatile boolean closed;
     // A data-dependent tail (constructed with tailAtDataDependence): the first node whose output shape depends on
     // values computed at run time, and it and every needed node after it, run per run by a plan prepared then.
@@ -135,6 +134,7 @@ public final class Plan implements AutoCloseable {
                     Set<String> wanted = new HashSet<>(tailStart == null ? this.requested : headOutputs);
                     if (tailStart != null) wanted.retainAll(computed);   // the head's constants and inputs are handed on directly
                     Optimizations whole = optimizations;
+                    String winogradOff = null;
                     if (optimizations.winograd() != Optimizations.Winograd.OFF && dev.jdnn.dnnl.Dnnl.threads() > 1) {
                         // jdnn's Winograd only where every run of these shapes is on one thread (a session on one thread, the
                         // slices of a split batch): here, layers that fork would run its blocks on Java helper threads, which
@@ -142,11 +142,16 @@ public final class Plan implements AutoCloseable {
                         // 1 on 2 threads ran 15–25 % slower although each layer timed alone was faster), and the one-thread
                         // alternative chooseThreads may pick by timing must compute the same bits as this plan.
                         whole = optimizations.withWinograd(Optimizations.Winograd.OFF);
-                        winogradNote = "winograd off for these shapes: " + dev.jdnn.dnnl.Dnnl.threads() + " threads and the batch is not split"
-                                + " (Winograd runs in one-thread sessions and in the slices of a split batch)";
+                        winogradOff = "winograd off: " + dev.jdnn.dnnl.Dnnl.threads() + " threads and the batch is not split";
                     }
-                    program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, wanted, context, whole);
-                    if (tailStart == null && bound.isEmpty()) chooseThreads(graph, inputShapes, context, whole);
+                    Optimizations lowered = whole;
+                    Runnable compileAll = () -> {
+                        program = new CompiledPlan(nodes, shapes, types, this::constant, usedInputs, wanted, context, lowered);
+                        if (tailStart == null && bound.isEmpty()) chooseThreads(graph, inputShapes, context, lowered);
+                    };
+                    // Each 3×3 layer that could have run as Winograd says why it did not (explain).
+                    if (winogradOff == null) compileAll.run();
+                    else ScopedValue.where(dev.jdnn.graph.op.Conv.WINOGRAD_OFF_BECAUSE, winogradOff).run(compileAll);
                 }
                 if (compile) {
                     steps.forEach(Op.Step::close);
@@ -510,7 +515,6 @@ public final class Plan implements AutoCloseable {
         }
         lines.addAll(inlined);
         if (threadChoice != null) lines.add(threadChoice);
-        if (winogradNote != null) lines.add(winogradNote);
         if (part != null && parts > 1) {
             lines.add("split   the batch runs as " + parts + " parts of " + givenShapes[0][0] / parts
                     + " side by side, each on one thread (every op treats samples independently); each part:");

@@ -193,6 +193,12 @@ public final class Conv implements Op {
         return lowerChain(conv, in, batchNorm, bnConstants, residual, activation, null, autotune, winograd);
     }
 
+    /**
+     * Bound by a plan that turned Winograd off for its shapes (a whole batch on several threads): why, for the
+     * description ({@code explain}) of each 3×3 layer that could otherwise have run as Winograd.
+     */
+    public static final ScopedValue<String> WINOGRAD_OFF_BECAUSE = ScopedValue.newInstance();
+
     /** The Winograd tile sizes {@code mode} lets a 3×3 layer choose from (empty: direct only). */
     public static List<dev.jdnn.ops.winograd.WinogradTile> winogradTiles(Optimizations.Winograd mode) {
         return WinogradConv.tiles(mode);
@@ -260,6 +266,9 @@ public final class Conv implements Op {
                         + chosen.reason() + ")");
             }
             choice = " (" + chosen.reason() + ")";
+        }
+        if (choice.isEmpty() && WINOGRAD_OFF_BECAUSE.isBound() && NativeWinograd.supports(params) && NativeWinograd.supports(post)) {
+            choice = " (direct: " + WINOGRAD_OFF_BECAUSE.get() + ")";
         }
         return convOp(compiled, residual, label + ": " + compiled.description() + " [" + compiled.implementation() + "]" + choice);
     }
