@@ -405,8 +405,8 @@ public final class Session implements AutoCloseable {
         PrepareContext context = new PrepareContext(model.reorderedWeights(), tune ? AutotuneCache.shared() : null, new PrepareStats());
         long t0 = System.nanoTime();
         Plan plan;
-        // Closed in this order: the background work finishes before the staging buffer its reorders use is freed.
-        try (PrepareContext.Staging staging = context.staging(); BackgroundWork background = context.background()) {
+        // Closing the background work waits for its tasks, then frees the scratch buffer their reorders staged weights in.
+        try (BackgroundWork background = context.background()) {
             plan = ScopedValue.where(PrepareContext.CURRENT, context).where(BackgroundWork.CURRENT, background).call(make::get);
             // Kernels and weights still being made in the background: the plan is ready when they are, and fails here if they failed.
             long t1 = System.nanoTime();

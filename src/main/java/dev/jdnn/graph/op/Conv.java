@@ -374,9 +374,10 @@ public final class Conv implements Op {
             return new dev.jdnn.ops.conv.Conv2d(params, plain, bias);
         }
 
-        // The preparation these weights belong to, kept because the reorder may run on its background thread.
+        // The preparation these weights belong to, kept because the reorder runs on its background thread (non-stealable
+        // tasks, one after another: they share that thread's scratch buffer).
         @Override public MemorySegment staging(long bytes) {
-            return prepare.staging() == null ? null : prepare.staging().get(bytes);
+            return prepare.background() == null ? null : prepare.background().scratch(bytes);
         }
 
         @Override public dev.jdnn.dnnl.BackgroundWork reorderOn() {
