@@ -114,11 +114,6 @@ public final class Plan implements AutoCloseable {
         this.requestedNames = this.requested.toArray(String[]::new);
         try {
             boolean compile = context.backend() == dev.jdnn.Backend.NATIVE && optimizations.compile();
-            if (compile && optimizations.winograd() != Optimizations.Winograd.OFF && dev.jdnn.dnnl.Dnnl.threads() == 1) {
-                // A plan that may run Winograd layers (one thread: see the whole-batch rule below): C2 compiles the
-                // transforms on another core while this one infers shapes and lowers the graph.
-                dev.jdnn.ops.winograd.WinogradChoice.warmUpInBackground(dev.jdnn.graph.op.Conv.winogradTiles(optimizations.winograd()));
-            }
             // Compiling: the kernels are prepared on the Java backend only to infer shapes and fold constants.
             limits.during(() -> {
                 long t0 = System.nanoTime();

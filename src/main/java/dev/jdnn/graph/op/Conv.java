@@ -199,11 +199,6 @@ public final class Conv implements Op {
      */
     public static final ScopedValue<String> WINOGRAD_OFF_BECAUSE = ScopedValue.newInstance();
 
-    /** The Winograd tile sizes {@code mode} lets a 3×3 layer choose from (empty: direct only). */
-    public static List<dev.jdnn.ops.winograd.WinogradTile> winogradTiles(Optimizations.Winograd mode) {
-        return WinogradConv.tiles(mode);
-    }
-
     /** As above, the chain ending with a fake quantization ({@link FakeQuantize}) as post-ops, if {@code fakeQuant} is not null (then never Winograd). */
     public static NativeOp lowerChain(Node conv, Inputs in, Node batchNorm, List<Value> bnConstants, boolean residual, PostOp activation,
                                       NativeConv2d.FakeQuant fakeQuant, boolean autotune, Optimizations.Winograd winograd) {

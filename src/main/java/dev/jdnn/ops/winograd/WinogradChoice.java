@@ -87,8 +87,7 @@ public final class WinogradChoice {
         // every plan with the same layer) then runs the same kernels and gives the same bits, whatever the timing
         // noise of the moment would have chosen. The same key in the autotune cache carries it to later JVMs.
         String key = key(p, input, post, jdnnEligible ? tiles : List.of(), onednnEligible, threads);
-        String known = DECIDED.get(key);
-        if (known == null && cache != null) known = fromCache(cache.get(key));
+        String known = decision(key, cache);
         if (known != null) {
             Choice c = decided(conv, input, post, threads, known, onednnWinograd);
             if (c != null) {
@@ -200,13 +199,21 @@ public final class WinogradChoice {
                                int threads, AutotuneCache cache) {
         if (tiles.isEmpty() || forced()) return null;
         if (!NativeWinograd.supports(p) || !NativeWinograd.supports(post)) return null;
+        // The plan's first layer that may run Winograd: C2 compiles the transforms on another core while the plan goes on
+        // lowering (timing a layer, or binding one for a run, waits for it).
+        warmUpInBackground(tiles);
         String key = key(p, input, post, tiles, onednnCandidate && onednnWinogradAvailable(), threads);
-        String decision = DECIDED.get(key);
-        if (decision == null && cache != null) decision = fromCache(cache.get(key));
+        String decision = decision(key, cache);
         if (decision == null || decision.equals("direct") || decision.equals(ONEDNN)) return null;
         Choice c = decided(conv.get(), input, post, threads, decision, null);
         if (c != null) DECIDED.putIfAbsent(key, decision);
         return c;
+    }
+
+    /** The decision made for {@code key} in this JVM, else the one in {@code cache} (may be null); null if neither has one. */
+    private static String decision(String key, AutotuneCache cache) {
+        String known = DECIDED.get(key);
+        return known == null && cache != null ? fromCache(cache.get(key)) : known;
     }
 
     /** The decision's key: what was timed against what (one line of the autotune cache). */
@@ -301,8 +308,8 @@ public final class WinogradChoice {
     private static final java.util.Set<WinogradTile> WARMING = java.util.EnumSet.noneOf(WinogradTile.class);
 
     /**
-     * Starts {@link #warmUp} for {@code tiles} on a daemon thread, once per tile size and JVM, and returns at once: a
-     * plan that may run Winograd calls it when it starts preparing, so that C2 compiles the transforms while the
+     * Starts {@link #warmUp} for {@code tiles} on a daemon thread, once per tile size and JVM, and returns at once:
+     * {@link #known} calls it for each layer that may run Winograd, so that C2 compiles the transforms while the
      * plan is lowered; whoever needs them compiled later ({@link #choose}, {@link NativeWinograd#bind}) waits for it.
      */
     public static void warmUpInBackground(List<WinogradTile> tiles) {
